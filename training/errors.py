@@ -1,0 +1,65 @@
+"""One exception type per kind of failure, so entry points can map each to an exit code.
+
+Exit codes (documented in the README): 2 for usage and configuration errors, 1 for
+verification failures.  `ReproError.exit_code` carries the mapping so that every
+command-line entry point handles errors in one place (`training.cli.run_cli`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_VERIFICATION_FAILED = 1
+EXIT_USAGE = 2
+
+
+class ReproError(Exception):
+    """Base class of every error the project reports to a user as one clear line."""
+
+    exit_code = EXIT_USAGE
+
+    def lines(self) -> list[str]:
+        """Return the message as the lines a command-line tool prints."""
+        return str(self).splitlines() or [type(self).__name__]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file: where it is and what is allowed."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(ReproError):
+    """The configuration file is unreadable or breaks the schema; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The dotted keys named by the problems, in report order."""
+        return tuple(p.key for p in self.problems)
+
+
+class DatasetError(ReproError):
+    """The dataset is missing, malformed, or does not match its pinned hash."""
+
+
+class ArtifactError(ReproError):
+    """An output folder or artifact cannot be written (a file in the way, a held lock)."""
+
+
+class LineageError(ReproError):
+    """A lineage manifest is missing, malformed, unsafe, or does not match the files it names."""
+
+    exit_code = EXIT_VERIFICATION_FAILED
