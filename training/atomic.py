@@ -41,10 +41,10 @@ def _temporary_beside(path: Path) -> Iterator[tuple[Any, Path]]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Persist the rename itself; not every platform lets a folder be opened, so best effort."""
     try:
         fd = os.open(folder, os.O_RDONLY)

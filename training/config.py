@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from training.errors import ConfigError, Problem
-from training.schema import Config, short_repr
+from training.schema import Config, ModelsConfig, short_repr
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -29,9 +29,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         try:
             seen.add(key)
         except TypeError:
@@ -71,7 +69,7 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError([Problem(name, "", f"not UTF-8 text (byte {exc.start})")]) from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -110,9 +108,7 @@ def _build(cls: type, raw: dict, prefix: str, file: str, problems: list[Problem]
         value = raw[name]
         if "section" in spec.metadata:
             if not isinstance(value, dict):
-                problems.append(
-                    Problem(file, dotted, f"got {short_repr(value)}; expected a mapping of keys")
-                )
+                problems.append(Problem(file, dotted, f"got {short_repr(value)}; expected a mapping of keys"))
                 continue
             values[name] = _build(spec.metadata["section"], value, dotted + ".", file, problems)
         else:
@@ -120,10 +116,10 @@ def _build(cls: type, raw: dict, prefix: str, file: str, problems: list[Problem]
             if reason is not None:
                 problems.append(Problem(file, dotted, _shorten(reason)))
             values[name] = value
-    if cls.__name__ == "ModelsConfig" and not any(v is not None for v in values.values()):
-        if not any(p.key.startswith(prefix) for p in problems):
-            allowed = ", ".join(known)
-            problems.append(Problem(file, prefix.rstrip("."), f"at least one model is required ({allowed})"))
+    no_models = cls is ModelsConfig and all(v is None for v in values.values())
+    if no_models and not any(p.key.startswith(prefix) for p in problems):
+        allowed = ", ".join(known)
+        problems.append(Problem(file, prefix.rstrip("."), f"at least one model is required ({allowed})"))
     if any(p.key.startswith(prefix) or p.key == prefix.rstrip(".") for p in problems):
         return None
     return cls(**values)

@@ -55,6 +55,12 @@ class DatasetError(ReproError):
     """The dataset is missing, malformed, or does not match its pinned hash."""
 
 
+class DatasetPinError(DatasetError):
+    """The dataset's SHA-256 differs from the one pinned for it: a verification failure."""
+
+    exit_code = EXIT_VERIFICATION_FAILED
+
+
 class ArtifactError(ReproError):
     """An output folder or artifact cannot be written (a file in the way, a held lock)."""
 

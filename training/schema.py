@@ -97,12 +97,8 @@ class Rule:
             wrong_type = True
         if wrong_type or (isinstance(value, float) and not math.isfinite(value)):
             return f"got {_show(value)}; expected {self.allowed()}"
-        below = self.low is not None and (
-            value <= self.low if self.low_open else value < self.low
-        )
-        above = self.high is not None and (
-            value >= self.high if self.high_open else value > self.high
-        )
+        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
+        above = self.high is not None and (value >= self.high if self.high_open else value > self.high)
         if below or above:
             return f"got {_show(value)}; expected {self.allowed()}"
         return None
@@ -118,7 +114,13 @@ def _show(value: Any) -> str:
     """Name a value and its YAML type, so `'5'` (a string) is told apart from `5`."""
     kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
     if kind is None:
-        kind = "mapping" if isinstance(value, dict) else "list" if isinstance(value, list) else type(value).__name__
+        kind = (
+            "mapping"
+            if isinstance(value, dict)
+            else "list"
+            if isinstance(value, list)
+            else type(value).__name__
+        )
     return f"{short_repr(value)} ({kind})"
 
 
@@ -205,7 +207,8 @@ class SvmConfig:
     C: float = leaf(_positive(1e6), "inverse regularisation strength")
     kernel: str = leaf(Rule("str", choices=SKLEARN_KERNELS), "SVC kernel")
     gamma: float | str = leaf(
-        Rule("float", low=0.0, high=1e6, low_open=True, keywords=GAMMA_KEYWORDS), "kernel coefficient"
+        Rule("float", low=0.0, high=1e6, low_open=True, keywords=GAMMA_KEYWORDS),
+        "kernel coefficient",
     )
 
 
@@ -230,8 +233,12 @@ class ModelsConfig:
     )
     knn: KnnConfig | None = section(KnnConfig, "KNeighborsClassifier", optional=True)
     svm: SvmConfig | None = section(SvmConfig, "SVC", optional=True)
-    decision_tree: DecisionTreeConfig | None = section(DecisionTreeConfig, "DecisionTreeClassifier", optional=True)
-    random_forest: RandomForestConfig | None = section(RandomForestConfig, "RandomForestClassifier", optional=True)
+    decision_tree: DecisionTreeConfig | None = section(
+        DecisionTreeConfig, "DecisionTreeClassifier", optional=True
+    )
+    random_forest: RandomForestConfig | None = section(
+        RandomForestConfig, "RandomForestClassifier", optional=True
+    )
 
     def present(self) -> dict[str, Any]:
         """Return the configured models by name, in the fixed order used to break ties."""
@@ -246,15 +253,19 @@ class CvConfig:
 @dataclass(frozen=True)
 class BusinessConfig:
     target_precision: float = leaf(
-        Rule("float", low=0.0, high=1.0, low_open=True), "precision the decision threshold must reach"
+        Rule("float", low=0.0, high=1.0, low_open=True),
+        "precision the decision threshold must reach",
     )
 
 
 @dataclass(frozen=True)
 class ArtifactsConfig:
     model_dir: str = leaf(
-        Rule("str", pattern=re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$"),
-             pattern_text="a relative folder without '..'"),
+        Rule(
+            "str",
+            pattern=re.compile(r"^(?!/)(?!.*(^|/)\.\.(/|$))[A-Za-z0-9._/-]+$"),
+            pattern_text="a relative folder without '..'",
+        ),
         "output folder, relative to the config file's folder",
     )
     model_file: str = leaf(_file_name(), "the fitted Pipeline (joblib)")

@@ -1,0 +1,3 @@
+"""What the project's own test run needs: pytester for the plugin's tests."""
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,79 @@
+"""The report header (how to reproduce this session) and the terminal summary table."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.settings import ReproSettings
+
+
+def header_lines(settings: ReproSettings, rootpath: Path) -> list[str]:
+    """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
+    from training.hashing import sha256_file
+
+    config = _shown(settings.config_path, rootpath)
+    try:
+        config_hash = sha256_file(settings.config_path)[:12]
+    except OSError:
+        config_hash = "missing"
+    seed = settings.seed if settings.seed is not None else _config_seed(settings.config_path)
+    if settings.isolation == "subprocess":
+        threads = max(1, (os.cpu_count() or 1) // 2)
+        isolation = f"2 concurrent subprocesses (PYTHONHASHSEED 1 and 2, {threads} BLAS/OpenMP thread each)"
+    else:
+        isolation = "in process (shared interpreter state; for debugging)"
+    state = "on" if settings.enabled else "off (pytest --repro to train twice and compare)"
+    lines = [
+        f"repro: {state}; entry {settings.entry}, config {config} (sha256 {config_hash}), seed {seed}",
+        f"repro: isolation: {isolation}",
+    ]
+    if settings.enabled:
+        rerun = f"pytest --repro --repro-config {config}"
+        if seed is not None:
+            rerun += f" --repro-seed {seed}"
+        lines.append(f"repro: rerun with: {rerun}")
+    return lines
+
+
+def _config_seed(path: Path) -> Any:
+    try:
+        import yaml
+
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except Exception:
+        return "from the config"
+    return data.get("seed", "from the config") if isinstance(data, dict) else "from the config"
+
+
+def _shown(path: Path, rootpath: Path) -> str:
+    try:
+        return path.relative_to(rootpath).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> list[str]:
+    """Render the checks as a compact table: short hashes of both runs and the outcome."""
+    rows = list(rows)
+    if not rows:
+        return []
+    width = max(len("check"), *(len(r["check"]) for r in rows))
+    lines = [f"{'check':<{width}}  {'run-a':<12}  {'run-b':<12}  outcome"]
+    for row in rows:
+        outcome = row["outcome"] + (f" ({row['detail']})" if row.get("detail") else "")
+        lines.append(f"{row['check']:<{width}}  {row['a']:<12}  {row['b']:<12}  {outcome}")
+    if twin_seconds is not None:
+        lines.append(f"twin runs: wall time {twin_seconds} s")
+    return lines
+
+
+def parse_summary(properties: Iterable[tuple[str, Any]], key: str) -> dict[str, Any] | None:
+    """Return the summary row stored in a report's user properties, if any."""
+    for name, value in properties:
+        if name == key:
+            return json.loads(value)
+    return None

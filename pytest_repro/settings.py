@@ -1,0 +1,202 @@
+"""Where each setting comes from: marker over command line over ini, as in pytest-timeout.
+
+Kept free of heavy imports: a plain `pytest` reads these settings and nothing more.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ISOLATION_MODES = ("subprocess", "inprocess")
+MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
+DEFAULT_ARTIFACTS = ("model", "threshold", "metrics", "drift_baseline")
+
+
+@dataclass(frozen=True)
+class ReproSettings:
+    """The resolved settings of one twin-run request."""
+
+    enabled: bool
+    entry: str | None
+    config_path: Path
+    seed: int | None
+    tolerance: float
+    isolation: str
+    artifacts: tuple[str, ...]
+    lineage_path: Path
+    config_loader: str | None
+
+    def with_marker(self, marker: pytest.Mark | None, rootpath: Path, where: str) -> ReproSettings:
+        """Apply a `@pytest.mark.repro(...)` marker's keyword arguments, which win over everything."""
+        if marker is None:
+            return self
+        kwargs = validate_marker_kwargs(marker, where)
+        changes: dict[str, Any] = {}
+        if "config" in kwargs:
+            changes["config_path"] = _resolve(rootpath, str(kwargs["config"]))
+        if "seed" in kwargs:
+            changes["seed"] = kwargs["seed"]
+        if "tolerance" in kwargs:
+            changes["tolerance"] = kwargs["tolerance"]
+        if "isolation" in kwargs:
+            changes["isolation"] = kwargs["isolation"]
+        return replace(self, **changes)
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the command-line options and ini settings."""
+    group = parser.getgroup("repro", "reproducibility checks (pytest-repro)")
+    group.addoption(
+        "--repro",
+        action="store_true",
+        default=False,
+        help="run the reproducibility checks: train twice and compare",
+    )
+    group.addoption(
+        "--repro-config",
+        default=None,
+        metavar="PATH",
+        help="training config file (overrides ini repro_config)",
+    )
+    group.addoption(
+        "--repro-seed",
+        default=None,
+        type=_seed_option,
+        metavar="INT",
+        help="seed passed to both runs (default: the config's)",
+    )
+    group.addoption(
+        "--repro-isolation",
+        default=None,
+        choices=ISOLATION_MODES,
+        help="subprocess (default): each run in a fresh interpreter; inprocess: for debugging and fast fuzzing",
+    )
+    group.addoption(
+        "--repro-tolerance",
+        default=None,
+        type=_tolerance_option,
+        metavar="FLOAT",
+        help="absolute tolerance for metric comparison (default 0)",
+    )
+    parser.addini("repro_train", "training entry point as module:function", default=None)
+    parser.addini("repro_config", "training config file, relative to the rootdir", default="config.yaml")
+    parser.addini(
+        "repro_config_loader",
+        "module:function that loads and validates the config (default: YAML)",
+        default=None,
+    )
+    parser.addini(
+        "repro_artifacts",
+        "artifact names compared one test each",
+        type="args",
+        default=list(DEFAULT_ARTIFACTS),
+    )
+    parser.addini(
+        "repro_lineage", "lineage manifest checked by the lineage items", default="artifacts/lineage.json"
+    )
+    parser.addini("repro_isolation", "subprocess or inprocess", default="subprocess")
+    parser.addini("repro_tolerance", "absolute tolerance for metrics", default="0")
+
+
+def read_settings(config: pytest.Config) -> ReproSettings:
+    """Resolve command line over ini; a bad ini value is a usage error naming the setting."""
+    root = config.rootpath
+    isolation = config.getoption("repro_isolation") or config.getini("repro_isolation")
+    if isolation not in ISOLATION_MODES:
+        raise pytest.UsageError(
+            f"ini repro_isolation: got {isolation!r}; expected one of {', '.join(ISOLATION_MODES)}"
+        )
+    tolerance = config.getoption("repro_tolerance")
+    if tolerance is None:
+        try:
+            tolerance = _tolerance_option(config.getini("repro_tolerance"))
+        except Exception as exc:
+            raise pytest.UsageError(f"ini repro_tolerance: {exc}") from None
+    entry = config.getini("repro_train") or None
+    if entry is not None and ":" not in entry:
+        raise pytest.UsageError(f"ini repro_train: got {entry!r}; expected module:function")
+    return ReproSettings(
+        enabled=bool(config.getoption("repro")),
+        entry=entry,
+        config_path=_resolve(root, config.getoption("repro_config") or config.getini("repro_config")),
+        seed=config.getoption("repro_seed"),
+        tolerance=tolerance,
+        isolation=isolation,
+        artifacts=tuple(config.getini("repro_artifacts")),
+        lineage_path=_resolve(root, config.getini("repro_lineage")),
+        config_loader=config.getini("repro_config_loader") or None,
+    )
+
+
+def validate_marker_kwargs(marker: pytest.Mark, where: str) -> dict[str, Any]:
+    """Check a repro marker's arguments; anything unknown or ill-typed is a usage error."""
+    if marker.args:
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.repro takes keyword arguments only ({', '.join(MARKER_ARGUMENTS)})"
+        )
+    kwargs = dict(marker.kwargs)
+    unknown = sorted(set(kwargs) - set(MARKER_ARGUMENTS))
+    if unknown:
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.repro got unknown argument(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(MARKER_ARGUMENTS)}"
+        )
+    if "seed" in kwargs and not _is_seed(kwargs["seed"]):
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.repro seed: got {kwargs['seed']!r}; expected an integer in [0, 2**32 - 1]"
+        )
+    if "tolerance" in kwargs:
+        value = kwargs["tolerance"]
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise pytest.UsageError(
+                f"{where}: @pytest.mark.repro tolerance: got {value!r}; expected a number ≥ 0"
+            )
+    if "isolation" in kwargs and kwargs["isolation"] not in ISOLATION_MODES:
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.repro isolation: got {kwargs['isolation']!r}; expected one of {', '.join(ISOLATION_MODES)}"
+        )
+    if "config" in kwargs and not isinstance(kwargs["config"], str | Path):
+        raise pytest.UsageError(
+            f"{where}: @pytest.mark.repro config: got {kwargs['config']!r}; expected a path"
+        )
+    return kwargs
+
+
+def _is_seed(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**32 - 1
+
+
+def _seed_option(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected an integer in [0, 2**32 - 1]") from None
+    if not _is_seed(value):
+        raise argparse.ArgumentTypeError(f"got {value}; expected an integer in [0, 2**32 - 1]")
+    return value
+
+
+def _tolerance_option(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number ≥ 0") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected a number ≥ 0")
+    return value
+
+
+def _resolve(root: Path, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else root / path

@@ -1,0 +1,140 @@
+"""Publish a run's artifacts all together or not at all.
+
+Every file is first written in full to a hidden temporary file in the output folder
+and fsynced.  Then a small journal naming the pending renames is written atomically,
+the renames run (lineage last), and the journal is removed.  A crash before the
+journal leaves the previous artifacts untouched; a crash after it is rolled forward
+by `recover_interrupted_commit`, which training and the check call first.  So a
+reader never trusts a lineage that names files not matching it.
+
+A lock file keeps two trainings from publishing into one folder at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from training.atomic import fsync_folder, write_bytes_atomic
+from training.errors import ArtifactError
+
+JOURNAL_NAME = ".commit.json"
+LOCK_NAME = ".training.lock"
+
+Writer = Callable[[BinaryIO], None]
+
+
+def prepare_output_dir(folder: Path) -> Path:
+    """Create the output folder; a file in the way is a clear error, not a traceback."""
+    if folder.exists() and not folder.is_dir():
+        raise ArtifactError(f"{folder}: output folder is a file; choose another --output-dir")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise ArtifactError(f"{folder}: a file is in the way of the output folder") from None
+    except PermissionError:
+        raise ArtifactError(f"{folder}: permission denied creating the output folder") from None
+    except NotADirectoryError:
+        raise ArtifactError(f"{folder}: a parent of the output folder is a file") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArtifactError(f"{folder}: output folder is not writable")
+    return folder
+
+
+@contextlib.contextmanager
+def output_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the output folder; a second training stops at once with a clear message."""
+    lock_path = folder / LOCK_NAME
+    handle = lock_path.open("a+")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ArtifactError(
+                f"{folder}: another training is writing to this folder (lock {LOCK_NAME} is held); "
+                "wait for it to finish or choose another --output-dir"
+            ) from None
+        yield
+    finally:
+        handle.close()
+
+
+class StagedCommit:
+    """Stage files in the output folder, then publish them together in staging order.
+
+    Use as a context manager: files staged inside the block are renamed into place
+    only when the block completes; on any exception the staged files are removed
+    and the previous artifacts stay as they were.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._staged: list[tuple[str, str]] = []
+
+    def stage(self, name: str, writer: Writer) -> Path:
+        """Write `name` in full to a hidden file and fsync it; return the staged path."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".staged", dir=self.folder)
+        self._staged.append((Path(tmp).name, name))
+        with os.fdopen(fd, "wb") as handle:
+            writer(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        return Path(tmp)
+
+    def __enter__(self) -> StagedCommit:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is not None:
+            self._discard()
+            return
+        try:
+            fsync_folder(self.folder)
+            journal = {"renames": [list(pair) for pair in self._staged]}
+            write_bytes_atomic(self.folder / JOURNAL_NAME, json.dumps(journal, sort_keys=True).encode())
+        except BaseException:
+            self._discard()
+            raise
+        _apply_journal(self.folder)
+
+    def _discard(self) -> None:
+        for tmp_name, _ in self._staged:
+            with contextlib.suppress(FileNotFoundError):
+                (self.folder / tmp_name).unlink()
+
+
+def recover_interrupted_commit(folder: Path) -> bool:
+    """Finish a commit whose journal was written but whose renames were cut short; True if one was."""
+    if not (folder / JOURNAL_NAME).is_file():
+        return False
+    _apply_journal(folder)
+    return True
+
+
+def _apply_journal(folder: Path) -> None:
+    journal_path = folder / JOURNAL_NAME
+    try:
+        renames = json.loads(journal_path.read_text(encoding="utf-8"))["renames"]
+    except (OSError, ValueError, KeyError, TypeError):
+        raise ArtifactError(f"{journal_path}: unreadable commit journal; remove it and train again") from None
+    for tmp_name, final_name in renames:
+        tmp = folder / Path(tmp_name).name
+        if tmp.exists():
+            os.replace(tmp, folder / Path(final_name).name)
+    fsync_folder(folder)
+    journal_path.unlink()
+    fsync_folder(folder)
+
+
+def remove_stale_staging(folder: Path) -> None:
+    """Delete staged files left by a run killed before its journal was written."""
+    for stale in folder.glob(".*.staged"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()

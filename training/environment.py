@@ -1,0 +1,93 @@
+"""What a run depended on besides its inputs: interpreter, libraries, thread pools, code version.
+
+Recorded in the lineage so that a run that does not reproduce elsewhere can be
+explained (scikit-learn 1.9.1 -> 1.9.2, another BLAS); nothing here is a path of
+the machine or a time.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+TRACKED_PACKAGES = ("numpy", "pandas", "scikit-learn", "scipy", "joblib", "threadpoolctl")
+_POOL_FIELDS = (
+    "user_api",
+    "internal_api",
+    "prefix",
+    "version",
+    "num_threads",
+    "threading_layer",
+    "architecture",
+)
+
+
+def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str | None]:
+    """Return installed versions by distribution name (None when absent)."""
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def thread_pools() -> list[dict[str, Any]]:
+    """Describe the loaded BLAS/OpenMP libraries and their thread counts, without file paths."""
+    from threadpoolctl import threadpool_info
+
+    pools = [{k: info.get(k) for k in _POOL_FIELDS if k in info} for info in threadpool_info()]
+    return sorted(
+        pools,
+        key=lambda p: (str(p.get("user_api")), str(p.get("internal_api")), str(p.get("prefix"))),
+    )
+
+
+def capture_environment() -> dict[str, Any]:
+    """Return the environment section of a lineage."""
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "packages": package_versions(),
+        "threadpools": thread_pools(),
+    }
+
+
+def code_version(folder: Path) -> dict[str, Any] | None:
+    """Return the git commit and a dirty flag for the checkout holding `folder`, or None."""
+    try:
+        commit = _git(folder, "rev-parse", "HEAD")
+        status = _git(folder, "status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if commit is None or status is None:
+        return None
+    return {"git_commit": commit.strip(), "dirty": bool(status.strip())}
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    result = subprocess.run(
+        ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """List what changed between two environment sections, e.g. 'scikit-learn 1.9.1 -> 1.9.2'."""
+    changes = []
+    for key in ("python", "implementation", "platform", "machine"):
+        if recorded.get(key) != current.get(key):
+            changes.append(f"{key} {recorded.get(key)} -> {current.get(key)}")
+    old, new = recorded.get("packages") or {}, current.get("packages") or {}
+    for name in sorted(set(old) | set(new)):
+        if old.get(name) != new.get(name):
+            changes.append(f"{name} {old.get(name)} -> {new.get(name)}")
+    if (recorded.get("threadpools") or []) != (current.get("threadpools") or []):
+        changes.append("BLAS/OpenMP thread pools differ (library, version or thread count)")
+    return changes

@@ -1,0 +1,111 @@
+"""The pin registry: the SHA-256 each dataset must have, so a silent change to data stops training.
+
+The registry is `dataset_pins.yaml` in the dataset's folder, a mapping of file name to
+hex SHA-256 with sorted keys.  It is written only by `pin_dataset` (atomically) and
+read by `check_dataset_pin`, which the training run calls before reading any data.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from training.atomic import write_bytes_atomic
+from training.config import read_yaml
+from training.errors import ConfigError, DatasetError, DatasetPinError
+from training.hashing import sha256_file
+
+PINS_FILE = "dataset_pins.yaml"
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_HEADER = f"""\
+# SHA-256 of each dataset in this folder; training refuses a dataset whose hash differs.
+# After a deliberate change to a dataset, re-pin it from this folder with:
+#   python -m training.datasets pin ml_datasource.csv
+# and check a pin with:
+#   python -m training.datasets verify ml_datasource.csv
+# Written by `python -m training.datasets pin`; the file name {PINS_FILE} is fixed.
+"""
+
+
+def registry_path(dataset: str | Path) -> Path:
+    """Return where the pin of `dataset` is kept: the registry file in the same folder."""
+    return Path(dataset).parent / PINS_FILE
+
+
+def pin_dataset(path: str | Path) -> str:
+    """Record the dataset's current SHA-256 in its folder's registry and return the hash.
+
+    Other entries are kept; the file is rewritten atomically with sorted keys, so a
+    reader never sees half a registry and the same pins always give the same bytes.
+    """
+    path = Path(path)
+    actual = _hash_dataset(path)
+    registry = registry_path(path)
+    pins = _read_pins(registry) if registry.exists() else {}
+    pins[path.name] = actual
+    body = yaml.safe_dump(dict(sorted(pins.items())), sort_keys=True, default_flow_style=False)
+    try:
+        write_bytes_atomic(registry, (_HEADER + body).encode("utf-8"))
+    except OSError as exc:
+        raise DatasetError(f"{registry}: cannot write the pin registry ({exc.strerror})") from None
+    return actual
+
+
+def check_dataset_pin(path: str | Path) -> str:
+    """Return the dataset's SHA-256 if it equals the pinned one; raise otherwise.
+
+    A missing dataset, registry or entry is a DatasetError (exit 2: fix the setup);
+    a different hash is a DatasetPinError (exit 1: the data changed).
+    """
+    path = Path(path)
+    registry = registry_path(path)
+    actual = _hash_dataset(path)
+    how = f"pin it with: python -m training.datasets pin {path}"
+    if not registry.exists():
+        raise DatasetError(f"{path}: no pin registry {registry} beside the dataset; {how}")
+    pins = _read_pins(registry)
+    expected = pins.get(path.name)
+    if expected is None:
+        raise DatasetError(f"{path}: not pinned in {registry}; {how}")
+    if actual != expected:
+        raise DatasetPinError(
+            f"{path}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
+            f"deliberate, re-pin with: python -m training.datasets pin {path}"
+        )
+    return actual
+
+
+def _hash_dataset(path: Path) -> str:
+    if path.is_dir():
+        raise DatasetError(f"{path}: is a folder, expected a dataset file")
+    try:
+        return sha256_file(path)
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: dataset file not found") from None
+    except PermissionError:
+        raise DatasetError(f"{path}: permission denied reading the dataset file") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read the dataset file ({exc.strerror})") from None
+
+
+def _read_pins(registry: Path) -> dict[str, str]:
+    """Parse and check the registry; a malformed one is never silently overwritten."""
+    try:
+        raw = read_yaml(registry)
+    except ConfigError as exc:
+        raise DatasetError(str(exc)) from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise DatasetError(f"{registry}: expected a mapping of file name to SHA-256; fix or delete it")
+    pins: dict[str, str] = {}
+    for name, digest in raw.items():
+        if not isinstance(name, str) or not isinstance(digest, str) or not _SHA256.match(digest):
+            raise DatasetError(
+                f"{registry}: entry {name!r} must map a file name to 64 lowercase hex digits; "
+                "fix or delete it"
+            )
+        pins[name] = digest
+    return pins
