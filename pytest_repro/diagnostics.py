@@ -462,7 +462,7 @@ class _Walker:
             self.report(f"{path}.{structure.source}", f"names {names_a} != {names_b}")
         for index, (item_a, item_b) in enumerate(zip(items_a, items_b, strict=False)):
             name = item_a[0]
-            self.compare(f"{path}.{structure.accessor}[{name!r}]", item_a[1], item_b[1], depth + 1)
+            self.compare(f"{path}.{structure.accessor}[{_key(name)}]", item_a[1], item_b[1], depth + 1)
             # ColumnTransformer items carry the columns each transformer was given.
             for position in range(2, min(len(item_a), len(item_b))):
                 self.compare(
@@ -518,8 +518,9 @@ class _Walker:
                 if not equal:
                     self.report(path, f"{_short(a)} != {_short(b)}")
                 return
-        state_a, state_b = getattr(a, "__dict__", None), getattr(b, "__dict__", None)
-        if isinstance(state_a, dict) and isinstance(state_b, dict) and (state_a or state_b):
+        state_a, state_b = _object_state(a), _object_state(b)
+        if state_a or state_b:
+            self._alive.append((state_a, state_b))
             self._compare_mappings(path, state_a, state_b, depth, lambda k: f"{path}.{k}")
             return
         self._compare_pickled(path, a, b, note="")
@@ -541,6 +542,17 @@ class _Walker:
                 f"{_type_name(a)} pickles differently (first difference at byte {offset} "
                 f"of {len(pickled_a)} and {len(pickled_b)}){note}",
             )
+
+
+def _object_state(value: Any) -> dict[str, Any]:
+    """Return an object's attributes, from its ``__dict__`` and from every ``__slots__`` in its MRO."""
+    state = dict(getattr(value, "__dict__", None) or {})
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__") and hasattr(value, name):
+                state.setdefault(name, getattr(value, name))
+    return state
 
 
 @dataclass(frozen=True)
@@ -657,7 +669,7 @@ def _find_unseeded(np: Any, root: str, model: Any) -> Iterator[tuple[str, str]]:
             items = getattr(estimator, structure.source, None) or []
             for item in items:
                 if isinstance(item, tuple) and len(item) >= 2:
-                    child_path = f"{path}.{structure.accessor}[{item[0]!r}]"
+                    child_path = f"{path}.{structure.accessor}[{_key(item[0])}]"
                     yield from visit(child_path, item[1], depth + 1)
         skip = structure.params if structure else frozenset()
         for key, item in params.items():

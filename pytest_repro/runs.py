@@ -113,6 +113,11 @@ class RunRequest:
 def load_entry_point(entry: str) -> Callable[..., Any]:
     """Import `module:function`; a bad name is a one-line error, not a traceback."""
     module_name, _, attr = entry.partition(":")
+    # A run subprocess finds the user's module through the working directory on its
+    # PYTHONPATH; an in-process run must find the same module (the `pytest` script
+    # does not put the working directory on sys.path).
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

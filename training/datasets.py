@@ -177,6 +177,11 @@ def _draw_countries(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(len(COUNTRIES), size=n, p=np.concatenate([head, tail]))
 
 
+# Scales the purchase score: at 1.8 a buyer segment exists that a model can pick out at
+# precision 0.9 (about 40 % recall), as in the public data; at 1.0 it barely does.
+SIGNAL_SHARPNESS = 1.8
+
+
 def _draw_purchases(
     rng: np.random.Generator, data: dict[str, np.ndarray], countries: np.ndarray
 ) -> np.ndarray:
@@ -188,7 +193,7 @@ def _draw_purchases(
     started = data[col.EXAMS_STARTED]
     passed = data[col.EXAMS_PASSED]
     country_effect = rng.normal(0.0, 0.3, len(COUNTRIES))[countries]
-    score = (
+    score = SIGNAL_SHARPNESS * (
         1.45 * np.log1p(minutes)
         + 0.9 * data[col.DAYS_ON_PLATFORM] / DAYS_MAX
         + 0.35 * (data[col.COURSES_STARTED] - 1)
@@ -197,7 +202,7 @@ def _draw_purchases(
         + country_effect
         + rng.normal(0.0, 0.6, len(countries))
     )
-    low, high = -40.0, 40.0
+    low, high = -200.0, 200.0
     for _ in range(80):
         middle = (low + high) / 2.0
         if _sigmoid(score + middle).mean() < POSITIVE_RATE:

@@ -17,7 +17,7 @@ from training.artifacts import (
 )
 from training.atomic import canonical_json
 from training.config import config_to_dict, load_config, validate_config
-from training.errors import ReproError
+from training.errors import ConfigError, Problem, ReproError
 from training.hashing import sha256_bytes, sha256_file
 from training.lineage import build_lineage, project_root_for
 from training.progress import Progress
@@ -49,12 +49,33 @@ class TrainingResult:
         }
 
 
-def resolve_config(config_path: str | Path, seed: int | None = None) -> Config:
-    """Load and validate the config, applying a seed override through the same schema rule."""
+def resolve_config(
+    config_path: str | Path, seed: int | None = None, overrides: Mapping[str, Any] | None = None
+) -> Config:
+    """Load and validate the config, then apply a seed and dotted-key overrides through the same schema."""
     config = load_config(config_path)
-    if seed is None:
+    if seed is None and not overrides:
         return config
-    return validate_config({**config_to_dict(config), "seed": seed}, f"{config_path} (--seed)")
+    data = config_to_dict(config)
+    for dotted, value in (overrides or {}).items():
+        apply_override(data, dotted, value)
+    if seed is not None:
+        data["seed"] = seed
+    return validate_config(data, f"{config_path} (with overrides)")
+
+
+def apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested mappings; a value of None for a model section removes that model."""
+    *parents, leaf = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError([Problem("<overrides>", dotted, f"{part} is not a section")])
+    if value is None and parents == ["models"]:
+        node.pop(leaf, None)
+    else:
+        node[leaf] = value
 
 
 def train(
@@ -62,6 +83,7 @@ def train(
     output_dir: str | Path | None = None,
     *,
     seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> TrainingResult:
     """Train every configured model, keep the best, and publish its artifacts and lineage.
@@ -71,7 +93,7 @@ def train(
     """
     started = time.perf_counter()
     config_path = Path(config_path)
-    config = resolve_config(config_path, seed)
+    config = resolve_config(config_path, seed, overrides)
     progress = progress or Progress()
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
@@ -233,6 +255,8 @@ def _bytes_writer(data: bytes) -> Any:
     return write
 
 
-def train_for_repro(config_path: str, output_dir: str, seed: int | None = None) -> Mapping[str, Any]:
+def train_for_repro(
+    config_path: str, output_dir: str, seed: int | None = None, overrides: Mapping[str, Any] | None = None
+) -> Mapping[str, Any]:
     """Entry point for pytest-repro (`repro_train = "training:train_for_repro"`)."""
-    return train(config_path, output_dir, seed=seed).to_repro()
+    return train(config_path, output_dir, seed=seed, overrides=overrides).to_repro()

@@ -78,7 +78,9 @@ def _out_of_range(rule: Rule) -> list[Any]:
 
 def _cases(make: Any) -> list[Any]:
     return [
-        pytest.param(spec, value, id=f"{spec.key}={_shown(value)}") for spec in LEAVES for value in make(spec.rule)
+        pytest.param(spec, value, id=f"{spec.key}={_shown(value)}")
+        for spec in LEAVES
+        for value in make(spec.rule)
     ]
 
 
@@ -92,10 +94,18 @@ def test_shipped_config_validates():
 def test_shipped_config_has_the_design_values():
     config = load_config(SHIPPED)
     assert config.seed == 42
-    assert (config.data.path, config.data.target, config.data.test_size) == ("ml_datasource.csv", "purchased", 0.2)
+    assert (config.data.path, config.data.target, config.data.test_size) == (
+        "ml_datasource.csv",
+        "purchased",
+        0.2,
+    )
     assert config.features.epsilon == 1e-6
     weights = config.features.engagement
-    assert (weights.minutes_watched_weight, weights.days_on_platform_weight, weights.courses_started_weight) == (
+    assert (
+        weights.minutes_watched_weight,
+        weights.days_on_platform_weight,
+        weights.courses_started_weight,
+    ) == (
         0.6,
         0.3,
         10.0,
@@ -450,4 +460,13 @@ def test_config_to_dict_matches_the_shipped_file():
 
 def test_dump_keeps_the_schema_key_order():
     dumped = yaml.safe_load(dump_config(load_config(SHIPPED)))
-    assert list(dumped) == ["seed", "data", "features", "preprocessing", "models", "cv", "business", "artifacts"]
+    assert list(dumped) == [
+        "seed",
+        "data",
+        "features",
+        "preprocessing",
+        "models",
+        "cv",
+        "business",
+        "artifacts",
+    ]

@@ -1,0 +1,212 @@
+"""scripts/reproducibility_check.py end to end: exit codes, report files and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from training.artifacts import JOURNAL_NAME
+from training.atomic import canonical_json
+from training.hashing import sha256_bytes, sha256_file
+from training.lineage import build_lineage
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "reproducibility_check.py"
+MISSING = "Missing artifacts/lineage.json. Run training first."
+FILES = {
+    "dataset": "ml_datasource.csv",
+    "config": "config.yaml",
+    "model": "artifacts/best_model.joblib",
+    "threshold": "artifacts/threshold.txt",
+    "metrics": "artifacts/metrics.json",
+    "drift_baseline": "artifacts/drift_baseline.json",
+}
+
+
+def _write_lineage(root: Path, lineage_path: Path) -> None:
+    files = {name: root / relative for name, relative in FILES.items()}
+    lineage = build_lineage(
+        lineage_path=lineage_path,
+        root=root,
+        files=files,
+        hashes={name: sha256_file(path) for name, path in files.items()},
+        seed=42,
+        folds_sha256="0" * 64,
+        n_splits=5,
+        environment={"python": "3.11.9"},
+        code=None,
+    )
+    lineage_path.parent.mkdir(parents=True, exist_ok=True)
+    lineage_path.write_bytes(canonical_json(lineage))
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A trained-looking project: inputs, artifacts of arbitrary bytes, and their lineage."""
+    root = tmp_path / "project"
+    for number, (name, relative) in enumerate(FILES.items()):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 50)))
+    _write_lineage(root, root / "artifacts" / "lineage.json")
+    return root
+
+
+def _check(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _report(folder: Path) -> dict:
+    return json.loads((folder / "reproducibility_report.json").read_text(encoding="utf-8"))
+
+
+def test_untouched_project_passes_and_writes_both_reports(project: Path):
+    result = _check(project)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    report = _report(project / "artifacts")
+    assert report["passed"] is True
+    assert set(report["checks"]) == set(FILES)
+    assert all(check["passed"] for check in report["checks"].values())
+    assert json.loads(result.stdout) == report
+
+
+def test_environment_report_has_the_design_fields(project: Path):
+    assert _check(project).returncode == 0
+    environment = json.loads(
+        (project / "artifacts" / "reproducibility_environment.json").read_text(encoding="utf-8")
+    )
+    assert set(environment) == {"python_version", "platform", "cwd"}
+    assert environment["python_version"] == sys.version
+    assert Path(environment["cwd"]).resolve() == project.resolve()
+
+
+@pytest.mark.parametrize("name", ["dataset", "model"])  # every entry is covered in test_lineage.py
+def test_tampered_file_fails_with_exit_1_and_is_named(project: Path, name: str):
+    path = project / FILES[name]
+    path.write_bytes(path.read_bytes() + b"tampered")
+    result = _check(project)
+    assert result.returncode == 1
+    assert f"FAILED {name}: {FILES[name]}: SHA-256 is" in result.stderr
+    assert "Traceback" not in result.stderr
+    report = _report(project / "artifacts")
+    assert report["passed"] is False
+    assert [key for key, check in report["checks"].items() if not check["passed"]] == [name]
+
+
+def test_deleted_artifact_fails_with_exit_1(project: Path):
+    (project / FILES["model"]).unlink()
+    result = _check(project)
+    assert result.returncode == 1
+    assert f"FAILED model: {FILES['model']}: file not found" in result.stderr
+    assert _report(project / "artifacts")["checks"]["model"]["actual"] is None
+
+
+@pytest.mark.parametrize("artifacts_folder", [True, False], ids=["empty-artifacts", "no-artifacts"])
+def test_missing_lineage_says_to_run_training(tmp_path: Path, artifacts_folder: bool):
+    if artifacts_folder:
+        (tmp_path / "artifacts").mkdir()
+    result = _check(tmp_path)
+    assert result.returncode == 1
+    assert MISSING in result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {MISSING}"]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "artifacts" / "reproducibility_report.json").exists()
+
+
+def test_lineage_option_checks_another_manifest(project: Path):
+    (project / "artifacts" / "lineage.json").unlink()
+    _write_lineage(project, project / "other" / "path.json")
+    result = _check(project, "--lineage", "other/path.json")
+    assert result.returncode == 0, result.stderr
+    assert _report(project / "other")["passed"] is True
+    assert (project / "other" / "reproducibility_environment.json").is_file()
+
+
+def test_lineage_option_reports_a_tampered_file(project: Path):
+    _write_lineage(project, project / "other" / "path.json")
+    path = project / FILES["dataset"]
+    path.write_bytes(b"different dataset")
+    result = _check(project, "--lineage", "other/path.json")
+    assert result.returncode == 1
+    assert FILES["dataset"] in result.stderr
+    assert _report(project / "other")["passed"] is False
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"run_id": "x"}', "[]", ""])
+def test_malformed_lineage_is_one_line_without_traceback(project: Path, content: str):
+    (project / "artifacts" / "lineage.json").write_text(content, encoding="utf-8")
+    result = _check(project)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: artifacts/lineage.json: ")
+    assert "Traceback" not in result.stderr
+
+
+def test_unsafe_lineage_path_is_one_line_without_traceback(project: Path):
+    lineage_path = project / "artifacts" / "lineage.json"
+    lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
+    lineage["model"]["path"] = "../../etc/passwd"
+    lineage_path.write_bytes(canonical_json(lineage))
+    result = _check(project)
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "outside the project root" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_report_option_writes_nothing(project: Path):
+    result = _check(project, "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert not (project / "artifacts" / "reproducibility_report.json").exists()
+    assert not (project / "artifacts" / "reproducibility_environment.json").exists()
+
+
+def test_unknown_option_is_a_usage_error(project: Path):
+    result = _check(project, "--bogus")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --bogus" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_absolute_lineage_option_is_accepted(project: Path):
+    result = _check(project, "--lineage", str(project / "artifacts" / "lineage.json"))
+    assert result.returncode == 0, result.stderr
+
+
+def test_interrupted_commit_is_rolled_forward_before_checking(project: Path):
+    # A training killed after writing its journal: new model and lineage staged, not yet renamed.
+    artifacts = project / "artifacts"
+    new_model = b"model of the interrupted run"
+    lineage = json.loads((artifacts / "lineage.json").read_text(encoding="utf-8"))
+    lineage["model"]["sha256"] = sha256_bytes(new_model)
+    staged = {".best_model.joblib.1.staged": new_model, ".lineage.json.2.staged": canonical_json(lineage)}
+    for name, data in staged.items():
+        (artifacts / name).write_bytes(data)
+    renames = [
+        [".best_model.joblib.1.staged", "best_model.joblib"],
+        [".lineage.json.2.staged", "lineage.json"],
+    ]
+    (artifacts / JOURNAL_NAME).write_text(json.dumps({"renames": renames}), encoding="utf-8")
+
+    result = _check(project)
+
+    assert result.returncode == 0, result.stderr
+    assert (artifacts / "best_model.joblib").read_bytes() == new_model
+    assert not (artifacts / JOURNAL_NAME).exists()
+    assert not list(artifacts.glob(".*.staged"))

@@ -1,0 +1,342 @@
+"""Lineage manifests: built without absolute paths, read strictly, verified file by file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from training.atomic import canonical_json
+from training.errors import LineageError
+from training.hashing import sha256_file
+from training.lineage import (
+    FILE_ENTRIES,
+    REQUIRED_FILE_ENTRIES,
+    build_lineage,
+    read_lineage,
+    resolve_entry,
+    verify_lineage,
+)
+
+FILES = {
+    "dataset": "ml_datasource.csv",
+    "config": "config.yaml",
+    "model": "artifacts/best_model.joblib",
+    "threshold": "artifacts/threshold.txt",
+    "metrics": "artifacts/metrics.json",
+    "drift_baseline": "artifacts/drift_baseline.json",
+}
+
+
+def _lineage(root: Path, lineage_path: Path, hashes: dict[str, str] | None = None) -> dict[str, Any]:
+    files = {name: root / relative for name, relative in FILES.items()}
+    return build_lineage(
+        lineage_path=lineage_path,
+        root=root,
+        files=files,
+        hashes=hashes if hashes is not None else {name: sha256_file(path) for name, path in files.items()},
+        seed=42,
+        folds_sha256="0" * 64,
+        n_splits=5,
+        environment={"python": "3.11.9", "packages": {"scikit-learn": "1.9.0"}},
+        code=None,
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder with a dataset, a config and artifacts of arbitrary bytes."""
+    root = tmp_path / "project"
+    for number, (name, relative) in enumerate(FILES.items()):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 50)))
+    return root
+
+
+@pytest.fixture
+def lineage_path(project: Path) -> Path:
+    path = project / "artifacts" / "lineage.json"
+    path.write_bytes(canonical_json(_lineage(project, path)))
+    return path
+
+
+def _rewrite(path: Path, change: Callable[[dict[str, Any]], Any]) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_bytes(canonical_json(data))
+
+
+def _flip_one_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+# ---------------------------------------------------------------- building
+
+
+def test_lineage_paths_are_relative_to_the_root(lineage_path: Path):
+    lineage = read_lineage(lineage_path)
+    assert lineage["root"] == ".."
+    assert {name: lineage[name]["path"] for name in FILES} == FILES
+
+
+def test_written_lineage_holds_no_absolute_path(tmp_path: Path, lineage_path: Path):
+    text = lineage_path.read_text(encoding="utf-8")
+    assert str(tmp_path) not in text
+    assert str(tmp_path.resolve()) not in text
+    assert '"/' not in text
+
+
+def test_run_id_is_deterministic_for_the_same_hashes(project: Path, tmp_path: Path):
+    path = project / "artifacts" / "lineage.json"
+    elsewhere = tmp_path / "moved"
+    assert _lineage(project, path)["run_id"] == _lineage(project, path)["run_id"]
+    hashes = {name: sha256_file(project / relative) for name, relative in FILES.items()}
+    # The same bytes in another folder are the same run.
+    assert (
+        _lineage(elsewhere, elsewhere / "artifacts" / "lineage.json", hashes)["run_id"]
+        == (_lineage(project, path)["run_id"])
+    )
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_run_id_changes_when_a_hash_changes(project: Path, name: str):
+    path = project / "artifacts" / "lineage.json"
+    hashes = {entry: sha256_file(project / relative) for entry, relative in FILES.items()}
+    changed = {**hashes, name: "f" * 64}
+    assert _lineage(project, path, changed)["run_id"] != _lineage(project, path, hashes)["run_id"]
+
+
+def test_lineage_records_seed_folds_and_environment(lineage_path: Path):
+    lineage = read_lineage(lineage_path)
+    assert lineage["schema_version"] == 1
+    assert lineage["seed"] == 42
+    assert lineage["cv_folds"] == {"n_splits": 5, "sha256": "0" * 64}
+    assert lineage["environment"]["packages"] == {"scikit-learn": "1.9.0"}
+    assert lineage["code"] is None
+
+
+# ---------------------------------------------------------------- verifying
+
+
+def test_untouched_project_verifies(lineage_path: Path):
+    report = verify_lineage(lineage_path)
+    assert report.passed
+    assert report.failures == ()
+    assert [check.name for check in report.checks] == list(FILE_ENTRIES)
+
+
+def test_verification_works_after_the_project_is_moved(project: Path, lineage_path: Path, tmp_path: Path):
+    moved = project.rename(tmp_path / "clone")
+    assert verify_lineage(moved / "artifacts" / "lineage.json").passed
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_changed_byte_fails_that_check_only(project: Path, lineage_path: Path, name: str):
+    _flip_one_byte(project / FILES[name])
+    report = verify_lineage(lineage_path)
+    assert not report.passed
+    assert [failure.name for failure in report.failures] == [name]
+    failure = report.failures[0]
+    assert failure.actual == sha256_file(project / FILES[name])
+    assert failure.expected != failure.actual
+    assert FILES[name] in failure.describe()
+    assert failure.name in failure.describe()
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_missing_file_is_a_failed_check_not_an_exception(project: Path, lineage_path: Path, name: str):
+    (project / FILES[name]).unlink()
+    report = verify_lineage(lineage_path)
+    assert [failure.name for failure in report.failures] == [name]
+    failure = report.failures[0]
+    assert failure.actual is None
+    assert failure.error == "file not found"
+    assert failure.describe() == f"{name}: {FILES[name]}: file not found"
+
+
+def test_folder_in_place_of_a_file_is_a_failed_check(project: Path, lineage_path: Path):
+    (project / FILES["metrics"]).unlink()
+    (project / FILES["metrics"]).mkdir()
+    report = verify_lineage(lineage_path)
+    assert [failure.name for failure in report.failures] == ["metrics"]
+    assert report.failures[0].error == "is a folder, not a file"
+
+
+@pytest.mark.parametrize("name", ["metrics", "drift_baseline"])
+def test_optional_entry_may_be_absent(lineage_path: Path, name: str):
+    _rewrite(lineage_path, lambda data: data.pop(name))
+    report = verify_lineage(lineage_path)
+    assert report.passed
+    assert name not in report.to_report()["checks"]
+
+
+def test_report_has_the_design_shape(project: Path, lineage_path: Path):
+    _flip_one_byte(project / FILES["threshold"])
+    lineage = read_lineage(lineage_path)
+    report = verify_lineage(lineage_path).to_report()
+    assert set(report) == {"run_id", "checks", "passed"}
+    assert report["run_id"] == lineage["run_id"]
+    assert report["passed"] is False
+    assert list(report["checks"]) == list(FILE_ENTRIES)
+    for name, check in report["checks"].items():
+        assert set(check) == {"path", "expected", "actual", "passed"}
+        assert check["path"] == FILES[name]
+        assert check["expected"] == lineage[name]["sha256"]
+        assert check["passed"] is (name != "threshold")
+    assert report["checks"]["threshold"]["actual"] == sha256_file(project / FILES["threshold"])
+    json.dumps(report)  # plain JSON data
+
+
+def test_report_of_a_missing_file_carries_the_error(project: Path, lineage_path: Path):
+    (project / FILES["model"]).unlink()
+    check = verify_lineage(lineage_path).to_report()["checks"]["model"]
+    assert check == {
+        "path": FILES["model"],
+        "expected": read_lineage(lineage_path)["model"]["sha256"],
+        "actual": None,
+        "passed": False,
+        "error": "file not found",
+    }
+
+
+# ---------------------------------------------------------------- malformed manifests
+
+
+def test_missing_lineage_says_to_run_training(tmp_path: Path):
+    with pytest.raises(LineageError) as caught:
+        verify_lineage(tmp_path / "artifacts" / "lineage.json")
+    assert (
+        str(caught.value)
+        == f"Missing {(tmp_path / 'artifacts' / 'lineage.json').as_posix()}. Run training first."
+    )
+
+
+def test_malformed_json_is_a_lineage_error(lineage_path: Path):
+    lineage_path.write_text('{"run_id": ', encoding="utf-8")
+    with pytest.raises(LineageError, match="malformed lineage JSON at line 1"):
+        verify_lineage(lineage_path)
+
+
+def test_lineage_folder_is_a_lineage_error(tmp_path: Path):
+    with pytest.raises(LineageError, match="is a folder"):
+        read_lineage(tmp_path)
+
+
+@pytest.mark.parametrize("name", REQUIRED_FILE_ENTRIES)
+def test_missing_required_entry_names_it(lineage_path: Path, name: str):
+    _rewrite(lineage_path, lambda data: data.pop(name))
+    with pytest.raises(LineageError, match=f": {name}: missing required entry"):
+        verify_lineage(lineage_path)
+
+
+def _set(*keys: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        node = data
+        for key in keys[:-1]:
+            node = node[key]
+        node[keys[-1]] = value
+
+    return change
+
+
+MALFORMED = [
+    pytest.param(
+        _set("model", value="best_model.joblib"), "model: expected an object", id="entry-not-object"
+    ),
+    pytest.param(
+        _set("dataset", "path", value=5), "dataset.path: expected a non-empty string", id="path-int"
+    ),
+    pytest.param(
+        _set("config", "path", value=""), "config.path: expected a non-empty string", id="path-empty"
+    ),
+    pytest.param(
+        _set("metrics", "sha256", value=None), "metrics.sha256: expected a non-empty", id="sha-null"
+    ),
+    pytest.param(
+        _set("threshold", "sha256", value="z" * 64), "threshold.sha256: not a lowercase hex", id="non-hex"
+    ),
+    pytest.param(
+        _set("model", "sha256", value="A" * 64), "model.sha256: not a lowercase hex", id="upper-hex"
+    ),
+    pytest.param(_set("config", "sha256", value="abc"), "config.sha256: not a lowercase hex", id="short-hex"),
+    pytest.param(_set("root", value=["..", "x"]), "root: expected a relative path", id="root-list"),
+    pytest.param(_set("run_id", value=7), "run_id: expected a string", id="run-id-int"),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), MALFORMED)
+def test_malformed_entry_is_a_lineage_error_naming_the_key(lineage_path: Path, change: Any, message: str):
+    _rewrite(lineage_path, change)
+    with pytest.raises(LineageError) as caught:
+        verify_lineage(lineage_path)
+    assert message in str(caught.value)
+    assert len(str(caught.value).splitlines()) == 1
+
+
+def test_top_level_array_is_a_lineage_error(lineage_path: Path):
+    lineage_path.write_text("[]", encoding="utf-8")
+    with pytest.raises(LineageError, match="top level must be a JSON object, got list"):
+        verify_lineage(lineage_path)
+
+
+# ---------------------------------------------------------------- unsafe manifests
+
+
+def test_absolute_entry_path_is_rejected(project: Path, lineage_path: Path):
+    _rewrite(lineage_path, _set("model", "path", value=str(project / FILES["model"])))
+    with pytest.raises(LineageError, match=r"model\.path: absolute paths are not allowed"):
+        verify_lineage(lineage_path)
+
+
+def test_absolute_root_is_rejected(project: Path, lineage_path: Path):
+    _rewrite(lineage_path, _set("root", value=str(project)))
+    with pytest.raises(LineageError, match="root: must be a relative path"):
+        verify_lineage(lineage_path)
+
+
+@pytest.mark.parametrize("relative", ["../outside.bin", "artifacts/../../outside.bin"])
+def test_dot_dot_escape_is_rejected(tmp_path: Path, lineage_path: Path, relative: str):
+    (tmp_path / "outside.bin").write_bytes(b"secret")
+    _rewrite(lineage_path, _set("model", "path", value=relative))
+    with pytest.raises(LineageError, match=r"model\.path: path escapes outside the project root"):
+        verify_lineage(lineage_path)
+
+
+def test_dot_dot_that_stays_inside_the_root_is_allowed(project: Path, lineage_path: Path):
+    _rewrite(lineage_path, _set("dataset", "path", value="artifacts/../ml_datasource.csv"))
+    assert verify_lineage(lineage_path).passed
+
+
+def test_symlinked_file_pointing_outside_is_rejected(tmp_path: Path, project: Path, lineage_path: Path):
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes((project / FILES["model"]).read_bytes())
+    (project / "artifacts" / "link.joblib").symlink_to(outside)
+    _rewrite(lineage_path, _set("model", "path", value="artifacts/link.joblib"))
+    with pytest.raises(LineageError, match=r"model\.path: symbolic link points outside the project root"):
+        verify_lineage(lineage_path)
+
+
+def test_symlinked_folder_pointing_outside_is_rejected(tmp_path: Path, project: Path, lineage_path: Path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.csv").write_bytes(b"x")
+    (project / "linked").symlink_to(elsewhere, target_is_directory=True)
+    _rewrite(lineage_path, _set("dataset", "path", value="linked/data.csv"))
+    with pytest.raises(LineageError, match="symbolic link points outside"):
+        verify_lineage(lineage_path)
+
+
+def test_resolve_entry_accepts_a_path_inside_the_root(project: Path):
+    resolved = resolve_entry(project.resolve(), FILES["model"], name="model", lineage_path=Path("l.json"))
+    assert resolved == (project / FILES["model"]).resolve()
+
+
+def test_resolve_entry_rejects_a_nul_byte(project: Path):
+    with pytest.raises(LineageError, match="NUL byte"):
+        resolve_entry(project.resolve(), "a\x00b", name="model", lineage_path=Path("l.json"))
