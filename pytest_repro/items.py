@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pytest_repro.settings import ReproSettings
+from training.lineage import missing_lineage_message
 
 SUMMARY_PROPERTY = "repro_summary"
 
@@ -34,6 +35,7 @@ class ReproConfigFile(pytest.File):
         yield TwinCheck.from_parent(self, name="metrics", kind="metrics", subject="metrics")
         for label in ("run-a", "run-b"):
             yield TwinCheck.from_parent(self, name=f"lineage[{label}]", kind="lineage", subject=label)
+        yield TwinCheck.from_parent(self, name="replay", kind="replay", subject="recorded lineage")
 
 
 class TwinCheck(pytest.Item):
@@ -61,6 +63,9 @@ class TwinCheck(pytest.Item):
         self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
         if self.kind == "lineage":
             self._check_lineage(a if self.subject == "run-a" else b)
+            return
+        if self.kind == "replay":
+            self._replay(a, settings)
             return
         try:
             if self.kind == "artifact":
@@ -99,6 +104,23 @@ class TwinCheck(pytest.Item):
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
         self._summary(f"verified ({len(report.checks)} files)")
 
+    def _replay(self, run: Any, settings: ReproSettings) -> None:
+        """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
+        from pytest_repro.replay import ReplaySkipped, replay_recorded
+
+        try:
+            outcome = replay_recorded(settings.lineage_path, run)
+        except ReplaySkipped as exc:
+            self._summary(f"skipped: {exc}")
+            pytest.skip(str(exc))
+        self._hashes = (outcome.recorded_model[:12], outcome.fresh_model[:12], "recorded vs fresh model")
+        self.user_properties.append(("sha256_recorded_model", outcome.recorded_model))
+        self.user_properties.append(("sha256_fresh_model", outcome.fresh_model))
+        if outcome.mismatches:
+            self._summary("differ")
+            raise ReproMismatch(outcome.render())
+        self._summary("reproduced")
+
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:
         self.user_properties.append(("sha256_run_a", hash_a or ""))
         self.user_properties.append(("sha256_run_b", hash_b or ""))
@@ -124,7 +146,11 @@ class LineageManifest(pytest.File):
     """The on-disk lineage manifest, as the parent of its verification item."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        yield LineageCheck.from_parent(self, name="verify")
+        item = LineageCheck.from_parent(self, name="verify")
+        if not self.path.exists() and not _lineage_explicitly_selected(self.config):
+            message = missing_lineage_message(item._shown_path())
+            item.add_marker(pytest.mark.skip(reason=f"{message} (pytest -m lineage fails instead)"))
+        yield item
 
 
 class LineageCheck(pytest.Item):
@@ -136,13 +162,10 @@ class LineageCheck(pytest.Item):
 
     def runtest(self) -> None:
         from training.errors import LineageError
-        from training.lineage import missing_lineage_message, verify_lineage
+        from training.lineage import verify_lineage
 
         if not self.path.exists():
-            message = missing_lineage_message(self._shown_path())
-            if _lineage_explicitly_selected(self.config):
-                raise ReproCheckError(message)
-            pytest.skip(f"{message} (pytest -m lineage fails instead of skipping)")
+            raise ReproCheckError(missing_lineage_message(self._shown_path()))
         try:
             report = verify_lineage(self.path)
         except LineageError as exc:

@@ -136,9 +136,9 @@ def pytest_collection_modifyitems(
         if plugin.settings.config_path.exists():
             config_file = ReproConfigFile.from_parent(session, path=plugin.settings.config_path)
             config_file.settings = plugin.settings
-            items.extend(config_file.collect())
+            items.extend(_collect(config_file))
         manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
-        items.extend(manifest.collect())
+        items.extend(_collect(manifest))
     skip = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
         marker = item.get_closest_marker("repro")
@@ -148,6 +148,14 @@ def pytest_collection_modifyitems(
         _allow_function_scoped_fixtures(item)
         if not plugin.settings.enabled:
             item.add_marker(skip)
+
+
+def _collect(collector: pytest.Collector) -> list[pytest.Item]:
+    """Collect through the hooks, so "collected N items" and the selected count include our items."""
+    report = collector.ihook.pytest_make_collect_report(collector=collector)
+    report.__dict__.pop("call", None)
+    collector.ihook.pytest_collectreport(report=report)
+    return [node for node in report.result if isinstance(node, pytest.Item)]
 
 
 def _only_explicit_files(config: pytest.Config) -> bool:

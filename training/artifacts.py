@@ -125,11 +125,11 @@ def _apply_journal(folder: Path) -> None:
     except (OSError, ValueError, KeyError, TypeError):
         raise ArtifactError(f"{journal_path}: unreadable commit journal; remove it and train again") from None
     for tmp_name, final_name in renames:
-        tmp = folder / Path(tmp_name).name
-        if tmp.exists():
-            os.replace(tmp, folder / Path(final_name).name)
+        with contextlib.suppress(FileNotFoundError):  # already renamed by an earlier recovery
+            os.replace(folder / Path(tmp_name).name, folder / Path(final_name).name)
     fsync_folder(folder)
-    journal_path.unlink()
+    with contextlib.suppress(FileNotFoundError):  # a concurrent recovery finished first
+        journal_path.unlink()
     fsync_folder(folder)
 
 

@@ -1,7 +1,9 @@
 """The reproducibility check: re-hash every file a lineage names and report, as the design describes.
 
 `scripts/reproducibility_check.py` and the `repro-check` console script are thin
-wrappers around `main`.  Verification itself is `training.lineage.verify_lineage`.
+wrappers around `main`.  Verification itself is `training.lineage.verify_lineage`,
+run on the lineage bytes whose signature `training.signing.verify_signature` checked
+first, so no recorded hash is trusted before the signature is.
 """
 
 from __future__ import annotations
@@ -10,28 +12,72 @@ import json
 import platform
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from training.artifacts import recover_interrupted_commit
+from training.artifacts import JOURNAL_NAME, output_lock, recover_interrupted_commit
 from training.atomic import write_json_atomic
 from training.cli import make_parser, run_cli
-from training.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
-from training.lineage import VerificationReport, verify_lineage
+from training.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ArtifactError, LineageError
+from training.lineage import FileCheck, VerificationReport, verify_lineage
+from training.signing import UNVERIFIED, key_from_env, require_from_env, verify_signature
 
 DEFAULT_LINEAGE = Path("artifacts/lineage.json")
 REPORT_NAME = "reproducibility_report.json"
 ENVIRONMENT_NAME = "reproducibility_environment.json"
 
 
-def check(lineage_path: Path, *, write_reports: bool = True) -> VerificationReport:
-    """Verify `lineage_path` and write the report and environment files beside it."""
-    if lineage_path.parent.is_dir():
-        recover_interrupted_commit(lineage_path.parent)
-    report = verify_lineage(lineage_path)
+@dataclass(frozen=True)
+class CheckResult:
+    """A lineage's verification report and its signature status ("signed", "unsigned", "unverified")."""
+
+    report: VerificationReport
+    signature: str
+
+    @property
+    def passed(self) -> bool:
+        return self.report.passed
+
+    @property
+    def failures(self) -> tuple[FileCheck, ...]:
+        return self.report.failures
+
+    def to_report(self) -> dict:
+        """Return the design's report fields plus `signature`."""
+        return {**self.report.to_report(), "signature": self.signature}
+
+
+def check(
+    lineage_path: Path,
+    *,
+    write_reports: bool = True,
+    project_root: Path | None = None,
+    signing_key: bytes | None = None,
+    require_signature: bool = False,
+) -> CheckResult:
+    """Verify `lineage_path`'s signature, then its files, and write the report and environment files beside it.
+
+    A commit that a killed training left half-applied is finished first, under the
+    output folder's lock, so the check never races a training that is publishing.
+    `signing_key` defaults to REPRO_SIGNING_KEY; a bad signature raises SignatureError.
+    """
+    folder = lineage_path.parent
+    if (folder / JOURNAL_NAME).is_file():
+        try:
+            with output_lock(folder):
+                recover_interrupted_commit(folder)
+        except ArtifactError:
+            raise LineageError(
+                f"{folder}: a training is publishing artifacts; run the check when it ends"
+            ) from None
+    key = key_from_env() if signing_key is None else signing_key
+    signature = verify_signature(lineage_path, key, require_signature)
+    report = verify_lineage(lineage_path, project_root=project_root, data=signature.lineage_bytes)
+    result = CheckResult(report, signature.status)
     if write_reports:
-        write_json_atomic(lineage_path.parent / REPORT_NAME, report.to_report())
+        write_json_atomic(lineage_path.parent / REPORT_NAME, result.to_report())
         write_json_atomic(lineage_path.parent / ENVIRONMENT_NAME, check_environment())
-    return report
+    return result
 
 
 def check_environment() -> dict[str, str]:
@@ -48,11 +94,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to verify (default: %(default)s)"
     )
     parser.add_argument("--no-report", action="store_true", help="do not write the report files")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path("."),
+        help="project root that every path in the lineage must stay inside (default: current folder)",
+    )
+    parser.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="fail unless the lineage's DSSE envelope verifies with REPRO_SIGNING_KEY "
+        "(also REPRO_REQUIRE_SIGNATURE=1)",
+    )
     args = parser.parse_args(argv)
 
     def command() -> int:
-        report = check(args.lineage, write_reports=not args.no_report)
+        report = check(
+            args.lineage,
+            write_reports=not args.no_report,
+            project_root=args.root,
+            require_signature=args.require_signature or require_from_env(),
+        )
         print(json.dumps(report.to_report(), indent=2, sort_keys=False))
+        if report.signature == UNVERIFIED:
+            print(
+                f"note: {args.lineage} is signed but REPRO_SIGNING_KEY is not set; signature not verified",
+                file=sys.stderr,
+            )
         for failure in report.failures:
             print(f"FAILED {failure.describe()}", file=sys.stderr)
         return EXIT_OK if report.passed else EXIT_VERIFICATION_FAILED

@@ -8,6 +8,7 @@ The rules themselves live in `training.schema`.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
@@ -20,13 +21,33 @@ from training.schema import Config, ModelsConfig, short_repr
 MAX_CONFIG_BYTES = 1_000_000
 
 
+MAX_ALIASES = 40
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of silently keeping the last."""
+    """A safe loader that refuses duplicate keys and alias bombs.
+
+    A config needs few aliases; "billion laughs" needs many, and merge keys (`<<`)
+    would copy every level, so past MAX_ALIASES the file is rejected before expansion.
+    """
+
+    _aliases = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases (a YAML alias bomb?)", self.peek_event().start_mark
+                )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *base` merges are allowed; explicit keys may override merged ones
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -40,6 +61,12 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+# YAML 1.2 reads `1e-6` as a number; PyYAML's YAML 1.1 rules would make it the string "1e-6".
+_StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def load_config(path: str | Path) -> Config:

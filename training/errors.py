@@ -69,3 +69,14 @@ class LineageError(ReproError):
     """A lineage manifest is missing, malformed, unsafe, or does not match the files it names."""
 
     exit_code = EXIT_VERIFICATION_FAILED
+
+
+class SignatureError(LineageError):
+    """A lineage's signature envelope is missing when required, malformed, or does not verify.
+
+    `file` is the envelope (or the lineage it should cover); a verification failure, exit 1.
+    """
+
+    def __init__(self, message: str, *, file: str):
+        self.file = file
+        super().__init__(message)

@@ -77,6 +77,12 @@ def build_lineage(
 def read_lineage(path: str | Path) -> dict[str, Any]:
     """Read and structurally validate a manifest; every problem is a one-line LineageError."""
     path = Path(path)
+    return parse_lineage(read_lineage_bytes(path), path)
+
+
+def read_lineage_bytes(path: str | Path) -> bytes:
+    """Return a manifest's bytes, read once; a missing, unreadable or oversized file is a LineageError."""
+    path = Path(path)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_LINEAGE_BYTES + 1)
@@ -90,6 +96,12 @@ def read_lineage(path: str | Path) -> dict[str, Any]:
         raise LineageError(f"{path}: cannot read the lineage ({exc.strerror})") from None
     if len(data) > MAX_LINEAGE_BYTES:
         raise LineageError(f"{path}: larger than {MAX_LINEAGE_BYTES} bytes; not a lineage file")
+    return data
+
+
+def parse_lineage(data: bytes, path: str | Path) -> dict[str, Any]:
+    """Parse and structurally validate manifest bytes already read (e.g. the bytes a signature covers)."""
+    path = Path(path)
     try:
         lineage = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -124,12 +136,20 @@ def _validate_structure(lineage: Any, path: Path) -> None:
         raise LineageError(f"{path}: run_id: expected a string")
 
 
-def lineage_root(lineage: Mapping[str, Any], lineage_path: Path) -> Path:
-    """Return the project root a manifest's paths are relative to."""
+def lineage_root(lineage: Mapping[str, Any], lineage_path: Path, project_root: Path | None = None) -> Path:
+    """Return the project root a manifest's paths are relative to.
+
+    The manifest's own `root` is not trusted to widen what may be read: when the caller
+    knows the project root (the check passes the working directory), the manifest's
+    root must resolve inside it.
+    """
     root = lineage.get("root", ".")
     if PurePosixPath(root).is_absolute() or Path(root).is_absolute():
         raise LineageError(f"{lineage_path}: root: must be a relative path, got {root!r}")
-    return (lineage_path.parent / root).resolve()
+    resolved = (lineage_path.parent / root).resolve()
+    if project_root is not None and not resolved.is_relative_to(project_root.resolve()):
+        raise LineageError(f"{lineage_path}: root: {root!r} resolves outside the project root {project_root}")
+    return resolved
 
 
 def resolve_entry(root: Path, relative: str, *, name: str, lineage_path: Path) -> Path:
@@ -221,15 +241,20 @@ class VerificationReport:
         }
 
 
-def verify_lineage(lineage_path: str | Path) -> VerificationReport:
+def verify_lineage(
+    lineage_path: str | Path, *, project_root: Path | None = None, data: bytes | None = None
+) -> VerificationReport:
     """Re-hash every file the manifest names and compare with the recorded SHA-256.
 
     A missing or unreadable file is a failed check, not an exception; a malformed
-    or unsafe manifest raises LineageError.
+    or unsafe manifest raises LineageError.  With `project_root`, every path must
+    stay inside it, whatever the manifest's `root` says.  `data` is the manifest's
+    bytes when the caller has already read (and signature-checked) them, so the
+    manifest verified is the one whose signature was checked, not a second read.
     """
     lineage_path = Path(lineage_path)
-    lineage = read_lineage(lineage_path)
-    root = lineage_root(lineage, lineage_path)
+    lineage = read_lineage(lineage_path) if data is None else parse_lineage(data, lineage_path)
+    root = lineage_root(lineage, lineage_path, project_root)
     checks = []
     for name in FILE_ENTRIES:
         if name not in lineage:

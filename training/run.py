@@ -22,6 +22,7 @@ from training.hashing import sha256_bytes, sha256_file
 from training.lineage import build_lineage, project_root_for
 from training.progress import Progress
 from training.schema import Config
+from training.signing import envelope_bytes, envelope_path, key_from_env
 
 
 class UnseededEstimatorError(ReproError):
@@ -99,12 +100,13 @@ def train(
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
     out = prepare_output_dir(out.resolve())
+    signing_key = key_from_env()  # a bad key is a config error before training, not after
     with output_lock(out):
         recover_interrupted_commit(out)
         remove_stale_staging(out)
         fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {out}")
-        return _publish(config, config_path, dataset_path, out, fitted, started)
+        return _publish(config, config_path, dataset_path, out, fitted, started, signing_key)
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,7 @@ def _publish(
     out: Path,
     fitted: _Fitted,
     started: float,
+    signing_key: bytes | None = None,
 ) -> TrainingResult:
     import joblib
 
@@ -237,7 +240,15 @@ def _publish(
             environment=capture_environment(),
             code=code_version(config_path.resolve().parent),
         )
-        commit.stage(config.artifacts.lineage_file, _bytes_writer(canonical_json(lineage)))
+        lineage_bytes = canonical_json(lineage)
+        signature_path = envelope_path(lineage_path)
+        if signing_key is not None:  # staged first, so it is renamed into place before the lineage
+            commit.stage(signature_path.name, _bytes_writer(envelope_bytes(lineage_bytes, signing_key)))
+        commit.stage(config.artifacts.lineage_file, _bytes_writer(lineage_bytes))
+    if signing_key is None:
+        # An envelope left by an earlier signed run no longer matches; removed after the
+        # commit, so until then the check fails rather than passing unsigned.
+        signature_path.unlink(missing_ok=True)
     return TrainingResult(
         output_dir=out,
         artifacts=paths,

@@ -87,7 +87,7 @@ class Rule:
             return f"got {_show(value)}; expected {self.allowed()}"
         if self.choices and value not in self.choices:
             return f"got {_show(value)}; expected {self.allowed()}"
-        if self.pattern is not None and not self.pattern.match(value):
+        if self.pattern is not None and not self.pattern.fullmatch(value):
             return f"got {_show(value)}; expected {self.allowed()}"
         return None
 

@@ -9,6 +9,8 @@ one kind of non-determinism and nothing else.
 
 from __future__ import annotations
 
+import gc
+import importlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,6 +23,21 @@ MODULE = "tinytrain"
 SEEDED_FOREST = "RandomForestClassifier(n_estimators=5, max_depth=4, random_state=seed)"
 SEEDED_FOLDS = "StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)"
 CONFIG = {"seed": 3, "n_samples": 90}
+# Loaded before the first in-process run (see `_heavy_modules_loaded`); the hypothesis
+# module is the one its pytest plugin imports in every terminal summary.
+PRELOADED = (
+    "numpy",
+    "pandas",
+    "joblib",
+    "yaml",
+    "sklearn.datasets",
+    "sklearn.ensemble",
+    "sklearn.model_selection",
+    "hypothesis.internal.observability",
+    "pytest_repro.compare",
+    "pytest_repro.twins",
+    "training.lineage",
+)
 
 _TRAINING = Template('''\
 """A tiny training for pytest-repro's behaviour tests: 5 trees on a few synthetic rows."""
@@ -127,17 +144,20 @@ class Example:
 
     def write(
         self,
-        training: str | None = None,
+        source: str | None = None,
         *,
         ini: Mapping[str, Any] | None = None,
         config: Mapping[str, Any] | None = None,
         isolation: str | None = "inprocess",
         module: str = MODULE,
         function: str = "train",
+        **knobs: Any,
     ) -> Example:
         """Write pyproject.toml, config.yaml and the training module; `ini` adds or replaces settings.
 
-        `isolation=None` leaves the plugin's default (two subprocesses with different hash seeds).
+        The module is `source`, or else `training_source(**knobs)`; the config file is
+        `config` (default `CONFIG`).  `isolation=None` leaves the plugin's default (two
+        subprocesses with different hash seeds).
         """
         settings: dict[str, Any] = {
             "repro_train": f"{module}:{function}",
@@ -152,9 +172,9 @@ class Example:
         config_path = self.path / settings.get("repro_config", "config.yaml")
         config_path.parent.mkdir(parents=True, exist_ok=True)
         config_path.write_text(
-            "".join(f"{key}: {value}\n" for key, value in {**CONFIG, **(config or {})}.items())
+            "".join(f"{key}: {value}\n" for key, value in (CONFIG if config is None else config).items())
         )
-        (self.path / f"{module}.py").write_text(training if training is not None else training_source())
+        (self.path / f"{module}.py").write_text(source if source is not None else training_source(**knobs))
         return self
 
     def run(self, *args: str) -> pytest.RunResult:
@@ -172,14 +192,13 @@ def _heavy_modules_loaded() -> None:
 
     pytester restores `sys.modules` after each in-process run; numpy and scikit-learn
     must not be dropped and imported a second time, so they are loaded here first.
+    Freezing them out of the garbage collector's view matters too: every in-process
+    run ends with several full collections, which otherwise walk all of scikit-learn.
     """
-    import joblib  # noqa: F401
-    import numpy  # noqa: F401
-    import pandas  # noqa: F401
-    import sklearn.datasets  # noqa: F401
-    import sklearn.ensemble  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-    import yaml  # noqa: F401
+    for name in PRELOADED:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture

@@ -1,0 +1,26 @@
+"""Hypothesis profiles for the project's tests: `ci` when the CI variable is set, `dev` otherwise.
+
+`ci` is derandomized (the same examples on every run, so a red build is not luck),
+keeps no example database and prints the blob that replays a failure with
+`@reproduce_failure`.  `nightly` runs many more examples:
+`pytest tests/test_fuzz_config.py --hypothesis-profile nightly`.  A profile given with
+`--hypothesis-profile` wins over the one chosen here.
+
+Profiles are registered here, in a conftest pytest loads before it configures plugins,
+because hypothesis's plugin loads `--hypothesis-profile` while configuring.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("dev", deadline=None)
+settings.register_profile(
+    "ci", max_examples=50, derandomize=True, database=None, print_blob=True, deadline=None
+)
+settings.register_profile("nightly", max_examples=2000, deadline=None, print_blob=True)
+
+_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+settings.load_profile("ci" if _CI else "dev")

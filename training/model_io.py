@@ -1,0 +1,94 @@
+"""Load a trained model only after its bytes match the lineage: unpickling is running code.
+
+`joblib.load` executes whatever a pickle tells it to, so a model file is trusted only
+when its SHA-256 equals the lineage's `model` entry, the lineage's model path resolves
+to the very file asked for, and (when a key is configured) the lineage's signature
+verifies.  Nothing is unpickled before all three hold.
+
+Hash-then-load race: the file is copied once into a private temporary folder (mode
+0700, created by us), the copy is hashed, and that same copy is loaded.  Whoever can
+write the original can no longer change the bytes between the check and the load,
+whether by replacing the file or by rewriting it in place.  Re-checking `os.fstat`
+size and mtime on one open descriptor would miss an in-place rewrite that keeps the
+size and resets the mtime (any owner can set mtime), and reading the whole file into
+memory costs the model's size in RAM on top of the unpickled model.  The copy costs
+one extra write of the file, in the temporary folder (`TMPDIR`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from training.errors import LineageError
+from training.hashing import sha256_file
+from training.lineage import lineage_root, parse_lineage, resolve_entry
+from training.signing import key_from_env, require_from_env, verify_signature
+
+
+def load_model(
+    model_path: str | Path,
+    lineage_path: str | Path,
+    *,
+    signing_key: bytes | None = None,
+    require_signature: bool | None = None,
+    project_root: Path | None = None,
+) -> Any:
+    """Return the estimator in `model_path` after checking it against `lineage_path`; unpickle nothing otherwise.
+
+    `signing_key` and `require_signature` default to REPRO_SIGNING_KEY and
+    REPRO_REQUIRE_SIGNATURE.  Raises LineageError (SignatureError for the envelope)
+    naming the file and, for a hash mismatch, both hashes.
+    """
+    model_path, lineage_path = Path(model_path), Path(lineage_path)
+    key = key_from_env() if signing_key is None else signing_key
+    required = require_from_env() if require_signature is None else require_signature
+    signature = verify_signature(lineage_path, key, required)
+    lineage = parse_lineage(signature.lineage_bytes, lineage_path)
+    entry = lineage["model"]
+    root = lineage_root(lineage, lineage_path, project_root)
+    recorded = resolve_entry(root, entry["path"], name="model", lineage_path=lineage_path)
+    if model_path.resolve() != recorded:
+        raise LineageError(
+            f"{model_path}: is not the model {lineage_path} records ({entry['path']!r}, "
+            f"which resolves to {recorded}); refusing to load it"
+        )
+    with tempfile.TemporaryDirectory(prefix="repro-model-") as private:
+        copy = Path(private) / "model.joblib"
+        _copy_model(recorded, copy, shown=model_path)
+        actual = sha256_file(copy)
+        if actual != entry["sha256"]:
+            raise LineageError(
+                f"{model_path}: SHA-256 is {actual} but {lineage_path} records {entry['sha256']} "
+                "for model; refusing to unpickle it"
+            )
+        import joblib
+
+        # No mmap_mode: everything is read into memory before the private copy is removed.
+        return joblib.load(copy)
+
+
+def _copy_model(source: Path, copy: Path, *, shown: Path) -> None:
+    try:
+        reader = source.open("rb")
+    except FileNotFoundError:
+        raise LineageError(f"{shown}: model file not found") from None
+    except IsADirectoryError:
+        raise LineageError(f"{shown}: is a folder, not a model file") from None
+    except PermissionError:
+        raise LineageError(f"{shown}: permission denied reading the model") from None
+    except OSError as exc:
+        raise LineageError(f"{shown}: cannot read the model ({exc.strerror})") from None
+    with reader:
+        try:
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as writer:
+                shutil.copyfileobj(reader, writer, 1 << 20)
+        except OSError as exc:
+            raise LineageError(
+                f"{shown}: cannot copy the model to a private temporary folder ({exc.strerror}); "
+                "set TMPDIR to a folder with room for it"
+            ) from None
