@@ -87,22 +87,23 @@ class TwinCheck(pytest.Item):
         self._summary("identical" if self.kind != "metrics" else "equal")
 
     def _check_lineage(self, run: Any) -> None:
-        from training.errors import LineageError
-        from training.lineage import verify_lineage
+        from training.check import check
+        from training.errors import ReproError
 
         if run.lineage is None:
             self._summary("no lineage")
             pytest.skip("the entry point returned no lineage")
         try:
-            report = verify_lineage(run.lineage)
-        except LineageError as exc:
+            report = check(run.lineage, write_reports=False)
+        except ReproError as exc:
             self._summary("invalid")
             raise ReproCheckError(str(exc)) from None
-        self.user_properties.append(("lineage_run_id", str(report.run_id)))
+        self.user_properties.append(("lineage_run_id", str(report.report.run_id)))
+        self.user_properties.append(("lineage_signature", report.signature))
         if not report.passed:
             self._summary("mismatch")
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
-        self._summary(f"verified ({len(report.checks)} files)")
+        self._summary(f"verified ({len(report.report.checks)} files, {report.signature})")
 
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
@@ -161,16 +162,17 @@ class LineageCheck(pytest.Item):
         self.add_marker("lineage")
 
     def runtest(self) -> None:
-        from training.errors import LineageError
-        from training.lineage import verify_lineage
+        from training.check import check
+        from training.errors import ReproError
 
         if not self.path.exists():
             raise ReproCheckError(missing_lineage_message(self._shown_path()))
         try:
-            report = verify_lineage(self.path)
-        except LineageError as exc:
+            report = check(self.path, write_reports=False, project_root=self.config.rootpath)
+        except ReproError as exc:
             raise ReproCheckError(str(exc)) from None
-        self.user_properties.append(("lineage_run_id", str(report.run_id)))
+        self.user_properties.append(("lineage_run_id", str(report.report.run_id)))
+        self.user_properties.append(("lineage_signature", report.signature))
         if not report.passed:
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
 

@@ -255,13 +255,14 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 @pytest.fixture
 def repro_lineage(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The on-disk lineage manifest, verified against its files (fails naming any mismatch)."""
-    from training.errors import LineageError
-    from training.lineage import read_lineage, verify_lineage
+    from training.check import check
+    from training.errors import ReproError
+    from training.lineage import read_lineage
 
     path = _plugin(request.config).settings.lineage_path
     try:
-        report = verify_lineage(path)
-    except LineageError as exc:
+        report = check(path, write_reports=False, project_root=request.config.rootpath)
+    except ReproError as exc:
         pytest.fail(str(exc), pytrace=False)
     if not report.passed:
         pytest.fail("\n".join(f.describe() for f in report.failures), pytrace=False)

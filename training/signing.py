@@ -32,9 +32,9 @@ from training.errors import ConfigError, Problem, SignatureError
 from training.hashing import sha256_bytes
 from training.lineage import MAX_LINEAGE_BYTES, read_lineage_bytes
 
-# A lineage manifest is not an in-toto Statement, so it does not claim the in-toto
-# type: DSSE asks the type to name both the encoding and the schema of the payload.
-PAYLOAD_TYPE = "application/vnd.pytest-repro.lineage+json"
+# The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
+# signed byte for byte, and `repro-export intoto` turns it into a Statement v1.
+PAYLOAD_TYPE = "application/vnd.in-toto+json"
 ENVELOPE_SUFFIX = ".dsse.json"
 KEY_ENV = "REPRO_SIGNING_KEY"
 REQUIRE_ENV = "REPRO_REQUIRE_SIGNATURE"
