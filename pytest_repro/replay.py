@@ -45,7 +45,7 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     from training.lineage import read_lineage
 
     if not recorded_path.exists():
-        raise ReplaySkipped(f"no recorded lineage at {recorded_path.name} to replay")
+        raise ReplaySkipped(f"no recorded lineage at {_shown(recorded_path)} to replay")
     if run.lineage is None:
         raise ReplaySkipped("the entry point returned no lineage to compare with")
     try:
@@ -67,3 +67,10 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     )
     changes = environment_differences(recorded.get("environment") or {}, fresh.get("environment") or {})
     return ReplayOutcome(recorded["model"]["sha256"], fresh["model"]["sha256"], mismatches, tuple(changes))
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
