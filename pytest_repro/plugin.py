@@ -7,7 +7,6 @@ reproducibility check actually runs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,8 @@ class ReproPlugin:
         self.config = config
         self.settings: ReproSettings = read_settings(config)
         self.summary_rows: dict[str, dict[str, Any]] = {}
+        self.row_nodeids: dict[str, str] = {}
+        self.collection_order: dict[str, int] = {}
         self.twin_seconds: str | None = None
         self._cache: Any = None
 
@@ -76,13 +77,13 @@ class ReproPlugin:
         """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
         factory = self.config._tmp_path_factory  # type: ignore[attr-defined]
         base = factory.getbasetemp()
-        if os.environ.get("PYTEST_XDIST_WORKER"):
+        if _is_xdist_worker(self.config):
             base = base.parent
         return base / "repro-shared"
 
     def progress(self, label: str, line: str) -> None:
         """Relay a run's output line to the terminal, unless quiet or in an xdist worker."""
-        if self.config.get_verbosity() < 0 or os.environ.get("PYTEST_XDIST_WORKER"):
+        if self.config.get_verbosity() < 0 or _is_xdist_worker(self.config):
             return
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         capture = self.config.pluginmanager.get_plugin("capturemanager")
@@ -94,6 +95,14 @@ class ReproPlugin:
         else:
             reporter.write_line(f"[repro {label}] {line}")
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing; the workers report the order instead."""
+        self.collection_order = {nodeid: index for index, nodeid in enumerate(ids)}
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect summary rows from reports, so the table is right under xdist too."""
         for name, value in report.user_properties:
@@ -102,12 +111,19 @@ class ReproPlugin:
         row = parse_summary(report.user_properties, SUMMARY_PROPERTY)
         if row is not None:
             self.summary_rows[row["check"]] = row
+            self.row_nodeids[row["check"]] = report.nodeid
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the table once (in the controller under xdist), and only when checks ran."""
-        if os.environ.get("PYTEST_XDIST_WORKER"):
+        if _is_xdist_worker(self.config):
             return
-        lines = summary_lines(self.summary_rows.values(), self.twin_seconds)
+        # Rows in collection order, not in the order xdist workers happen to finish them.
+        last = len(self.collection_order)
+        rows = sorted(
+            self.summary_rows.values(),
+            key=lambda row: self.collection_order.get(self.row_nodeids[row["check"]], last),
+        )
+        lines = summary_lines(rows, self.twin_seconds)
         if not lines:
             return
         terminalreporter.write_sep("=", "reproducibility")
@@ -159,9 +175,16 @@ def _collect(collector: pytest.Collector) -> list[pytest.Item]:
 
 
 def _only_explicit_files(config: pytest.Config) -> bool:
-    """Generated checks join a run of whole folders, not one of selected test files or node ids."""
-    args = [a for a in config.args if not a.startswith("-")]
-    return any("::" in a or a.endswith(".py") for a in args)
+    """Generated checks join a whole-project run, not a run of chosen test files, folders or ids."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return False
+    wanted = {config.rootpath.resolve(), _plugin(config).settings.config_path.resolve()}
+    chosen = {(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args}
+    return not (chosen & wanted)
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
 
 
 def _allow_function_scoped_fixtures(item: pytest.Item) -> None:

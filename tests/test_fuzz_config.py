@@ -158,6 +158,7 @@ def test_invalid_config_is_rejected_naming_its_key(case: tuple[dict[str, Any], s
 # --------------------------------------------------------------- 3. twin trainings
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter is kept small
 @settings(max_examples=scaled(5))
 @given(raw=valid_configs(data_path=SLICE_NAME, **CHEAP))
 def test_twin_trainings_of_any_valid_config_are_identical(
@@ -177,7 +178,9 @@ def test_twin_trainings_of_any_valid_config_are_identical(
     raw=valid_configs(data_path=SLICE_NAME, models=["decision_tree"], **CHEAP),
     other_seed=valid_values("seed"),
 )
-def test_another_seed_gives_other_folds(raw: dict[str, Any], other_seed: int, fuzz_folder: FuzzFolder) -> None:
+def test_another_seed_gives_other_folds(
+    raw: dict[str, Any], other_seed: int, fuzz_folder: FuzzFolder
+) -> None:
     assume(other_seed != raw["seed"])
     config_path = fuzz_folder.write_config(raw)
     folder = fuzz_folder.new_folder()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,8 +14,10 @@ from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
 from training.hashing import sha256_file
 from training.hooks import main
 from training.lineage import build_lineage
+from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 REPO = Path(__file__).resolve().parents[1]
+KEY_HEX = "5e" * 32
 MISSING = "Missing artifacts/lineage.json. Run training first."
 FILES = {
     "dataset": "ml_datasource.csv",
@@ -50,6 +53,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     )
     lineage_path.write_bytes(canonical_json(lineage))
     monkeypatch.chdir(root)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
     return root
 
 
@@ -182,6 +187,64 @@ def test_lineage_hook_writes_nothing(project: Path):
     before = _tree(project)
     assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
     assert _tree(project) == before
+
+
+def test_lineage_reaching_outside_the_repository_fails_with_exit_1(
+    project: Path, capsys: pytest.CaptureFixture[str]
+):
+    lineage_path = project / "artifacts" / "lineage.json"
+    lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
+    lineage["root"] = "../.."
+    lineage_path.write_bytes(canonical_json(lineage))
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert "resolves outside the project root" in capsys.readouterr().err
+
+
+# --- signed lineages (the hook runs the same check as the check script) ---------------------------
+
+
+def test_signed_lineage_passes_with_the_key(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    sign_lineage(project / "artifacts" / "lineage.json", bytes.fromhex(KEY_HEX))
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    assert main(["lineage", "--require-signature"]) == EXIT_OK
+    assert capsys.readouterr().err == ""
+
+
+def test_signed_lineage_without_the_key_passes_with_a_note(project: Path, capsys: pytest.CaptureFixture[str]):
+    sign_lineage(project / "artifacts" / "lineage.json", bytes.fromhex(KEY_HEX))
+    assert main(["lineage"]) == EXIT_OK
+    assert "signature not verified" in capsys.readouterr().err
+
+
+def test_lineage_changed_after_signing_fails_with_exit_1(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    lineage_path = project / "artifacts" / "lineage.json"
+    sign_lineage(lineage_path, bytes.fromhex(KEY_HEX))
+    signed = lineage_path.read_bytes()
+    lineage_path.write_bytes(signed.replace(b'"seed": 42', b'"seed": 43'))
+    assert lineage_path.read_bytes() != signed
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert "the lineage was changed after signing" in capsys.readouterr().err
+
+
+def test_required_signature_fails_an_unsigned_lineage_with_exit_1(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.setenv(KEY_ENV, KEY_HEX)
+    monkeypatch.setenv(REQUIRE_ENV, "1")
+    assert main(["lineage"]) == EXIT_VERIFICATION_FAILED
+    assert "a signature is required" in capsys.readouterr().err
+
+
+def test_required_signature_without_a_key_is_a_config_error(
+    project: Path, capsys: pytest.CaptureFixture[str]
+):
+    assert main(["lineage", "--require-signature"]) == EXIT_USAGE
+    assert f"environment: {KEY_ENV}: not set" in capsys.readouterr().err
 
 
 # --- the command line ----------------------------------------------------------------------------

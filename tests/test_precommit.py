@@ -13,6 +13,7 @@ shared by these tests, so that environment is built only once more.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,8 +229,6 @@ def test_project_config_is_valid_and_uses_the_local_hooks():
     ],
 )
 def test_file_patterns_select_configs_datasets_and_artifacts(path: str, config: bool, lineage: bool):
-    import re
-
     manifest = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     hooks = {hook["id"]: hook for hook in manifest}
     # pre-commit matches `files` with re.search on the repository-relative POSIX path.

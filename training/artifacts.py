@@ -8,6 +8,12 @@ by `recover_interrupted_commit`, which training and the check call first.  So a
 reader never trusts a lineage that names files not matching it.
 
 A lock file keeps two trainings from publishing into one folder at once.
+
+Testing hook: with REPRO_TEST_PAUSE_AT set to one of the points below, the process
+stops itself (SIGSTOP) there, so a test can SIGKILL it at a known step of a commit
+(tests/test_crash_safety.py).  Unset, it does nothing.  The points are
+`staged:<file name>` (that file staged and fsynced), `before-journal`,
+`after-journal` and `renamed:<file name>` (that file renamed into place).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,13 +33,18 @@ from training.errors import ArtifactError
 
 JOURNAL_NAME = ".commit.json"
 LOCK_NAME = ".training.lock"
+PAUSE_ENV = "REPRO_TEST_PAUSE_AT"
 
 Writer = Callable[[BinaryIO], None]
 
 
 def prepare_output_dir(folder: Path) -> Path:
     """Create the output folder; a file in the way is a clear error, not a traceback."""
-    if folder.exists() and not folder.is_dir():
+    try:
+        is_file = folder.exists() and not folder.is_dir()
+    except OSError as exc:  # exists() raises for a name too long for the file system
+        raise ArtifactError(f"{folder}: cannot use as the output folder ({exc.strerror})") from None
+    if is_file:
         raise ArtifactError(f"{folder}: output folder is a file; choose another --output-dir")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -86,6 +98,7 @@ class StagedCommit:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
+        _pause_point(f"staged:{name}")
         return Path(tmp)
 
     def __enter__(self) -> StagedCommit:
@@ -97,11 +110,13 @@ class StagedCommit:
             return
         try:
             fsync_folder(self.folder)
+            _pause_point("before-journal")
             journal = {"renames": [list(pair) for pair in self._staged]}
             write_bytes_atomic(self.folder / JOURNAL_NAME, json.dumps(journal, sort_keys=True).encode())
         except BaseException:
             self._discard()
             raise
+        _pause_point("after-journal")
         _apply_journal(self.folder)
 
     def _discard(self) -> None:
@@ -138,3 +153,9 @@ def remove_stale_staging(folder: Path) -> None:
     for stale in folder.glob(".*.staged"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
+
+
+def _pause_point(point: str) -> None:
+    """Testing hook: stop this process here if REPRO_TEST_PAUSE_AT names `point`; otherwise nothing."""
+    if os.environ.get(PAUSE_ENV) == point:
+        os.kill(os.getpid(), signal.SIGSTOP)

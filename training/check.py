@@ -65,7 +65,10 @@ def check(
     if (folder / JOURNAL_NAME).is_file():
         try:
             with output_lock(folder):
-                recover_interrupted_commit(folder)
+                try:
+                    recover_interrupted_commit(folder)
+                except ArtifactError as error:  # an unreadable journal, not a held lock: say so
+                    raise LineageError(str(error)) from None
         except ArtifactError:
             raise LineageError(
                 f"{folder}: a training is publishing artifacts; run the check when it ends"

@@ -27,6 +27,8 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
+from training.errors import DatasetError
+
 if TYPE_CHECKING:
     from training.schema import Config
 
@@ -38,10 +40,31 @@ FoldCallback = Callable[[str, int, int, float, float], None]
 
 
 def make_folds(y_train: Any, config: Config) -> list[Fold]:
-    """Split training rows into seeded stratified folds, as positional (train, validation) indices."""
+    """Split training rows into seeded stratified folds, as positional (train, validation) indices.
+
+    A config that the data is too small for (more folds than rows of a class, more
+    neighbours than a fold trains on) is a DatasetError naming the key, not a
+    scikit-learn traceback half-way through cross-validation.
+    """
     y = np.asarray(y_train)
-    splitter = StratifiedKFold(n_splits=config.cv.n_splits, shuffle=True, random_state=config.seed)
-    return [(train, valid) for train, valid in splitter.split(np.zeros(len(y)), y)]
+    n_splits = config.cv.n_splits
+    for label in (0, 1):
+        count = int((y == label).sum())
+        if count < n_splits:
+            raise DatasetError(
+                f"cv.n_splits is {n_splits} but the training split holds {count} row(s) of class {label}; "
+                "every fold needs both classes: lower cv.n_splits or data.test_size, or use more data"
+            )
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=config.seed)
+    folds = [(train, valid) for train, valid in splitter.split(np.zeros(len(y)), y)]
+    knn = config.models.knn
+    smallest = min(len(train) for train, _ in folds)
+    if knn is not None and knn.n_neighbors > smallest:
+        raise DatasetError(
+            f"models.knn.n_neighbors is {knn.n_neighbors} but a cross-validation fold trains on "
+            f"{smallest} rows; lower it or use more data"
+        )
+    return folds
 
 
 def score(pipeline: Any, X: Any) -> tuple[np.ndarray, str]:

@@ -1,14 +1,15 @@
 """`repro-hook`: the pre-commit hooks, validating configs and verifying the lineage before a commit.
 
 `repro-hook config FILE...` validates each training config with `load_config`;
-`repro-hook lineage` re-hashes every file the manifest names with `verify_lineage`.
+`repro-hook lineage` runs the reproducibility check (`training.check.check`: the
+signature if any, then `verify_lineage` on every file the manifest names).
 Exit codes are those of every entry point (`training.cli.run_cli`): 0 when all is
 well, 1 when the lineage does not match the files (or is missing), 2 for a usage
 or configuration error.
 
-The lineage hook never writes a file: pre-commit counts a hook that modifies
-tracked files as failed, and a user who commits `artifacts/` would see the check's
-report files as modifications.
+The lineage hook writes no report: pre-commit counts a hook that modifies tracked
+files as failed, and a user who commits `artifacts/` would see the check's report
+files as modifications.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from training.check import DEFAULT_LINEAGE, check
 from training.cli import make_parser, run_cli
 from training.config import load_config
 from training.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem
-from training.lineage import verify_lineage
-
-DEFAULT_LINEAGE = Path("artifacts/lineage.json")
+from training.signing import UNVERIFIED, require_from_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     lineage.add_argument(
         "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to verify (default: %(default)s)"
     )
+    lineage.add_argument(
+        "--require-signature",
+        action="store_true",
+        help="fail unless the lineage's DSSE envelope verifies with REPRO_SIGNING_KEY "
+        "(also REPRO_REQUIRE_SIGNATURE=1)",
+    )
     lineage.add_argument("files", nargs="*", metavar="FILE", help="changed files (ignored)")
     lineage.set_defaults(run=_lineage_command)
 
@@ -78,15 +84,27 @@ def _config_command(args: argparse.Namespace) -> int:
 
 
 def _lineage_command(args: argparse.Namespace) -> int:
-    report = verify_lineage(args.lineage)
+    # pre-commit runs hooks from the repository root: no manifest may reach outside it.
+    result = check(
+        args.lineage,
+        write_reports=False,
+        project_root=Path.cwd(),
+        require_signature=args.require_signature or require_from_env(),
+    )
     where = args.lineage.as_posix()
-    if report.passed:
-        print(f"repro-hook lineage: all {len(report.checks)} files match {where}")
+    if result.signature == UNVERIFIED:
+        print(
+            f"note: {where} is signed but REPRO_SIGNING_KEY is not set; signature not verified",
+            file=sys.stderr,
+        )
+    checks = result.report.checks
+    if result.passed:
+        print(f"repro-hook lineage: all {len(checks)} files match {where}")
         return EXIT_OK
-    for failure in report.failures:
+    for failure in result.failures:
         print(f"FAILED {failure.describe()}", file=sys.stderr)
     print(
-        f"repro-hook lineage: {len(report.failures)} of {len(report.checks)} files differ from {where}; "
+        f"repro-hook lineage: {len(result.failures)} of {len(checks)} files differ from {where}; "
         "retrain (python -m training) to record the change, or undo it",
         file=sys.stderr,
     )

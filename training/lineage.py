@@ -107,6 +107,8 @@ def parse_lineage(data: bytes, path: str | Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise LineageError(f"{path}: malformed lineage JSON{where}") from None
+    except RecursionError:
+        raise LineageError(f"{path}: malformed lineage JSON: nested too deeply") from None
     _validate_structure(lineage, path)
     return lineage
 
@@ -146,6 +148,8 @@ def lineage_root(lineage: Mapping[str, Any], lineage_path: Path, project_root: P
     root = lineage.get("root", ".")
     if PurePosixPath(root).is_absolute() or Path(root).is_absolute():
         raise LineageError(f"{lineage_path}: root: must be a relative path, got {root!r}")
+    if "\x00" in root:  # resolve() would raise ValueError
+        raise LineageError(f"{lineage_path}: root: contains a NUL byte")
     resolved = (lineage_path.parent / root).resolve()
     if project_root is not None and not resolved.is_relative_to(project_root.resolve()):
         raise LineageError(f"{lineage_path}: root: {root!r} resolves outside the project root {project_root}")

@@ -78,9 +78,9 @@ def check_dataset_pin(path: str | Path) -> str:
 
 
 def _hash_dataset(path: Path) -> str:
-    if path.is_dir():
-        raise DatasetError(f"{path}: is a folder, expected a dataset file")
     try:
+        if path.is_dir():  # inside the try: is_dir raises for a name too long for the file system
+            raise DatasetError(f"{path}: is a folder, expected a dataset file")
         return sha256_file(path)
     except FileNotFoundError:
         raise DatasetError(f"{path}: dataset file not found") from None
@@ -88,6 +88,8 @@ def _hash_dataset(path: Path) -> str:
         raise DatasetError(f"{path}: permission denied reading the dataset file") from None
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read the dataset file ({exc.strerror})") from None
+    except ValueError:  # open() refuses a name holding a NUL byte
+        raise DatasetError(f"{str(path)!r}: not a usable file name (it holds a NUL byte)") from None
 
 
 def _read_pins(registry: Path) -> dict[str, str]:

@@ -179,7 +179,8 @@ class EngagementConfig:
 
 @dataclass(frozen=True)
 class FeaturesConfig:
-    epsilon: float = leaf(_positive(1.0), "added to denominators of ratio features")
+    # Not merely positive: below about 1e-305 a ratio with a zero denominator overflows to infinity.
+    epsilon: float = leaf(Rule("float", low=1e-12, high=1.0), "added to denominators of ratio features")
     engagement: EngagementConfig = section(EngagementConfig, "weights of the engagement score")
 
 

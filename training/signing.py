@@ -231,7 +231,7 @@ def _read_envelope(path: Path) -> Any:
         raise SignatureError(f"{shown}: larger than {MAX_ENVELOPE_BYTES} bytes; not an envelope", file=shown)
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise SignatureError(f"{shown}: malformed envelope JSON", file=shown) from None
 
 

@@ -99,6 +99,7 @@ def test_threshold_from_unseeded_noise_shows_both_values(example):
 SET_ORDERED_FEATURES = "list(set(COLUMNS))"
 
 
+@pytest.mark.slow
 def test_feature_order_from_a_set_differs_between_hash_seeds(example):
     # Default isolation: two fresh interpreters with PYTHONHASHSEED 1 and 2.
     example.write(feature_order=SET_ORDERED_FEATURES, isolation=None)

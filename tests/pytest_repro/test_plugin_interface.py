@@ -63,13 +63,13 @@ def test_entry_point_without_lineage_skips_the_lineage_checks_saying_so(example)
 
 
 def test_lineage_written_by_the_training_is_verified_for_each_run(example):
-    example.write(lineage="True")
+    example.write(lineage=True)
 
     result = example.run("--repro")
 
     result.assert_outcomes(passed=6, skipped=2)
     result.stdout.fnmatch_lines(
-        ["lineage[[]run-a] * verified (4 files)", "lineage[[]run-b] * verified (4 files)"]
+        ["lineage[[]run-a] * verified (4 files*", "lineage[[]run-b] * verified (4 files*"]
     )
 
 
@@ -156,6 +156,47 @@ def test_crashing_training_fails_every_check_with_the_runs_own_error_output(exam
         ]
     )
     result.stdout.fnmatch_lines(["FAILED config.yaml::metrics - the twin runs failed:*"])
+    # Trained once: the other checks reuse the recorded failure instead of training again.
+    assert result.outlines.count("[repro run-a] loading the data") == 1
+
+
+def test_artifact_the_training_does_not_return_fails_listing_what_it_did_return(example):
+    example.write(ini={"repro_artifacts": ["model", "scaler"]})
+
+    result = example.run("--repro")
+
+    result.stdout.fnmatch_lines(
+        [
+            "*_ repro artifact[[]scaler] _*",
+            "run-a returned no artifact named 'scaler' (it returned: model, threshold)",
+        ]
+    )
+    result.assert_outcomes(passed=3, failed=1, skipped=4)
+
+
+def test_entry_point_breaking_the_contract_fails_naming_what_is_wrong(example):
+    example.write("def train(config_path, output_dir, seed=None):\n    return None\n")
+
+    result = example.run("--repro")
+
+    result.stdout.fnmatch_lines(["the entry point must return a mapping, got NoneType"])
+    result.assert_outcomes(failed=7, skipped=1)
+
+
+def test_command_line_config_replaces_the_ini_config(example):
+    example.write()
+    (example.path / "small.yaml").write_text("seed: 5\nn_samples: 60\n")
+
+    result = example.run("--repro", "--repro-config", "small.yaml", "-v")
+
+    result.stdout.fnmatch_lines(
+        [
+            "repro: on; entry tinytrain:train, config small.yaml (sha256 *), seed 5",
+            "small.yaml::artifact[[]model] PASSED*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["folds * identical (3 folds)"])
+    result.assert_outcomes(passed=4, skipped=4)
 
 
 # ------------------------------------------------------------------ options, markers, fixtures

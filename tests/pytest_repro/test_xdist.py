@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("xdist")
@@ -27,14 +29,27 @@ def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
     example.write(before=COUNT_TRAININGS, isolation=None)
     example.pytester.makepyfile(test_user=USER_TESTS)
 
-    result = example.run_subprocess("-n", "2", "--repro")
+    result = example.run_subprocess("-n", "2", "--repro", "-v")
 
     result.assert_outcomes(passed=8, skipped=4)
     result.stdout.fnmatch_lines(["created: 2/2 workers"])
+    # Both workers ran checks that need the twins, and yet only one pair was trained.
+    for worker in ("gw0", "gw1"):
+        result.stdout.fnmatch_lines([f"[[]{worker}]*PASSED *"])
     trainings = (example.path / "trainings.log").read_text().splitlines()
     assert trainings == ["trained", "trained"]
-    # Under xdist the rows arrive in completion order, so each is matched on its own.
-    for row in ("artifact[[]model] * identical", "folds * identical (3 folds)", "metrics * equal"):
-        result.stdout.fnmatch_lines(["*= reproducibility =*", row])
-    assert sum("reproducibility" in line for line in result.outlines) == 1
+    # In collection order, however the workers happened to finish the checks.
+    result.stdout.fnmatch_lines(
+        [
+            "*= reproducibility =*",
+            "check * run-a * run-b * outcome",
+            "artifact[[]model] * identical",
+            "artifact[[]threshold] * identical",
+            "folds * identical (3 folds)",
+            "metrics * equal",
+            "lineage[[]run-a] * no lineage",
+            "lineage[[]run-b] * no lineage",
+        ]
+    )
+    assert sum(re.fullmatch(r"=+ reproducibility =+", line) is not None for line in result.outlines) == 1
     assert result.ret == pytest.ExitCode.OK
