@@ -52,7 +52,8 @@ def make_folds(y_train: Any, config: Config) -> list[Fold]:
         count = int((y == label).sum())
         if count < n_splits:
             raise DatasetError(
-                f"cv.n_splits is {n_splits} but the training split holds {count} row(s) of class {label}; "
+                f"{config.data.path}: cv.n_splits is {n_splits} but the training split holds "
+                f"{count} row(s) of class {label}; "
                 "every fold needs both classes: lower cv.n_splits or data.test_size, or use more data"
             )
     splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=config.seed)
@@ -61,7 +62,7 @@ def make_folds(y_train: Any, config: Config) -> list[Fold]:
     smallest = min(len(train) for train, _ in folds)
     if knn is not None and knn.n_neighbors > smallest:
         raise DatasetError(
-            f"models.knn.n_neighbors is {knn.n_neighbors} but a cross-validation fold trains on "
+            f"{config.data.path}: models.knn.n_neighbors is {knn.n_neighbors} but a cross-validation fold trains on "
             f"{smallest} rows; lower it or use more data"
         )
     return folds
