@@ -36,6 +36,9 @@ class ReproConfigFile(pytest.File):
         for label in ("run-a", "run-b"):
             yield TwinCheck.from_parent(self, name=f"lineage[{label}]", kind="lineage", subject=label)
         yield TwinCheck.from_parent(self, name="replay", kind="replay", subject="recorded lineage")
+        from pytest_repro.probe_items import probe_items
+
+        yield from probe_items(self)
 
 
 class TwinCheck(pytest.Item):

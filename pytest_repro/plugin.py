@@ -19,6 +19,8 @@ from pytest_repro.items import (
     LineageManifest,
     ReproConfigFile,
 )
+from pytest_repro.probe_items import collect_seed_metrics, seed_spread
+from pytest_repro.probe_settings import add_probe_options, read_probe_settings
 from pytest_repro.report import header_lines, parse_summary, summary_lines
 from pytest_repro.settings import ReproSettings, add_options, read_settings
 
@@ -27,6 +29,7 @@ SKIP_REASON = "reproducibility check: run with pytest --repro"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+    add_probe_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -51,6 +54,8 @@ class ReproPlugin:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.settings: ReproSettings = read_settings(config)
+        self.probes = read_probe_settings(config)
+        self.seed_metrics: dict[int, Any] = {}
         self.summary_rows: dict[str, dict[str, Any]] = {}
         self.row_nodeids: dict[str, str] = {}
         self.collection_order: dict[str, int] = {}
@@ -108,6 +113,7 @@ class ReproPlugin:
         for name, value in report.user_properties:
             if name == "repro_twin_seconds":
                 self.twin_seconds = value
+        collect_seed_metrics(self.seed_metrics, report.user_properties)
         row = parse_summary(report.user_properties, SUMMARY_PROPERTY)
         if row is not None:
             self.summary_rows[row["check"]] = row
@@ -123,7 +129,7 @@ class ReproPlugin:
             self.summary_rows.values(),
             key=lambda row: self.collection_order.get(self.row_nodeids[row["check"]], last),
         )
-        lines = summary_lines(rows, self.twin_seconds)
+        lines = summary_lines(rows, self.twin_seconds) + seed_spread(self.seed_metrics)
         if not lines:
             return
         terminalreporter.write_sep("=", "reproducibility")

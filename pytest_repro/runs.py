@@ -241,6 +241,7 @@ class _RunningTraining:
         env: dict[str, str],
         sink: ProgressSink | None,
         cwd: Path,
+        umask: int | None = None,
     ):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.label = label
@@ -270,6 +271,7 @@ class _RunningTraining:
             command,
             cwd=cwd,
             env=env,
+            umask=-1 if umask is None else umask,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

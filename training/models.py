@@ -1,8 +1,8 @@
 """Candidate estimators and the pipeline around them, all seeded from the one config seed.
 
 Every estimator that takes a `random_state` gets `config.seed`, and every one that
-takes `n_jobs` runs single-threaded, so two trainings with one config fit the same
-models.  `unseeded_estimators` lets training assert that nothing slipped through.
+takes `n_jobs` runs single-threaded (unless a harness sets `REPRO_N_JOBS`, see
+`training.harness`), so two trainings with one config fit the same models.  `unseeded_estimators` lets training assert that nothing slipped through.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
+from training import harness
 from training.features import feature_builder_from_config
 from training.preprocessing import build_preprocessor
 
@@ -64,7 +65,7 @@ _BUILDERS: dict[str, Callable[[Any], BaseEstimator]] = {
 
 
 def build_estimators(config: Config) -> dict[str, BaseEstimator]:
-    """Build the configured models by name, in the config's fixed order, seeded and single-threaded."""
+    """Build the configured models by name, in the config's fixed order, seeded, with REPRO_N_JOBS jobs."""
     estimators: dict[str, BaseEstimator] = {}
     for name, section in config.models.present().items():
         if name not in _BUILDERS:
@@ -80,7 +81,7 @@ def _pin(estimator: BaseEstimator, seed: int) -> BaseEstimator:
     if "random_state" in params:
         pinned["random_state"] = seed
     if "n_jobs" in params and not isinstance(estimator, _N_JOBS_DEPRECATED):
-        pinned["n_jobs"] = 1
+        pinned["n_jobs"] = harness.n_jobs()
     return estimator.set_params(**pinned)
 
 

@@ -138,12 +138,13 @@ def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
         NUMERIC_FEATURES,
         feature_builder_from_config,
     )
+    from training.harness import reorder_rows, row_order_seed
     from training.models import build_estimators, build_pipeline, unseeded_estimators
     from training.seeding import set_global_seed
 
     dataset_sha256 = check_dataset_pin(dataset_path)
     set_global_seed(config.seed)
-    frame = load_dataset(dataset_path, config.data.target)
+    frame = reorder_rows(load_dataset(dataset_path, config.data.target), row_order_seed())
     x_train, x_test, y_train, y_test = split_data(frame, config)
     progress.message(
         f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test"

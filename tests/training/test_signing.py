@@ -176,7 +176,7 @@ def test_envelope_with_no_signature_fails_even_when_not_required(lineage_path: P
 
 
 def test_signature_for_another_payload_type_is_rejected(lineage_path: Path):
-    envelope = sign_envelope(lineage_path.read_bytes(), KEY, "application/vnd.in-toto+json")
+    envelope = sign_envelope(lineage_path.read_bytes(), KEY, "application/octet-stream")
     _write_envelope(lineage_path, envelope)
     with pytest.raises(SignatureError, match="payloadType"):
         verify_signature(lineage_path, KEY, required=False)

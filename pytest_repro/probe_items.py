@@ -1,0 +1,320 @@
+"""Generated items beyond the twin checks: `vary[NAME]`, `seed[N]` and `seed-sensitivity`.
+
+They sit under the config file node beside the twin checks and are marked `repro`, so
+they are skipped without `--repro`.  All `vary[...]` items of a session share one
+auto-mode computation (`pytest_repro.variations`), cached on disk under a file lock
+like the twin runs, so xdist workers compute it once.  `seed[N]` items are twin runs
+per seed (the configured seed reuses the session's twins); `seed-sensitivity` trains
+once more with seed+1 and compares with the twins' run-a.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import warnings
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_repro.items import PLUGIN_KEY, SUMMARY_PROPERTY, ReproCheckError, ReproMismatch
+
+SEED_METRICS_PROPERTY = "repro_seed_metrics"
+
+
+def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
+    """Yield the seed, sensitivity and variation items the settings ask for."""
+    probes = parent.config.stash[PLUGIN_KEY].probes
+    for seed in probes.seeds:
+        yield SeedCheck.from_parent(parent, name=f"seed[{seed}]", seed=seed)
+    if probes.sensitivity != "off":
+        yield SeedSensitivityCheck.from_parent(parent, name="seed-sensitivity")
+    for name in probes.vary:
+        yield VariationCheck.from_parent(parent, name=f"vary[{name}]", variation=name)
+
+
+def collect_seed_metrics(found: MutableMapping[int, Any], properties: Any) -> None:
+    """Keep the run-a metrics a `seed[N]` item reported, for the sweep's spread."""
+    for name, value in properties:
+        if name == SEED_METRICS_PROPERTY:
+            record = json.loads(value)
+            found[int(record["seed"])] = record["metrics"]
+
+
+def seed_spread(found: MutableMapping[int, Any]) -> list[str]:
+    """The terminal-summary lines of the seed sweep (none for fewer than two seeds)."""
+    if len(found) < 2:
+        return []
+    from pytest_repro.seeds import spread_lines
+
+    return ["", *spread_lines(found)]
+
+
+class ProbeCheck(pytest.Item):
+    """Shared reporting of the probe items: a summary row, and failures without tracebacks."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.add_marker("repro")
+
+    @property
+    def plugin(self) -> Any:
+        return self.config.stash[PLUGIN_KEY]
+
+    @property
+    def settings(self) -> Any:
+        return self.parent.settings  # type: ignore[attr-defined]
+
+    def twins(self, seed: int | None = None) -> Any:
+        from pytest_repro.twins import TwinFailure
+
+        try:
+            return self.plugin.twins(self.settings, seed=seed)
+        except TwinFailure as exc:
+            raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
+
+    def summary(self, outcome: str, detail: str = "", a: str = "", b: str = "") -> None:
+        row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}
+        self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ReproMismatch | ReproCheckError | pytest.skip.Exception):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"repro {self.name}"
+
+
+class SeedCheck(ProbeCheck):
+    """One seed of the sweep: its twin runs agree, and its metrics join the spread."""
+
+    def __init__(self, *, seed: int, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.seed = seed
+
+    def runtest(self) -> None:
+        from pytest_repro.compare import compare_runs
+        from pytest_repro.seeds import configured_seed
+
+        reuse = configured_seed(self.settings.seed, self.settings.config_path) == self.seed
+        twins = self.twins(None if reuse else self.seed)
+        self.user_properties.append(
+            (SEED_METRICS_PROPERTY, json.dumps({"seed": self.seed, "metrics": twins.a.metrics}))
+        )
+        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        model_a, model_b = twins.a.hashes.get("model", ""), twins.b.hashes.get("model", "")
+        if differences:
+            self.summary("differ", ", ".join(d.subject for d in differences), model_a, model_b)
+            raise ReproMismatch(
+                f"seed {self.seed}: the twin runs differ\n"
+                + "\n".join(d.render() for d in differences)
+                + f"\nrerun: pytest --repro --repro-seed {self.seed}"
+            )
+        self.summary("identical", "twins of the configured seed" if reuse else "", model_a, model_b)
+
+
+class SeedSensitivityCheck(ProbeCheck):
+    """Train once more with seed+1: an output that never changes means the seed is not consumed."""
+
+    def runtest(self) -> None:
+        from pytest_repro.seeds import (
+            MODEL_INDEPENDENT,
+            UNUSED,
+            ReproSeedWarning,
+            configured_seed,
+            seed_sensitivity,
+        )
+
+        seed = configured_seed(self.settings.seed, self.settings.config_path)
+        if seed is None:
+            self.summary("skipped", "no seed known")
+            pytest.skip(
+                "cannot tell the configured seed: pass --repro-seed N or give the config a top-level seed"
+            )
+        other = seed + 1 if seed < 2**32 - 1 else seed - 1
+        run = self.twins().a
+        # A swept seed+1 already has its twins: reuse their run-a rather than train again.
+        other_run = self.twins(other).a if other in self.plugin.probes.seeds else self._train(other, run)
+        found = seed_sensitivity(run, other_run, seed, other)
+        if found.verdict == UNUSED:
+            self.summary(UNUSED, f"seed {seed} vs {other}: every output identical")
+            if self.plugin.probes.sensitivity == "fail":
+                raise ReproMismatch(
+                    found.message() + "\n(--repro-seed-sensitivity=warn makes this a warning)"
+                )
+            # Attributed to the config's seed line, which is what the warning is about.
+            config_path = self.settings.config_path
+            warnings.warn_explicit(
+                found.message(), ReproSeedWarning, str(config_path), _seed_line(config_path)
+            )
+        elif found.verdict == MODEL_INDEPENDENT:
+            self.summary(MODEL_INDEPENDENT, found.message())
+        else:
+            self.summary(found.verdict, f"seed {other} changed {', '.join(found.changed)}")
+
+    def _train(self, seed: int, like: Any) -> Any:
+        """One run with `seed`, in run-a's isolation, hash seed and thread count."""
+        from pytest_repro.runs import (
+            THREAD_VARIABLES,
+            ContractError,
+            RunRequest,
+            TrainingFailed,
+            run_inprocess,
+            run_subprocesses,
+        )
+
+        settings = self.settings
+        request = RunRequest(settings.entry, settings.config_path, seed)
+        folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+        label = f"seed-{seed}"
+        try:
+            if settings.isolation == "inprocess":
+                return run_inprocess(request, folder / label, label)
+            threads = like.environment.get("OMP_NUM_THREADS")
+            overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
+            return run_subprocesses(
+                request,
+                {label: folder / label},
+                sink=self.plugin.progress,
+                cwd=Path.cwd(),
+                env_overrides=overrides,
+            )[label]
+        except (TrainingFailed, ContractError) as exc:
+            raise ReproCheckError(f"the run with seed {seed} failed:\n{exc}") from None
+
+
+class VariationCheck(ProbeCheck):
+    """One variation of the environment: the varied run's output equals the reference's."""
+
+    def __init__(self, *, variation: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.variation = variation
+
+    def runtest(self) -> None:
+        from pytest_repro.variations import INFORMATIONAL
+
+        report = self._report()
+        outcome = report.outcomes[self.variation]
+        change = f"{outcome.reference} -> {outcome.varied}"
+        named = f"{self.variation} ({change})"
+        rerun = f"rerun: repro-vary --vary {self.variation} --config {self._shown_config()}"
+        if self.variation in INFORMATIONAL:
+            if outcome.status == "failed":
+                self.summary("failed", change)
+                raise ReproCheckError(f"{named}: the training failed\n{outcome.error}")
+            self.summary(outcome.status, outcome.what_differed())
+            return
+        if report.control is not None and report.control.broke:
+            self.summary("inconclusive", "the control run differs too")
+            raise ReproMismatch(
+                "the training is not reproducible even without any variation (a control run with the "
+                "reference environment differs), so no variation can be blamed; the twin checks show why:\n"
+                + report.control.what_differed()
+            )
+        if report.interaction:
+            assert report.combined is not None
+            self.summary("interaction", "identical alone; all variations at once differ")
+            checked = ", ".join(n for n in report.selected if n not in INFORMATIONAL)
+            raise ReproMismatch(
+                f"{named} alone leaves the output identical, but varying {checked} at once changes it:\n"
+                + "\n".join(d.render() for d in report.combined.differences)
+                + f"\n{rerun}"
+            )
+        if outcome.status == "identical":
+            together = "in the all-at-once run" if outcome.tested == "together" else "alone"
+            self.summary("identical", f"{change}, {together}")
+            return
+        status = "differ" if outcome.status == "differs" else outcome.status
+        self.summary(status, f"{change}: {outcome.what_differed()}")
+        if outcome.error:
+            raise ReproMismatch(f"{named} breaks the training:\n{outcome.error}\n{rerun}")
+        body = "\n".join(d.render() for d in outcome.differences)
+        raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
+
+    def _report(self) -> Any:
+        from pytest_repro.variations import VariationError
+
+        cache = self.config.stash.setdefault(VARIATION_CACHE_KEY, {})
+        names = self.plugin.probes.vary
+        try:
+            return shared_variation_report(cache, self.plugin, self.settings, names, self.config.rootpath)
+        except VariationError as exc:
+            raise ReproCheckError(str(exc)) from None
+
+    def _shown_config(self) -> str:
+        try:
+            return self.settings.config_path.relative_to(self.config.rootpath).as_posix()
+        except ValueError:
+            return str(self.settings.config_path)
+
+
+def shared_variation_report(
+    memo: dict[str, Any], plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path
+) -> Any:
+    """Return the session's variation report, computed by the first xdist worker that asks."""
+    from pytest_repro.runs import RunRequest
+    from pytest_repro.twins import _locked
+    from pytest_repro.variations import VariationError, VariationReport, run_variations
+    from training.atomic import write_json_atomic
+    from training.hashing import sha256_bytes, sha256_file
+
+    if settings.entry is None:
+        raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
+    request = RunRequest(settings.entry, settings.config_path, settings.seed)
+    try:
+        config_hash = sha256_file(settings.config_path)
+    except OSError:
+        config_hash = "missing"
+    identity = [
+        settings.entry,
+        str(settings.config_path),
+        config_hash,
+        settings.seed,
+        names,
+        settings.tolerance,
+    ]
+    key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
+    if key not in memo:
+        shared = plugin.shared_dir()
+        shared.mkdir(parents=True, exist_ok=True)
+        result_path = shared / f"{key}.json"
+        with _locked(shared / f"{key}.lock"):
+            if result_path.exists():
+                data = json.loads(result_path.read_text(encoding="utf-8"))
+                memo[key] = (
+                    VariationError(data["failure"]) if "failure" in data else VariationReport.from_json(data)
+                )
+            else:
+                try:
+                    memo[key] = run_variations(
+                        request,
+                        names,
+                        shared / key,
+                        project_root=rootpath,
+                        cwd=Path.cwd(),
+                        tolerance=settings.tolerance,
+                        notify=lambda message: plugin.progress("vary", message),
+                    )
+                    write_json_atomic(result_path, memo[key].to_json())
+                except VariationError as exc:
+                    memo[key] = exc
+                    write_json_atomic(result_path, {"failure": str(exc)})
+    found = memo[key]
+    if isinstance(found, VariationError):
+        raise found
+    return found
+
+
+def _seed_line(config_path: Path) -> int:
+    """The line of the config's top-level `seed:` key (1 when there is none)."""
+    try:
+        lines = config_path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((number for number, line in enumerate(lines, 1) if re.match(r"seed\s*:", line)), 1)
+
+
+VARIATION_CACHE_KEY: pytest.StashKey[dict[str, Any]] = pytest.StashKey()

@@ -1,0 +1,183 @@
+"""Seeds: does the training consume its seed at all, and how much do the metrics move across seeds.
+
+A reproducibility check passes trivially when nothing consumes the seed: two runs agree
+because no randomness reaches the output, not because it is controlled.  Training once
+more with seed+1 tells the cases apart:
+
+- nothing changed (model, other artifacts, folds, metrics): the seed is unused, warned
+  about with `ReproSeedWarning` (a failure with `--repro-seed-sensitivity=fail`);
+- the model alone stayed the same while folds or metrics moved: legitimate (a
+  deterministic solver fitted on all the data), reported as information;
+- the model changed: the seed is used.
+
+Outputs are compared modulo the seed showing through: estimators' `random_state`
+parameters, and any JSON leaf that holds the seed in one run and seed+1 in the other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.runs import RunRecord
+
+UNUSED, MODEL_INDEPENDENT, USED = "seed unused", "model seed-independent", "seed used"
+
+
+class ReproSeedWarning(UserWarning):
+    """Training with another seed changed no output: the reproducibility check passes trivially."""
+
+
+def configured_seed(seed: int | None, config_path: Path) -> int | None:
+    """Return the seed the runs use: the one given, else the config's top-level `seed`, else None."""
+    if seed is not None:
+        return seed
+    try:
+        import yaml
+
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except Exception:
+        return None
+    value = data.get("seed") if isinstance(data, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """Which outputs changed between a run with `seed` and one with `other`."""
+
+    seed: int
+    other: int
+    changed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    has_model: bool
+
+    @property
+    def verdict(self) -> str:
+        """`seed unused`, `model seed-independent` or `seed used`."""
+        if not self.changed:
+            return UNUSED
+        if self.has_model and "model" not in self.changed:
+            return MODEL_INDEPENDENT
+        return USED
+
+    def message(self) -> str:
+        """Explain the verdict in one paragraph."""
+        if self.verdict == UNUSED:
+            return (
+                f"seed {self.seed} and seed {self.other} give identical outputs "
+                f"({', '.join(self.unchanged)}): nothing consumes the seed, so the reproducibility "
+                "checks pass trivially. Seed the estimators, splitters and samplers from it "
+                "(random_state=seed), or fix what overrides it."
+            )
+        if self.verdict == MODEL_INDEPENDENT:
+            return (
+                f"the model is the same with seed {self.seed} and {self.other} (a deterministic fit on "
+                f"all the data); {', '.join(self.changed)} changed with the seed"
+            )
+        return f"seed {self.other} changed {', '.join(self.changed)}"
+
+
+def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Sensitivity:
+    """Compare the outputs of runs with two seeds, modulo the seed showing through."""
+    from pytest_repro.normalise import model_digest, without_seed_echo
+
+    changed, unchanged = [], []
+    for name in sorted(set(a.artifacts) | set(b.artifacts)):
+        if name not in a.artifacts or name not in b.artifacts:
+            changed.append(name)
+            continue
+        path_a, path_b = a.artifacts[name], b.artifacts[name]
+        if a.hashes.get(name) == b.hashes.get(name):
+            same = True
+        elif name == "model":
+            same = model_digest(path_a, ("random_state",)) == model_digest(path_b, ("random_state",))
+        elif path_a.suffix == ".json":
+            same = _same_json(path_a, path_b, seed_a, seed_b)
+        else:
+            same = False
+        (unchanged if same else changed).append(name)
+    if a.folds is not None or b.folds is not None:
+        (unchanged if a.folds == b.folds else changed).append("folds")
+    metrics_a, metrics_b = without_seed_echo(a.metrics, b.metrics, seed_a, seed_b)
+    (unchanged if metrics_a == metrics_b else changed).append("metrics")
+    return Sensitivity(seed_a, seed_b, tuple(changed), tuple(unchanged), "model" in a.artifacts)
+
+
+def _same_json(path_a: Path, path_b: Path, seed_a: int, seed_b: int) -> bool:
+    from pytest_repro.normalise import without_seed_echo
+
+    try:
+        data_a = json.loads(path_a.read_text(encoding="utf-8"))
+        data_b = json.loads(path_b.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    stripped_a, stripped_b = without_seed_echo(data_a, data_b, seed_a, seed_b)
+    return stripped_a == stripped_b
+
+
+# ----------------------------------------------------------------------------- the sweep's spread
+
+
+def spread_lines(metrics_by_seed: Mapping[int, Mapping[str, Any]], limit: int = 25) -> list[str]:
+    """Mean, standard deviation, min and max of each scalar metric across the swept seeds.
+
+    Metrics that echo the seed, or that are missing in some runs, are left out;
+    constant ones are counted, not listed.
+    """
+    from pytest_repro.normalise import numeric_leaves
+
+    if len(metrics_by_seed) < 2:
+        return []
+    seeds = sorted(metrics_by_seed)
+    leaves = {seed: numeric_leaves(metrics_by_seed[seed]) for seed in seeds}
+    common = set.intersection(*(set(found) for found in leaves.values()))
+    rows, constant = [], 0
+    for pointer in sorted(common):
+        if any(len(leaves[seed][pointer]) != 1 for seed in seeds):
+            continue
+        values = [leaves[seed][pointer][0] for seed in seeds]
+        if values == [float(seed) for seed in seeds]:
+            continue
+        if min(values) == max(values):
+            constant += 1
+            continue
+        rows.append((pointer, statistics.fmean(values), statistics.stdev(values), min(values), max(values)))
+    lines = [f"seed sweep: spread of the metrics across {len(seeds)} seeds ({seed_ranges(seeds)})"]
+    if rows:
+        width = max(len("metric"), *(len(row[0]) for row in rows[:limit]))
+        lines.append(f"{'metric':<{width}}  {'mean':>11}  {'std':>11}  {'min':>11}  {'max':>11}")
+        for pointer, mean, std, low, high in rows[:limit]:
+            lines.append(f"{pointer:<{width}}  {_g(mean):>11}  {_g(std):>11}  {_g(low):>11}  {_g(high):>11}")
+        if len(rows) > limit:
+            lines.append(f"(+{len(rows) - limit} more metrics)")
+    else:
+        lines.append("no metric varies with the seed")
+    if constant:
+        lines.append(f"({constant} metric{'s' if constant > 1 else ''} constant across seeds not shown)")
+    return lines
+
+
+def seed_ranges(seeds: Sequence[int]) -> str:
+    """Render sorted seeds compactly: 0-4,7,9-10."""
+    parts: list[str] = []
+    start = previous = None
+    for seed in sorted(seeds):
+        if previous is not None and seed == previous + 1:
+            previous = seed
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = seed
+    if start is not None:
+        parts.append(str(start) if start == previous else f"{start}-{previous}")
+    return ",".join(parts)
+
+
+def _g(value: float) -> str:
+    return f"{value:.6g}" if math.isfinite(value) else str(value)

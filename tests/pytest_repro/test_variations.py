@@ -1,0 +1,342 @@
+"""Each planted dependence on the environment is caught by its own variation, and only by it.
+
+The example trainings here use numpy alone (no scikit-learn), so that the dozen
+subprocess trainings of a variation hunt stay cheap.  The deterministic training
+fits a centroid model on a seeded half of the rows with `math.fsum`, which is exact
+and so independent of the row order; each planted case swaps in one expression.
+"""
+
+from __future__ import annotations
+
+import json
+from string import Template
+
+import pytest
+
+from pytest_repro.probe_settings import parse_seeds
+from pytest_repro.variations import VARIATIONS, choose_locales, main, parse_selection
+
+_TRAINING = Template('''\
+"""A tiny numpy-only training with (at most) one planted dependence on its environment."""
+
+import json
+import locale
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = ["age", "income", "tenure", "visits", "spend", "region", "clicks", "score"]
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return max(info["num_threads"] for info in threadpool_info())
+
+
+def chunked_sum(values, chunks):
+    """Sum as a parallel reduction does: one partial sum per chunk, then the partials."""
+    return sum(sum(chunk.tolist()) for chunk in np.array_split(values, chunks))
+
+
+def centroids(X, labels, fed, rng):
+    chosen = set(rng.choice(len(X), size=len(X) // 2, replace=False).tolist())
+    picked = [i for i in fed if i in chosen]
+    return [
+        math.fsum(X[i, j] for i in picked if labels[i]) - math.fsum(X[i, j] for i in picked if not labels[i])
+        for j in range(X.shape[1])
+    ]
+
+
+def sgd(X, labels, fed, rng):
+    """One pass of logistic SGD over the rows in the order they are fed, without shuffling."""
+    weights = rng.normal(size=X.shape[1]) * 0.01
+    for i in fed:
+        weights += 0.1 * (labels[i] - 1 / (1 + math.exp(-float(X[i] @ weights)))) * X[i]
+    return weights.tolist()
+
+
+def train(config_path, output_dir, seed=None, overrides=None):
+    config = dict(line.split(": ") for line in Path(config_path).read_text().splitlines())
+    seed = int(config["seed"]) if seed is None else seed
+    out = Path(output_dir)
+    rows = np.random.default_rng(0).normal(size=(int(config["n_samples"]), len(FEATURES)))
+    labels = rows[:, 0] + rows[:, 1] > 0
+    fed = np.arange(len(rows))
+    if os.environ.get("REPRO_ROW_ORDER_SEED"):
+        fed = np.random.default_rng(int(os.environ["REPRO_ROW_ORDER_SEED"])).permutation(len(rows))
+    rng = np.random.default_rng($seed)
+    folds = [sorted(fold.tolist()) for fold in np.array_split(rng.permutation(len(rows)), 3)]
+    features = $features
+    X = rows[:, [FEATURES.index(name) for name in features]]
+    weights = $fit(X, labels, fed, rng)
+    model = {"features": features, "weights": weights, **$extra}
+    (out / "model.json").write_text(json.dumps(model))
+    margins = X @ np.array(weights)
+    loss = float(np.mean(np.logaddexp(0, -np.where(labels, 1, -1) * margins)))
+    metrics = {"accuracy": float(np.mean((margins > 0) == labels)), "loss": loss, "seed": seed}
+    return {"artifacts": {"weights": "model.json"}, "folds": folds, "metrics": metrics}
+''')
+
+DETERMINISTIC: dict[str, str] = {"seed": "seed", "features": "FEATURES", "fit": "centroids", "extra": "{}"}
+INI = {"repro_artifacts": ["weights"]}
+CONFIG = {"seed": 3, "n_samples": 40}
+
+# variation -> (the planted expression, the JSON pointer its difference shows up at)
+PLANTED = {
+    "hashseed": ({"features": "list(set(FEATURES))"}, "/features/*"),
+    "threads": ({"extra": '{"bias": chunked_sum(rows[:, 1] * np.exp(rows[:, 2]), blas_threads())}'}, "/bias"),
+    "cwd": ({"extra": '{"data_dir": os.path.abspath("data")}'}, "/data_dir"),
+    "tz": ({"extra": '{"launch": time.mktime(time.strptime("2024-03-01", "%Y-%m-%d"))}'}, "/launch"),
+    "n_jobs": (
+        {"extra": '{"bias": chunked_sum(rows[:, 1] * np.exp(rows[:, 2]), int(os.environ["REPRO_N_JOBS"]))}'},
+        "/bias",
+    ),
+    "path": ({"extra": '{"code": str(Path(__file__).resolve().parent)}'}, "/code"),
+    "locale": (
+        {"extra": '{"codeset": locale.setlocale(locale.LC_ALL, "") and locale.nl_langinfo(locale.CODESET)}'},
+        "/codeset",
+    ),
+    "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
+    "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
+}
+FAST = ("hashseed", "threads", "cwd", "tz")
+
+
+def source(**knobs: str) -> str:
+    return _TRAINING.substitute({**DETERMINISTIC, **knobs})
+
+
+def write(example, **knobs: str):
+    return example.write(source(**knobs), ini=INI, config=CONFIG)
+
+
+def _planted(names):
+    return [
+        pytest.param(name, *PLANTED[name], marks=() if name in FAST else pytest.mark.slow, id=name)
+        for name in names
+    ]
+
+
+# ----------------------------------------------------------------------------- the plugin
+
+
+def test_deterministic_training_passes_every_variation_after_one_all_at_once_run(example):
+    write(example)
+
+    result = example.run("--repro", "--repro-vary=all")
+
+    result.assert_outcomes(passed=15, skipped=4)
+    result.stdout.fnmatch_lines(["[[]repro vary] training 3 runs: reference, all, row_order"])
+    result.stdout.no_fnmatch_line("*to find the cause*")
+    result.stdout.fnmatch_lines(
+        [
+            "vary[[]hashseed] * identical (PYTHONHASHSEED=1 -> 2, in the all-at-once run)",
+            "vary[[]threads] * identical (1 BLAS/OpenMP thread -> * threads, in the all-at-once run)",
+            "vary[[]row_order] * unchanged (no output changed*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(("variation", "knobs", "pointer"), _planted(PLANTED))
+def test_planted_dependence_fails_its_own_variation_only(example, variation, knobs, pointer):
+    write(example, **knobs)
+
+    result = example.run("--repro", "--repro-vary=all")
+
+    result.stdout.fnmatch_lines(
+        [
+            f"*_ repro vary[[]{variation}] _*",
+            f"{variation} (* -> *) changes the output:",
+            "weights differ: 1 of * values differ*",
+            f"  {pointer}: *",
+            f"rerun: repro-vary --vary {variation} --config config.yaml",
+        ]
+    )
+    result.stdout.fnmatch_lines([f"FAILED config.yaml::vary[[]{variation}] - *"])
+    result.stdout.fnmatch_lines(["*the output changed; training 10 runs to find the cause*"])
+    result.assert_outcomes(passed=14, failed=1, skipped=4)
+
+
+def test_row_order_dependence_reports_how_far_the_metrics_move_without_failing(example):
+    write(example, fit="sgd")
+
+    result = example.run("--repro", "--repro-vary=row_order")
+
+    result.assert_outcomes(passed=6, skipped=4)
+    result.stdout.fnmatch_lines(["vary[[]row_order] * changed (weights, metrics changed; largest |Δ|: /*"])
+    result.stdout.fnmatch_lines(["*/loss *"])
+
+
+def test_unreproducible_training_blames_no_variation(example):
+    write(example, seed="None")
+
+    result = example.run("--repro", "--repro-vary=tz,cwd", "--repro-seed-sensitivity=off")
+
+    result.stdout.fnmatch_lines(
+        ["the training is not reproducible even without any variation (a control run *", "weights: *"]
+    )
+    result.stdout.fnmatch_lines(["vary[[]tz] * inconclusive (the control run differs too)"])
+    result.stdout.fnmatch_lines(["FAILED config.yaml::vary[[]cwd] - *", "FAILED config.yaml::vary[[]tz] - *"])
+
+
+def test_unknown_variation_is_a_usage_error_suggesting_the_nearest_name(example):
+    write(example)
+
+    result = example.run("--repro", "--repro-vary=tz,hashsed")
+
+    result.stderr.fnmatch_lines(["*--repro-vary: unknown variation 'hashsed' (did you mean 'hashseed'?)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+# ----------------------------------------------------------------------------- seeds
+
+
+def test_training_that_ignores_its_seed_warns(example):
+    write(example, seed="0")
+
+    result = example.run("--repro")
+
+    result.assert_outcomes(passed=5, skipped=4, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*config.yaml:1: ReproSeedWarning: seed 3 and seed 4 give identical outputs (weights, folds, metrics):"
+            " nothing consumes the seed*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["seed-sensitivity * seed unused (seed 3 vs 4: every output identical)"])
+
+
+def test_training_that_ignores_its_seed_fails_when_asked_to(example):
+    write(example, seed="0")
+
+    result = example.run("--repro", "--repro-seed-sensitivity=fail")
+
+    result.assert_outcomes(passed=4, failed=1, skipped=4)
+    result.stdout.fnmatch_lines(["FAILED config.yaml::seed-sensitivity - seed 3 and seed 4 give identical outputs*"])
+
+
+def test_model_that_alone_ignores_the_seed_is_information_not_a_warning(example):
+    write(example, fit="lambda X, labels, fed, rng: centroids(X, labels, fed, np.random.default_rng(0))")
+
+    result = example.run("--repro")
+
+    result.assert_outcomes(passed=5, skipped=4)
+    result.stdout.fnmatch_lines(
+        ["seed-sensitivity * model seed-independent (the model is the same with seed 3 and 4*folds, metrics changed*"]
+    )
+
+
+def test_seeded_training_uses_its_seed(example):
+    write(example)
+
+    result = example.run("--repro", "-W", "error::pytest_repro.seeds.ReproSeedWarning")
+
+    result.assert_outcomes(passed=5, skipped=4)
+    result.stdout.fnmatch_lines(["seed-sensitivity * seed used (seed 4 changed weights, folds, metrics)"])
+
+
+def test_seed_sweep_checks_each_seed_and_summarises_the_spread(example):
+    write(example)
+
+    result = example.run("--repro", "--repro-seeds", "2-5")
+
+    result.assert_outcomes(passed=9, skipped=4)
+    result.stdout.fnmatch_lines(
+        [
+            "seed[[]2] * identical",
+            "seed[[]3] * identical (twins of the configured seed)",
+            "seed[[]5] * identical",
+            "seed sweep: spread of the metrics across 4 seeds (2-5)",
+            "metric * mean * std * min * max",
+            "/loss  *",
+        ]
+    )
+    result.stdout.no_fnmatch_line("/seed *")
+
+
+def test_bad_seed_range_is_a_usage_error_naming_the_option(example):
+    write(example)
+
+    result = example.run("--repro", "--repro-seeds", "9-2")
+
+    result.stderr.fnmatch_lines(["*--repro-seeds: got '9-2'; seeds lie in * and a range runs low-high*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+# ----------------------------------------------------------------------------- repro-vary
+
+
+def test_command_names_the_variation_and_writes_the_json_report(example, monkeypatch, capsys):
+    write(example, **PLANTED["tz"][0])
+    monkeypatch.chdir(example.path)
+
+    code = main(["--vary", "tz,cwd,hashseed", "--json", "report.json"])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "NOT reproducible under: tz (8 trainings)" in out
+    report = json.loads((example.path / "report.json").read_text())
+    assert report["broken_by"] == ["tz"]
+    status = {v["name"]: (v["status"], v["tested"]) for v in report["variations"]}
+    assert status == {"hashseed": ("identical", "alone"), "cwd": ("identical", "alone"), "tz": ("differs", "alone")}
+    assert report["variations"][-1]["differences"][0]["subject"] == "weights"
+
+
+def test_command_all_clear_costs_two_trainings(example, monkeypatch, capsys):
+    write(example)
+    monkeypatch.chdir(example.path)
+
+    code = main(["--vary", "hashseed,threads,path,home"])
+
+    assert code == 0
+    assert "reproducible under every variation checked (2 trainings)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--vary", "timezone"], "--vary: unknown variation 'timezone'"),
+        (["--entry", "tinytrain"], "--entry: got 'tinytrain'; expected module:function"),
+        (["--config", "missing.yaml"], "--config: */missing.yaml is not a file"),
+    ],
+)
+def test_command_usage_errors_exit_2(example, monkeypatch, capsys, argv, message):
+    write(example)
+    monkeypatch.chdir(example.path)
+
+    assert main(argv) == 2
+    assert any(pytest_fnmatch(line, f"repro-vary: {message}*") for line in capsys.readouterr().err.splitlines())
+
+
+def test_command_help_lists_every_variation(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(f"  {name} " in out for name in VARIATIONS)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def test_selection_all_includes_row_order_and_keeps_catalogue_order():
+    assert parse_selection("all") == tuple(VARIATIONS)
+    assert parse_selection("tz, hashseed") == ("hashseed", "tz")
+
+
+def test_seed_list_accepts_ranges_and_lists_without_duplicates():
+    assert parse_seeds("0-3,2,7", "--repro-seeds") == (0, 1, 2, 3, 7)
+
+
+def test_varied_locale_is_another_installed_one():
+    assert choose_locales(["C", "C.utf8", "POSIX", "de_DE.utf8"]) == ("C.UTF-8", "de_DE.utf8")
+    assert choose_locales(["C", "C.utf8", "POSIX"]) == ("C.UTF-8", "C")
+    assert choose_locales([]) == ("C", "POSIX")
+
+
+def pytest_fnmatch(text: str, pattern: str) -> bool:
+    from fnmatch import fnmatch
+
+    return fnmatch(text, pattern)

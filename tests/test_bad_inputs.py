@@ -1,0 +1,823 @@
+"""The bad-input catalogue: every malformed input, through the real command line, gets one clear line.
+
+One project is trained once for the module (one decision tree, two folds, a pinned
+600-row slice of the bundled data).  Each case copies it, breaks one thing in the copy
+and runs `python -m training --quiet` or `scripts/reproducibility_check.py` there, as a
+user would.  Every case asserts the documented exit code (2 for usage, config and
+dataset-input errors, 1 for verification failures), exactly one problem line on stderr
+(`error: ...`, or the check's `FAILED ...`) holding a distinctive substring that names
+the file and the key or column, no traceback anywhere, and that the artifacts the
+copy already held are byte for byte as they were, with nothing half-written beside
+them.  Two cases are not errors at all: a byte-order mark and CRLF line ends must load
+and train to the same model.
+
+The cases are independent processes in separate folders, so the module fixture runs the
+selected ones at once in a small thread pool and each test reads its own outcome.
+A permission-denied file cannot be staged as root (root reads any file whatever its
+mode), so `dataset-unreadable-mode-000` is skipped for root and `dataset-is-a-folder`
+and `config-is-a-folder` stand in as unreadable inputs that fail for every user.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from training.pins import PINS_FILE, pin_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+CHECK_SCRIPT = ROOT / "scripts" / "reproducibility_check.py"
+DATASET = "ml_datasource.csv"
+# The trained outputs, lineage last.
+ARTIFACTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseline.json", "lineage.json")
+# Written by every check run, passing or not; not artifacts of the training.
+CHECK_REPORTS = {"reproducibility_report.json", "reproducibility_environment.json"}
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+TRAIN, CHECK, PINS = "train", "check", "pins"
+Setup = Callable[[Path], list[str]]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One malformed input: how to break a copy of the project, and what the command must answer."""
+
+    id: str
+    setup: Setup  # breaks the copy at the given folder; returns the command's extra arguments
+    exit_code: int
+    says: str  # a substring of the one problem line: the file, the key or column, the problem
+    tool: str = TRAIN
+    needs_non_root: bool = False
+
+    @property
+    def expensive(self) -> bool:
+        """Cases that reach the data import scikit-learn first; started first so the pool ends on cheap ones."""
+        return self.id.startswith(("dataset-", "loads-"))
+
+
+# --- ways to break a copy of the project -------------------------------------------
+
+
+def _nothing(*args: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        return list(args)
+
+    return setup
+
+
+def _config_text(text: str | bytes) -> Setup:
+    def setup(project: Path) -> list[str]:
+        data = text.encode() if isinstance(text, str) else text
+        (project / "config.yaml").write_bytes(data)
+        return []
+
+    return setup
+
+
+def _config(dotted: str, value: Any = ..., *, delete: bool = False) -> Setup:
+    """Set (or delete) one dotted key of the project's valid config, leaving every other key valid."""
+
+    def setup(project: Path) -> list[str]:
+        path = project / "config.yaml"
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        *parents, leaf = dotted.split(".")
+        node = config
+        for part in parents:
+            node = node[part]
+        if delete:
+            del node[leaf]
+        else:
+            node[leaf] = value
+        path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        return []
+
+    return setup
+
+
+def _rows(edit: Callable[[list[list[str]]], list[list[str]]], *, pin: bool = True) -> Setup:
+    """Rewrite the dataset's rows (header first) and re-pin it, so only the content is wrong."""
+
+    def setup(project: Path) -> list[str]:
+        path = project / DATASET
+        rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+        path.write_text("\n".join(",".join(row) for row in edit(rows)) + "\n", encoding="utf-8")
+        if pin:
+            pin_dataset(path)
+        return []
+
+    return setup
+
+
+def _dataset_bytes(transform: Callable[[bytes], bytes]) -> Setup:
+    def setup(project: Path) -> list[str]:
+        path = project / DATASET
+        path.write_bytes(transform(path.read_bytes()))
+        pin_dataset(path)
+        return []
+
+    return setup
+
+
+def _column(rows: list[list[str]], name: str) -> int:
+    return rows[0].index(name)
+
+
+def _set_cell(name: str, row: int, value: str) -> Callable[[list[list[str]]], list[list[str]]]:
+    def edit(rows: list[list[str]]) -> list[list[str]]:
+        rows[row][_column(rows, name)] = value
+        return rows
+
+    return edit
+
+
+def _set_column(name: str, value: str) -> Callable[[list[list[str]]], list[list[str]]]:
+    def edit(rows: list[list[str]]) -> list[list[str]]:
+        column = _column(rows, name)
+        for row in rows[1:]:
+            row[column] = value
+        return rows
+
+    return edit
+
+
+def _drop_column(name: str) -> Callable[[list[list[str]]], list[list[str]]]:
+    def edit(rows: list[list[str]]) -> list[list[str]]:
+        column = _column(rows, name)
+        return [row[:column] + row[column + 1 :] for row in rows]
+
+    return edit
+
+
+def _repeat_column(name: str) -> Callable[[list[list[str]]], list[list[str]]]:
+    def edit(rows: list[list[str]]) -> list[list[str]]:
+        column = _column(rows, name)
+        return [[*row, row[column]] for row in rows]
+
+    return edit
+
+
+def _dataset_is_folder(project: Path) -> list[str]:
+    (project / DATASET).unlink()
+    (project / DATASET).mkdir()
+    return []
+
+
+def _dataset_missing(project: Path) -> list[str]:
+    (project / DATASET).unlink()
+    return []
+
+
+def _dataset_mode_000(project: Path) -> list[str]:
+    (project / DATASET).chmod(0)
+    return []
+
+
+def _dataset_changed_after_pinning(project: Path) -> list[str]:
+    with (project / DATASET).open("a", encoding="utf-8") as handle:
+        handle.write("US,1,1.0,1,0,0,0.00,0\n")
+    return []
+
+
+def _dataset_unpinned(project: Path) -> list[str]:
+    (project / PINS_FILE).write_text(f"other.csv: '{'0' * 64}'\n", encoding="utf-8")
+    return []
+
+
+def _folder_named(name: str, *args: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        (project / name).mkdir()
+        return list(args)
+
+    return setup
+
+
+def _journal(text: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        (project / "artifacts" / ".commit.json").write_text(text, encoding="utf-8")
+        return []
+
+    return setup
+
+
+def _lineage(edit: Callable[[dict[str, Any]], Any]) -> Setup:
+    """Rewrite the lineage through `edit` (which may return a replacement document)."""
+
+    def setup(project: Path) -> list[str]:
+        path = project / "artifacts" / "lineage.json"
+        lineage = json.loads(path.read_text(encoding="utf-8"))
+        replaced = edit(lineage)
+        path.write_text(json.dumps(lineage if replaced is None else replaced, indent=2), encoding="utf-8")
+        return []
+
+    return setup
+
+
+def _lineage_bytes(data: bytes) -> Setup:
+    def setup(project: Path) -> list[str]:
+        (project / "artifacts" / "lineage.json").write_bytes(data)
+        return []
+
+    return setup
+
+
+def _artifact(name: str, action: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        path = project / "artifacts" / name
+        if action == "delete":
+            path.unlink()
+        elif action == "flip-byte":
+            data = bytearray(path.read_bytes())
+            data[0] ^= 0x01
+            path.write_bytes(bytes(data))
+        elif action == "folder":
+            path.unlink()
+            path.mkdir()
+        elif action == "symlink-out":
+            outside = project.parent / f"{project.name}-outside.txt"
+            outside.write_bytes(path.read_bytes())
+            path.unlink()
+            path.symlink_to(outside)
+        return []
+
+    return setup
+
+
+def _envelope(text: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        (project / "artifacts" / "lineage.json.dsse.json").write_text(text, encoding="utf-8")
+        return []
+
+    return setup
+
+
+def _pop(key: str) -> Callable[[dict[str, Any]], None]:
+    def edit(lineage: dict[str, Any]) -> None:
+        del lineage[key]
+
+    return edit
+
+
+def _put(dotted: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def edit(lineage: dict[str, Any]) -> None:
+        *parents, leaf = dotted.split(".")
+        node = lineage
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+
+    return edit
+
+
+_ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)
+_SVM = {"C": 1.0, "kernel": "rbf", "gamma": "scale"}
+
+CASES: list[Case] = [
+    # --- usage: the command line itself --------------------------------------------
+    Case("usage-seed-negative", _nothing("--seed", "-1"), 2, "(with overrides): seed: got -1 (integer)"),
+    Case("usage-seed-not-a-number", _nothing("--seed", "abc"), 2, "--seed: expected an integer, got 'abc'"),
+    Case("usage-seed-above-2**32-1", _nothing("--seed", str(2**32)), 2, "seed: got 4294967296 (integer)"),
+    Case("usage-unknown-option", _nothing("--epochs", "3"), 2, "unrecognized arguments: --epochs 3"),
+    Case("usage-option-without-value", _nothing("--config"), 2, "argument --config: expected one argument"),
+    Case("usage-config-not-found", _nothing("--config", "nope.yaml"), 2, "nope.yaml: config file not found"),
+    Case("config-is-a-folder", _folder_named("conf.d", "--config", "conf.d"), 2, "conf.d: is a folder"),
+    Case(
+        "usage-output-folder-is-a-file",
+        _nothing("--output-dir", "artifacts/threshold.txt"),
+        2,
+        "artifacts/threshold.txt: output folder is a file",
+    ),
+    Case(
+        "usage-output-folder-under-a-file",
+        _nothing("--output-dir", "artifacts/threshold.txt/run2"),
+        2,
+        "threshold.txt/run2: a parent of the output folder is a file",
+    ),
+    Case(
+        "usage-output-folder-name-too-long",
+        _nothing("--output-dir", "x" * 300),
+        2,
+        "cannot use as the output folder (File name too long)",
+    ),
+    Case(
+        "usage-check-unknown-option", _nothing("--lineage-file", "x"), 2, "unrecognized arguments", tool=CHECK
+    ),
+    # --- the config file: YAML -------------------------------------------------------
+    Case(
+        "yaml-unclosed-bracket",
+        _config_text("seed: [1, 2\n"),
+        2,
+        "config.yaml: YAML syntax error at line 2, column 1: expected ',' or ']'",
+    ),
+    Case(
+        "yaml-tab-indentation",
+        _config_text("seed: 42\ndata:\n\tpath: ml_datasource.csv\n"),
+        2,
+        "config.yaml: YAML syntax error at line 3, column 1: found character '\\t'",
+    ),
+    Case(
+        "yaml-duplicate-key",
+        _config_text("seed: 1\nseed: 2\n"),
+        2,
+        "YAML syntax error at line 2, column 1: duplicate key 'seed'",
+    ),
+    Case("yaml-alias-bomb", _config_text(_ALIAS_BOMB), 2, "more than 40 aliases (a YAML alias bomb?)"),
+    Case(
+        "yaml-top-level-is-a-list",
+        _config_text("- seed\n- data\n"),
+        2,
+        "config.yaml: top level must be a mapping of sections, got a list",
+    ),
+    Case(
+        "yaml-empty-file",
+        _config_text(""),
+        2,
+        "config.yaml: top level must be a mapping of sections, got an empty file",
+    ),
+    Case("yaml-not-utf8", _config_text(b"seed: 42 # \xff\n"), 2, "config.yaml: not UTF-8 text (byte 11)"),
+    # --- the config file: schema, one broken key each --------------------------------
+    Case("config-seed-is-a-boolean", _config("seed", True), 2, "config.yaml: seed: got True (boolean)"),
+    Case(
+        "config-test-size-is-a-list",
+        _config("data.test_size", [0.2]),
+        2,
+        "config.yaml: data.test_size: got [0.2] (list); expected a number in (0, 1)",
+    ),
+    Case(
+        "config-test-size-is-one",
+        _config("data.test_size", 1.0),
+        2,
+        "config.yaml: data.test_size: got 1.0 (number); expected a number in (0, 1)",
+    ),
+    Case(
+        "config-target-missing",
+        _config("data.target", delete=True),
+        2,
+        "config.yaml: data.target: missing required key",
+    ),
+    Case(
+        "config-epsilon-is-nan",
+        _config("features.epsilon", float("nan")),
+        2,
+        "config.yaml: features.epsilon: got nan (number)",
+    ),
+    Case(
+        "config-weight-negative",
+        _config("features.engagement.minutes_watched_weight", -0.5),
+        2,
+        "features.engagement.minutes_watched_weight: got -0.5 (number); expected a number in [0, 1000000]",
+    ),
+    Case(
+        "config-preprocessing-not-a-section",
+        _config("preprocessing", "median"),
+        2,
+        "config.yaml: preprocessing: got 'median'; expected a mapping of keys",
+    ),
+    Case(
+        "config-imputer-unknown",
+        _config("preprocessing.numeric_imputer", "avg"),
+        2,
+        "preprocessing.numeric_imputer: got 'avg' (string); expected one of 'mean', 'median'",
+    ),
+    Case(
+        "config-n-estimators-is-a-string",
+        _config("models.random_forest", {"n_estimators": "400", "min_samples_leaf": 2}),
+        2,
+        "models.random_forest.n_estimators: got '400' (string); expected an integer in [1, 10000]",
+    ),
+    Case(
+        "config-gamma-negative",
+        _config("models.svm", {**_SVM, "gamma": -1}),
+        2,
+        "models.svm.gamma: got -1 (integer); expected 'scale' or 'auto' or a number",
+    ),
+    Case(
+        "config-kernel-unknown",
+        _config("models.svm", {**_SVM, "kernel": "cubic"}),
+        2,
+        "models.svm.kernel: got 'cubic' (string); expected one of 'linear', 'poly', 'rbf', 'sigmoid'",
+    ),
+    Case(
+        "config-max-depth-zero",
+        _config("models.decision_tree.max_depth", 0),
+        2,
+        "models.decision_tree.max_depth: got 0 (integer); expected an integer in [1, 10000] or null",
+    ),
+    Case(
+        "config-n-neighbors-fractional",
+        _config("models.knn", {"n_neighbors": 7.5}),
+        2,
+        "models.knn.n_neighbors: got 7.5 (number); expected an integer",
+    ),
+    Case(
+        "config-unknown-key-suggests-nearest",
+        _config("models.decision_tree.max_dept", 3),
+        2,
+        "models.decision_tree.max_dept: unknown key (did you mean 'max_depth'?)",
+    ),
+    Case("config-no-models", _config("models", {}), 2, "config.yaml: models: at least one model is required"),
+    Case("config-cv-section-missing", _config("cv", delete=True), 2, "config.yaml: cv: missing required key"),
+    Case(
+        "config-n-splits-null",
+        _config("cv.n_splits", None),
+        2,
+        "config.yaml: cv.n_splits: is required, got null; expected an integer in [2, 100]",
+    ),
+    Case(
+        "config-target-precision-zero",
+        _config("business.target_precision", 0),
+        2,
+        "business.target_precision: got 0 (integer); expected a number in (0, 1]",
+    ),
+    Case(
+        "config-model-file-with-a-folder",
+        _config("artifacts.model_file", "../model.joblib"),
+        2,
+        "artifacts.model_file: got '../model.joblib' (string); expected a plain file name",
+    ),
+    Case(
+        "config-model-dir-escapes",
+        _config("artifacts.model_dir", "../elsewhere"),
+        2,
+        "artifacts.model_dir: got '../elsewhere' (string); expected a relative folder without '..'",
+    ),
+    # --- the dataset ---------------------------------------------------------------------
+    Case(
+        "dataset-empty-file",
+        _dataset_bytes(lambda _: b""),
+        2,
+        f"{DATASET}: empty file; expected a header line",
+    ),
+    Case("dataset-missing", _dataset_missing, 2, f"{DATASET}: dataset file not found"),
+    Case("dataset-is-a-folder", _dataset_is_folder, 2, f"{DATASET}: is a folder, expected a dataset file"),
+    Case(
+        "dataset-unreadable-mode-000",
+        _dataset_mode_000,
+        2,
+        f"{DATASET}: permission denied reading the dataset file",
+        needs_non_root=True,
+    ),
+    Case(
+        "dataset-no-target-column",
+        _rows(_drop_column("purchased")),
+        2,
+        f"{DATASET}: target column 'purchased' (data.target) is missing",
+    ),
+    Case(
+        "dataset-target-not-binary",
+        _rows(_set_cell("purchased", 3, "2")),
+        2,
+        f"{DATASET}: target column 'purchased' must be 0 or 1; row 3 holds '2'",
+    ),
+    Case(
+        "dataset-target-one-class",
+        _rows(_set_column("purchased", "0")),
+        2,
+        f"{DATASET}: target column 'purchased' has only class 0 in 600 rows",
+    ),
+    Case(
+        "dataset-column-all-empty",
+        _rows(_set_column("minutes_watched", "")),
+        2,
+        f"{DATASET}: column 'minutes_watched' is empty in every row",
+    ),
+    Case(
+        "dataset-text-in-numeric-column",
+        _rows(_set_cell("days_on_platform", 5, "twelve")),
+        2,
+        f"{DATASET}: column 'days_on_platform' holds text at row 5: 'twelve'",
+    ),
+    Case(
+        "dataset-duplicate-column-names",
+        _rows(_repeat_column("student_country")),
+        2,
+        f"{DATASET}: duplicate column names in the header: 'student_country' at columns 1, 9",
+    ),
+    Case(
+        "dataset-changed-after-pinning",
+        _dataset_changed_after_pinning,
+        1,
+        f"{DATASET}: SHA-256 is ",
+    ),
+    Case("dataset-unpinned", _dataset_unpinned, 2, f"{DATASET}: not pinned in "),
+    Case(
+        "dataset-name-too-long",
+        _nothing("verify", "x" * 300 + ".csv"),
+        2,
+        ".csv: cannot read the dataset file (File name too long)",
+        tool=PINS,
+    ),
+    Case(
+        "dataset-more-folds-than-buyers",
+        _config("cv.n_splits", 60),
+        2,
+        f"{DATASET}: cv.n_splits is 60 but the training split holds",
+    ),
+    Case("loads-byte-order-mark", _dataset_bytes(lambda data: b"\xef\xbb\xbf" + data), 0, ""),
+    Case("loads-crlf-line-ends", _dataset_bytes(lambda data: data.replace(b"\n", b"\r\n")), 0, ""),
+    # --- the output folder's commit journal ------------------------------------------
+    Case(
+        "train-commit-journal-unreadable",
+        _journal("{not json"),
+        2,
+        ".commit.json: unreadable commit journal; remove it and train again",
+    ),
+    # --- the lineage, through the check script -----------------------------------------
+    Case(
+        "lineage-malformed-json",
+        _lineage_bytes(b'{"seed": 42,'),
+        1,
+        "artifacts/lineage.json: malformed lineage JSON at line 1",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-nested-too-deeply",
+        _lineage_bytes(b"[" * 100_000 + b"]" * 100_000),
+        1,
+        "artifacts/lineage.json: malformed lineage JSON: nested too deeply",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-top-level-is-a-list",
+        _lineage(lambda lineage: [lineage]),
+        1,
+        "artifacts/lineage.json: top level must be a JSON object, got list",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-model-entry-missing",
+        _lineage(_pop("model")),
+        1,
+        "artifacts/lineage.json: model: missing required entry",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-entry-is-a-string",
+        _lineage(_put("threshold", "artifacts/threshold.txt")),
+        1,
+        "artifacts/lineage.json: threshold: expected an object with path and sha256",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-sha256-is-a-number",
+        _lineage(_put("model.sha256", 12)),
+        1,
+        "artifacts/lineage.json: model.sha256: expected a non-empty string",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-sha256-not-hex",
+        _lineage(_put("config.sha256", "Z" * 64)),
+        1,
+        "artifacts/lineage.json: config.sha256: not a lowercase hex SHA-256",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-root-is-a-number",
+        _lineage(_put("root", 5)),
+        1,
+        "artifacts/lineage.json: root: expected a relative path string",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-root-escapes-project",
+        _lineage(_put("root", "../../..")),
+        1,
+        "artifacts/lineage.json: root: '../../..' resolves outside the project root",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-path-escapes-root",
+        _lineage(_put("dataset.path", "../../etc/passwd")),
+        1,
+        "artifacts/lineage.json: dataset.path: path escapes outside the project root",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-path-absolute",
+        _lineage(_put("dataset.path", "/etc/passwd")),
+        1,
+        "artifacts/lineage.json: dataset.path: absolute paths are not allowed",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-artifact-symlinks-outside",
+        _artifact("threshold.txt", "symlink-out"),
+        1,
+        "artifacts/lineage.json: threshold.path: symbolic link points outside the project root",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-names-a-missing-file",
+        _artifact("threshold.txt", "delete"),
+        1,
+        "FAILED threshold: artifacts/threshold.txt: file not found",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-names-a-folder",
+        _artifact("metrics.json", "folder"),
+        1,
+        "FAILED metrics: artifacts/metrics.json: is a folder, not a file",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-artifact-tampered",
+        _artifact("best_model.joblib", "flip-byte"),
+        1,
+        "FAILED model: artifacts/best_model.joblib: SHA-256 is ",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-hash-tampered",
+        _lineage(_put("threshold.sha256", "0" * 64)),
+        1,
+        "but the lineage records " + "0" * 64,
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-missing",
+        _artifact("lineage.json", "delete"),
+        1,
+        "Missing artifacts/lineage.json. Run training first.",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-is-a-folder",
+        _artifact("lineage.json", "folder"),
+        1,
+        "artifacts/lineage.json: is a folder, expected a lineage JSON file",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-envelope-nested-too-deeply",
+        _envelope("[" * 100_000 + "]" * 100_000),
+        1,
+        "artifacts/lineage.json.dsse.json: malformed envelope JSON",
+        tool=CHECK,
+    ),
+    Case(
+        "check-commit-journal-unreadable",
+        _journal("{not json"),
+        1,
+        ".commit.json: unreadable commit journal",
+        tool=CHECK,
+    ),
+]
+
+
+# --- the trained project, and running the cases ------------------------------------
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRO_")}
+    return {**env, "PYTHONHASHSEED": "0", "PYTHONPATH": str(ROOT)}
+
+
+def _command(tool: str, args: list[str]) -> list[str]:
+    if tool == TRAIN:
+        return [sys.executable, "-m", "training", "--quiet", *args]
+    if tool == PINS:
+        return [sys.executable, "-m", "training.datasets", *args]
+    return [sys.executable, str(CHECK_SCRIPT), *args]
+
+
+def _run(tool: str, cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        _command(tool, args), cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300
+    )
+
+
+def _artifact_bytes(folder: Path) -> dict[str, bytes | None]:
+    """Every file the output folder held, by name (None for a folder), the check's reports left out."""
+    if not folder.is_dir():
+        return {}
+    return {
+        p.name: (p.read_bytes() if p.is_file() else None)
+        for p in sorted(folder.iterdir())
+        if p.name not in CHECK_REPORTS
+    }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one case's command did: its result, and the output folder before and after it."""
+
+    result: subprocess.CompletedProcess[str]
+    before: dict[str, bytes | None]
+    after: dict[str, bytes | None]
+    check: subprocess.CompletedProcess[str] | None
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project trained once: one decision tree, two folds, a pinned 600-row slice; its check passes."""
+    folder = tmp_path_factory.mktemp("trained")
+    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
+    config["models"] = {"decision_tree": {"max_depth": 4, "min_samples_leaf": 10}}
+    config["cv"]["n_splits"] = 2
+    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    lines = (ROOT / DATASET).read_text(encoding="utf-8").splitlines(keepends=True)
+    (folder / DATASET).write_text("".join(lines[:601]), encoding="utf-8")
+    pin_dataset(folder / DATASET)
+    result = _run(TRAIN, folder, [])
+    assert result.returncode == 0, result.stderr
+    check = _run(CHECK, folder, [])
+    assert check.returncode == 0, check.stderr
+    assert all((folder / "artifacts" / name).is_file() for name in ARTIFACTS)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def outcomes(
+    request: pytest.FixtureRequest, trained: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Outcome]:
+    """Run every selected case, each in its own copy of the trained project, several at a time."""
+    selected = {
+        item.callspec.id
+        for item in request.session.items
+        if item.module is request.module and hasattr(item, "callspec")
+    }
+    cases = [c for c in CASES if c.id in selected and not (c.needs_non_root and AS_ROOT)]
+    cases.sort(key=lambda c: not c.expensive)
+    base = tmp_path_factory.mktemp("cases")
+    prepared = []
+    for case in cases:
+        project = base / case.id
+        shutil.copytree(trained, project, symlinks=True)
+        args = case.setup(project)
+        prepared.append((case, project, args, _artifact_bytes(project / "artifacts")))
+
+    def run(entry: tuple[Case, Path, list[str], dict[str, bytes | None]]) -> tuple[str, Outcome]:
+        case, project, args, before = entry
+        result = _run(case.tool, project, args)
+        check = _run(CHECK, project, []) if case.exit_code == 0 and case.tool == TRAIN else None
+        return case.id, Outcome(result, before, _artifact_bytes(project / "artifacts"), check)
+
+    workers = max(2, min(8, os.cpu_count() or 2))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(run, prepared))
+
+
+def test_the_catalogue_has_forty_distinct_cases():
+    ids = [case.id for case in CASES]
+    assert len(ids) >= 40
+    assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            id=case.id,
+            marks=pytest.mark.skipif(
+                case.needs_non_root and AS_ROOT,
+                reason="root reads a file whatever its mode; dataset-is-a-folder covers an unreadable dataset",
+            ),
+        )
+        for case in CASES
+    ],
+)
+def test_bad_input_gets_one_clear_line_and_leaves_artifacts_untouched(
+    case: Case, outcomes: dict[str, Outcome], trained: Path
+):
+    outcome = outcomes[case.id]
+    result = outcome.result
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr
+    assert result.returncode == case.exit_code, result.stderr
+    if case.exit_code == 0:
+        _assert_loaded_like_the_original(outcome, trained)
+        return
+    lines = result.stderr.splitlines()
+    problems = [line for line in lines if line.startswith(("error: ", "FAILED "))]
+    assert len(problems) == 1, result.stderr
+    # Anything else on stderr is argparse's usage, which may wrap onto indented lines.
+    assert all(line.startswith(("usage: ", " ")) for line in lines if line not in problems), result.stderr
+    assert case.says in problems[0], problems[0]
+    assert outcome.after == outcome.before, "the bad run changed or added files in the output folder"
+    if case.tool == TRAIN:  # the setup left the artifacts alone, so these are the trained bytes
+        trained_bytes = _artifact_bytes(trained / "artifacts")
+        assert {name: outcome.after[name] for name in ARTIFACTS} == {n: trained_bytes[n] for n in ARTIFACTS}
+
+
+def _assert_loaded_like_the_original(outcome: Outcome, trained: Path) -> None:
+    """A BOM or CRLF line ends are the same rows: the same model, and a lineage that verifies."""
+    assert "error:" not in outcome.result.stderr, outcome.result.stderr
+    assert outcome.check is not None and outcome.check.returncode == 0, outcome.check.stderr
+    original = _artifact_bytes(trained / "artifacts")
+    for name in ARTIFACTS[:-1]:
+        assert outcome.after[name] == original[name], name
+    assert outcome.after["lineage.json"] != original["lineage.json"]  # the dataset's hash changed
