@@ -142,6 +142,7 @@ def _apply_journal(folder: Path) -> None:
     for tmp_name, final_name in renames:
         with contextlib.suppress(FileNotFoundError):  # already renamed by an earlier recovery
             os.replace(folder / Path(tmp_name).name, folder / Path(final_name).name)
+        _pause_point(f"renamed:{Path(final_name).name}")
     fsync_folder(folder)
     with contextlib.suppress(FileNotFoundError):  # a concurrent recovery finished first
         journal_path.unlink()

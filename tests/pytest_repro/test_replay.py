@@ -1,0 +1,77 @@
+"""Replay: a fresh training must reproduce the hashes of a lineage recorded earlier."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+from training.atomic import canonical_json
+
+
+def _record_lineage(project: Path) -> Path:
+    """Train once into the project's artifacts/, as `python -m training` would, and return the manifest."""
+    spec = importlib.util.spec_from_file_location("tinytrain_recorded", project / "tinytrain.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.pop("tinytrain_recorded", None)
+    spec.loader.exec_module(module)
+    artifacts = project / "artifacts"
+    artifacts.mkdir()
+    module.train(str(project / "config.yaml"), str(artifacts))
+    return artifacts / "lineage.json"
+
+
+def _rewrite(path: Path, **changes: object) -> None:
+    lineage = json.loads(path.read_text())
+    for dotted, value in changes.items():
+        node = lineage
+        *parents, leaf = dotted.split("__")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    path.write_bytes(canonical_json(lineage))
+
+
+def test_replay_passes_when_a_fresh_run_reproduces_the_recorded_hashes(example):
+    example.write(lineage=True)
+    _record_lineage(example.path)
+    result = example.run("--repro", "-k", "replay")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["replay *reproduced (recorded vs fresh model)"])
+
+
+def test_replay_mismatch_names_the_hashes_and_the_environment_change(example):
+    example.write(lineage=True)
+    recorded = _record_lineage(example.path)
+    _rewrite(
+        recorded,
+        model__sha256="0" * 64,
+        environment={"packages": {"scikit-learn": "1.8.0"}, "python": "3.11.7"},
+    )
+    result = example.run("--repro", "-k", "replay")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*a fresh training does not reproduce the recorded lineage:*",
+            "*model: recorded 0000000000000000*, fresh *",
+            "*probable cause, the environment changed since the recorded run:*",
+            "*scikit-learn 1.8.0 -> None*",
+        ]
+    )
+
+
+def test_replay_is_skipped_for_a_lineage_of_another_config(example):
+    example.write(lineage=True)
+    recorded = _record_lineage(example.path)
+    _rewrite(recorded, config__sha256="1" * 64)
+    result = example.run("--repro", "-k", "replay", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*the recorded lineage is for another config*"])
+
+
+def test_replay_is_skipped_without_a_recorded_lineage(example):
+    example.write(lineage=True)
+    result = example.run("--repro", "-k", "replay", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*no recorded lineage at artifacts/lineage.json to replay*"])
