@@ -220,7 +220,7 @@ def sides(name: str, ws: Workspace, *, varied: bool = True) -> tuple[Side, Side 
             lambda: Side("an empty folder elsewhere", cwd=ws.empty_folder("elsewhere")),
         )
     elif name == "path":
-        pair = (Side(str(ws.project_root)), lambda: _moved_side(ws.moved()))
+        pair = (Side("the project folder"), lambda: _moved_side(ws.moved()))
     elif name == "tz":
         pair = (Side(f"TZ={REFERENCE_TZ}", {"TZ": REFERENCE_TZ}), lambda: Side(VARIED_TZ, {"TZ": VARIED_TZ}))
     elif name == "locale":
@@ -253,8 +253,8 @@ def sides(name: str, ws: Workspace, *, varied: bool = True) -> tuple[Side, Side 
 
 
 def _moved_side(moved: MovedProject) -> Side:
-    code = "" if moved.code_moved else " (entry module not inside the project: not moved)"
-    return Side(f"{moved.root}{code}", moved=moved)
+    code = "" if moved.code_moved else " (the entry module stays: it is not in the project)"
+    return Side(f"a copy in another folder{code}", moved=moved)
 
 
 def reference_spec(ws: Workspace) -> RunSpec:
@@ -551,6 +551,7 @@ class VariationReport:
     control: Outcome | None
     trainings: int
     moved: tuple[str, ...] = ()
+    moved_to: str = ""
 
     @property
     def interaction(self) -> bool:
@@ -590,6 +591,7 @@ class VariationReport:
             "control": self.control.to_json() if self.control else None,
             "variations": [outcome.to_json() for outcome in self.outcomes.values()],
             "moved": list(self.moved),
+            "moved_to": self.moved_to,
         }
 
     @classmethod
@@ -606,6 +608,7 @@ class VariationReport:
             control=Outcome.from_json(data["control"]) if data["control"] else None,
             trainings=data["trainings"],
             moved=tuple(data.get("moved", ())),
+            moved_to=data.get("moved_to", ""),
         )
 
 
@@ -630,7 +633,7 @@ def compare_outcome(
         deltas = metric_deltas(reference.metrics, result.metrics)
         status = "changed" if differences else "unchanged"
         if not differences:
-            note = f"no output changed (does the entry point read {ROW_ORDER_VARIABLE}?)"
+            note = f"no output changed: order-independent, or the entry point ignores {ROW_ORDER_VARIABLE}"
         return Outcome(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
@@ -760,6 +763,7 @@ def run_variations(
         control=control,
         trainings=trainings,
         moved=ws.moved().copied if "path" in names else (),
+        moved_to=str(ws.moved().root) if "path" in names else "",
     )
 
 
@@ -842,7 +846,7 @@ def detail_lines(report: VariationReport) -> list[str]:
             lines.append(f"  note: {outcome.note}")
     if report.moved:
         lines.append("")
-        lines.append(f"path: copied {', '.join(report.moved)}")
+        lines.append(f"path: copied {', '.join(report.moved)} to {report.moved_to}")
     return lines
 
 

@@ -2,8 +2,8 @@
 
 One project is trained once for the module (one decision tree, two folds, a pinned
 600-row slice of the bundled data).  Each case copies it, breaks one thing in the copy
-and runs `python -m training --quiet` or `scripts/reproducibility_check.py` there, as a
-user would.  Every case asserts the documented exit code (2 for usage, config and
+and runs `python -m training --quiet`, `scripts/reproducibility_check.py` or (once)
+`python -m training.datasets verify` there, as a user would.  Every case asserts the documented exit code (2 for usage, config and
 dataset-input errors, 1 for verification failures), exactly one problem line on stderr
 (`error: ...`, or the check's `FAILED ...`) holding a distinctive substring that names
 the file and the key or column, no traceback anywhere, and that the artifacts the
@@ -36,6 +36,7 @@ import yaml
 
 from training.pins import PINS_FILE, pin_dataset
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 CHECK_SCRIPT = ROOT / "scripts" / "reproducibility_check.py"
 DATASET = "ml_datasource.csv"
@@ -105,15 +106,14 @@ def _config(dotted: str, value: Any = ..., *, delete: bool = False) -> Setup:
     return setup
 
 
-def _rows(edit: Callable[[list[list[str]]], list[list[str]]], *, pin: bool = True) -> Setup:
+def _rows(edit: Callable[[list[list[str]]], list[list[str]]]) -> Setup:
     """Rewrite the dataset's rows (header first) and re-pin it, so only the content is wrong."""
 
     def setup(project: Path) -> list[str]:
         path = project / DATASET
         rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
         path.write_text("\n".join(",".join(row) for row in edit(rows)) + "\n", encoding="utf-8")
-        if pin:
-            pin_dataset(path)
+        pin_dataset(path)
         return []
 
     return setup
@@ -596,6 +596,13 @@ CASES: list[Case] = [
         _lineage(_put("root", "../../..")),
         1,
         "artifacts/lineage.json: root: '../../..' resolves outside the project root",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-root-holds-nul",
+        _lineage(_put("root", "..\x00")),
+        1,
+        "artifacts/lineage.json: root: contains a NUL byte",
         tool=CHECK,
     ),
     Case(

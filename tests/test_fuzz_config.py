@@ -35,11 +35,12 @@ from typing import Any
 import pytest
 import yaml
 from hypothesis import assume, given, settings
+from hypothesis.errors import InvalidArgument
 
 from pytest_repro.compare import assert_runs_identical
 from pytest_repro.runs import RunRequest, run_inprocess
 from pytest_repro.settings import ReproSettings
-from pytest_repro.strategies import invalid_configs, valid_configs, valid_values
+from pytest_repro.strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 from pytest_repro.twins import train_twins
 from training.config import config_to_dict, dump_config, load_config, validate_config
 from training.errors import ConfigError
@@ -138,6 +139,41 @@ def test_valid_config_validates_and_survives_yaml(raw: dict[str, Any], yaml_fold
     with open(handle, "w", encoding="utf-8") as out:
         out.write(dumped)
     assert load_config(name) == config  # through the project's own strict loader
+
+
+@given(
+    raw=valid_configs(
+        max_splits=1000,
+        bounds={"data.test_size": (-5.0, 5.0), "seed": (None, 3), "models.svm.C": (0.5, None)},
+    )
+)
+def test_narrowing_intersects_with_the_schema_and_never_widens_it(raw: dict[str, Any]) -> None:
+    validate_config(raw, FILE)  # -5, 5 and 1000 lie outside the schema: they narrow nothing
+    assert raw["seed"] <= 3
+    assert "svm" not in raw["models"] or raw["models"]["svm"]["C"] >= 0.5
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"max_splits": 1},  # n_splits >= 2
+        {"bounds": {"data.test_size": (1.0, None)}},  # test_size < 1
+        {"bounds": {"data.path": (0, 1)}},  # not a number
+        {"bounds": {"data.size": (0, 1)}},  # not a key
+        {"models": ["xgboost"]},
+        {"fixed": {"cv.n_splits": 1}},
+    ],
+)
+def test_impossible_arguments_are_rejected(arguments: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument):
+        valid_configs(**arguments)
+
+
+def test_shipped_strings_are_those_of_the_shipped_config(repro_settings: ReproSettings) -> None:
+    shipped = config_to_dict(load_config(repro_settings.config_path))
+    assert {key: shipped[key.split(".")[0]][key.split(".")[1]] for key in SHIPPED_STRINGS} == dict(
+        SHIPPED_STRINGS
+    )
 
 
 # ----------------------------------------------------------------- 2. invalid configs

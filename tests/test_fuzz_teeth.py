@@ -132,8 +132,16 @@ def _training_stack_loaded() -> None:
 
 
 @pytest.fixture
+def inner_session(monkeypatch: pytest.MonkeyPatch, _training_stack_loaded: None) -> None:
+    """Prepare this process for an in-process pytester run."""
+    # When this suite runs under xdist, the inner session must not believe it is a worker.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+
+
+@pytest.fixture
 def fuzz_project(
-    pytester: pytest.Pytester, repro_settings: ReproSettings, _training_stack_loaded: None
+    pytester: pytest.Pytester, repro_settings: ReproSettings, inner_session: None
 ) -> Iterator[pytest.Pytester]:
     """A pytester project holding a copy of the fuzz tests and the project's training config."""
     previous_profile = settings.get_current_profile_name()
@@ -208,7 +216,7 @@ def test_unmarked(repro_run, seed):
 
 
 def test_repro_marker_lets_a_given_test_use_function_scoped_fixtures(
-    pytester: pytest.Pytester, _training_stack_loaded: None
+    pytester: pytest.Pytester, inner_session: None
 ) -> None:
     pytester.makepyfile(fake_training=FAKE_TRAINING, test_given=GIVEN_TESTS)
     pytester.syspathinsert()

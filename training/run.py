@@ -120,10 +120,14 @@ class _Fitted:
 
 
 def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
+    # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
+    from training.pins import check_dataset_pin
+
+    dataset_sha256 = check_dataset_pin(dataset_path)
+
     from sklearn.base import clone
 
     from training.data import load_dataset, split_data
-    from training.datasets import check_dataset_pin
     from training.drift import drift_baseline
     from training.evaluation import (
         choose_threshold,
@@ -142,7 +146,6 @@ def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
     from training.models import build_estimators, build_pipeline, unseeded_estimators
     from training.seeding import set_global_seed
 
-    dataset_sha256 = check_dataset_pin(dataset_path)
     set_global_seed(config.seed)
     frame = reorder_rows(load_dataset(dataset_path, config.data.target), row_order_seed())
     x_train, x_test, y_train, y_test = split_data(frame, config)
