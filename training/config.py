@@ -38,7 +38,10 @@ class _StrictLoader(yaml.SafeLoader):
             self._aliases += 1
             if self._aliases > MAX_ALIASES:
                 raise yaml.composer.ComposerError(
-                    None, None, f"more than {MAX_ALIASES} aliases (a YAML alias bomb?)", self.peek_event().start_mark
+                    None,
+                    None,
+                    f"more than {MAX_ALIASES} aliases (a YAML alias bomb?)",
+                    self.peek_event().start_mark,
                 )
         return super().compose_node(parent, index)
 
