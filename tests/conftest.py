@@ -13,7 +13,10 @@ because hypothesis's plugin loads `--hypothesis-profile` while configuring.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
+import pytest
+from fake_project import FakeProject
 from hypothesis import settings
 
 settings.register_profile("dev", deadline=None)
@@ -24,3 +27,9 @@ settings.register_profile("nightly", max_examples=2000, deadline=None, print_blo
 
 _CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 settings.load_profile("ci" if _CI else "dev")
+
+
+@pytest.fixture
+def fake_project(tmp_path: Path) -> FakeProject:
+    """A trained-looking project under tmp_path/project: files written, lineage not yet."""
+    return FakeProject(tmp_path / "project").write_files()

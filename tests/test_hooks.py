@@ -8,50 +8,25 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from fake_project import FakeProject
 
 from training.atomic import canonical_json
 from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
-from training.hashing import sha256_file
 from training.hooks import main
-from training.lineage import build_lineage
 from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_HEX = "5e" * 32
 MISSING = "Missing artifacts/lineage.json. Run training first."
-FILES = {
-    "dataset": "ml_datasource.csv",
-    "config": "config.yaml",
-    "model": "artifacts/best_model.joblib",
-    "threshold": "artifacts/threshold.txt",
-    "metrics": "artifacts/metrics.json",
-    "drift_baseline": "artifacts/drift_baseline.json",
-}
+FILES = FakeProject.FILES
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(fake_project: FakeProject, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A trained-looking project as the working directory: inputs, artifacts and their lineage."""
-    root = tmp_path / "project"
-    for number, (name, relative) in enumerate(FILES.items()):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 40)))
+    root = fake_project.root
     shutil.copyfile(REPO / "config.yaml", root / "config.yaml")
-    files = {name: root / relative for name, relative in FILES.items()}
-    lineage_path = root / "artifacts" / "lineage.json"
-    lineage = build_lineage(
-        lineage_path=lineage_path,
-        root=root,
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
-        seed=42,
-        folds_sha256="0" * 64,
-        n_splits=5,
-        environment={"python": "3.11"},
-        code=None,
-    )
-    lineage_path.write_bytes(canonical_json(lineage))
+    fake_project.write_lineage(environment={"python": "3.11"})
     monkeypatch.chdir(root)
     monkeypatch.delenv(KEY_ENV, raising=False)
     monkeypatch.delenv(REQUIRE_ENV, raising=False)

@@ -9,52 +9,27 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_project import FakeProject
 
 from training.artifacts import JOURNAL_NAME
 from training.atomic import canonical_json
-from training.hashing import sha256_bytes, sha256_file
-from training.lineage import build_lineage
+from training.hashing import sha256_bytes
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "reproducibility_check.py"
 MISSING = "Missing artifacts/lineage.json. Run training first."
-FILES = {
-    "dataset": "ml_datasource.csv",
-    "config": "config.yaml",
-    "model": "artifacts/best_model.joblib",
-    "threshold": "artifacts/threshold.txt",
-    "metrics": "artifacts/metrics.json",
-    "drift_baseline": "artifacts/drift_baseline.json",
-}
+FILES = FakeProject.FILES
 
 
 def _write_lineage(root: Path, lineage_path: Path) -> None:
-    files = {name: root / relative for name, relative in FILES.items()}
-    lineage = build_lineage(
-        lineage_path=lineage_path,
-        root=root,
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
-        seed=42,
-        folds_sha256="0" * 64,
-        n_splits=5,
-        environment={"python": "3.11.9"},
-        code=None,
-    )
-    lineage_path.parent.mkdir(parents=True, exist_ok=True)
-    lineage_path.write_bytes(canonical_json(lineage))
+    FakeProject(root).write_lineage(lineage_path=lineage_path)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(fake_project: FakeProject) -> Path:
     """A trained-looking project: inputs, artifacts of arbitrary bytes, and their lineage."""
-    root = tmp_path / "project"
-    for number, (name, relative) in enumerate(FILES.items()):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 50)))
-    _write_lineage(root, root / "artifacts" / "lineage.json")
-    return root
+    fake_project.write_lineage()
+    return fake_project.root
 
 
 def _check(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

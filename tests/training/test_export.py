@@ -12,11 +12,10 @@ from urllib.parse import urlparse
 
 import pytest
 import yaml
+from fake_project import FakeProject
 
-from training.atomic import canonical_json
 from training.export import main
 from training.hashing import sha256_bytes, sha256_file
-from training.lineage import build_lineage
 from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 KEY = bytes(range(32))
@@ -43,26 +42,18 @@ def _no_signing_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    for name, relative in FILES.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(CONFIG.encode() if name == "config" else f"{name} bytes\n".encode())
-    files = {name: root / relative for name, relative in FILES.items()}
-    lineage_path = root / "artifacts" / "lineage.json"
-    lineage = build_lineage(
-        lineage_path=lineage_path,
-        root=root,
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
+    fake = FakeProject(tmp_path / "project", FILES)
+    fake.write_files(
+        {name: CONFIG.encode() if name == "config" else f"{name} bytes\n".encode() for name in FILES}
+    )
+    fake.write_lineage(
         seed=11,
         folds_sha256="f" * 64,
         n_splits=3,
         environment=ENVIRONMENT,
         code={"git_commit": COMMIT, "dirty": False},
     )
-    lineage_path.write_bytes(canonical_json(lineage))
-    return root
+    return fake.root
 
 
 def _lineage(root: Path) -> dict[str, Any]:

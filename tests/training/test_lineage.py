@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_project import FakeProject
 
 from training.atomic import canonical_json
 from training.errors import LineageError
@@ -15,53 +16,28 @@ from training.hashing import sha256_file
 from training.lineage import (
     FILE_ENTRIES,
     REQUIRED_FILE_ENTRIES,
-    build_lineage,
     read_lineage,
     resolve_entry,
     verify_lineage,
 )
 
-FILES = {
-    "dataset": "ml_datasource.csv",
-    "config": "config.yaml",
-    "model": "artifacts/best_model.joblib",
-    "threshold": "artifacts/threshold.txt",
-    "metrics": "artifacts/metrics.json",
-    "drift_baseline": "artifacts/drift_baseline.json",
-}
+FILES = FakeProject.FILES
 
 
-def _lineage(root: Path, lineage_path: Path, hashes: dict[str, str] | None = None) -> dict[str, Any]:
-    files = {name: root / relative for name, relative in FILES.items()}
-    return build_lineage(
-        lineage_path=lineage_path,
-        root=root,
-        files=files,
-        hashes=hashes if hashes is not None else {name: sha256_file(path) for name, path in files.items()},
-        seed=42,
-        folds_sha256="0" * 64,
-        n_splits=5,
-        environment={"python": "3.11.9", "packages": {"scikit-learn": "1.9.0"}},
-        code=None,
-    )
+def _lineage(project: Path, lineage_path: Path, hashes: dict[str, str] | None = None) -> dict[str, Any]:
+    extra = {"hashes": hashes} if hashes is not None else {}
+    return FakeProject(project).build_lineage(lineage_path=lineage_path, **extra)
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(fake_project) -> Path:
     """A project folder with a dataset, a config and artifacts of arbitrary bytes."""
-    root = tmp_path / "project"
-    for number, (name, relative) in enumerate(FILES.items()):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name}\n".encode() + bytes(range(number, number + 50)))
-    return root
+    return fake_project.root
 
 
 @pytest.fixture
-def lineage_path(project: Path) -> Path:
-    path = project / "artifacts" / "lineage.json"
-    path.write_bytes(canonical_json(_lineage(project, path)))
-    return path
+def lineage_path(fake_project) -> Path:
+    return fake_project.write_lineage()
 
 
 def _rewrite(path: Path, change: Callable[[dict[str, Any]], Any]) -> None:

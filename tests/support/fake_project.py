@@ -1,0 +1,69 @@
+"""A trained-looking project for the tests that verify lineages (shared through `pythonpath`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from training.atomic import canonical_json
+from training.hashing import sha256_file
+from training.lineage import build_lineage
+
+
+class FakeProject:
+    """A project folder with inputs and artifacts of arbitrary bytes, and a lineage naming them.
+
+    The lineage tests, the check script, the hooks and the exports all verify such a
+    project; one builder keeps their idea of "a trained project" the same.
+    """
+
+    FILES: ClassVar[dict[str, str]] = {
+        "dataset": "ml_datasource.csv",
+        "config": "config.yaml",
+        "model": "artifacts/best_model.joblib",
+        "threshold": "artifacts/threshold.txt",
+        "metrics": "artifacts/metrics.json",
+        "drift_baseline": "artifacts/drift_baseline.json",
+    }
+
+    def __init__(self, root: Path, files: dict[str, str] | None = None):
+        self.root = root
+        self.relative = dict(files or self.FILES)
+        self.lineage_path = root / "artifacts" / "lineage.json"
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """The lineage's entries as absolute paths."""
+        return {name: self.root / relative for name, relative in self.relative.items()}
+
+    def write_files(self, contents: dict[str, bytes] | None = None) -> FakeProject:
+        """Write each file: the given bytes, or a few distinct bytes per entry."""
+        for number, (name, path) in enumerate(self.files.items()):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = (contents or {}).get(name, f"{name}\n".encode() + bytes(range(number, number + 50)))
+            path.write_bytes(data)
+        return self
+
+    def build_lineage(self, **overrides: Any) -> dict[str, Any]:
+        """Return a manifest for the files as they are now; keyword arguments replace build_lineage's."""
+        arguments: dict[str, Any] = {
+            "lineage_path": self.lineage_path,
+            "root": self.root,
+            "files": self.files,
+            "seed": 42,
+            "folds_sha256": "0" * 64,
+            "n_splits": 5,
+            "environment": {"python": "3.11.9", "packages": {"scikit-learn": "1.9.0"}},
+            "code": None,
+        }
+        arguments.update(overrides)
+        if "hashes" not in arguments:
+            arguments["hashes"] = {name: sha256_file(path) for name, path in arguments["files"].items()}
+        return build_lineage(**arguments)
+
+    def write_lineage(self, **overrides: Any) -> Path:
+        """Write the manifest as canonical JSON and return its path."""
+        path = overrides.get("lineage_path", self.lineage_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(canonical_json(self.build_lineage(**overrides)))
+        return path
