@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 import pytest
+from raw_inputs import raw_inputs
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import SVC
@@ -39,23 +40,8 @@ def config() -> Config:
 
 
 def _raw(n: int = 80, seed: int = 0) -> tuple[pd.DataFrame, pd.Series]:
-    rng = np.random.default_rng(seed)
-    minutes = rng.exponential(200.0, n)
-    frame = pd.DataFrame(
-        {
-            col.COUNTRY: rng.choice(["DE", "IN", "US"], n),
-            col.DAYS_ON_PLATFORM: rng.integers(0, 100, n),
-            col.MINUTES_WATCHED: minutes,
-            col.COURSES_STARTED: rng.integers(0, 5, n),
-            col.EXAMS_STARTED: rng.integers(0, 6, n),
-            col.EXAMS_PASSED: rng.integers(0, 3, n),
-            col.MINUTES_ON_EXAMS: rng.exponential(20.0, n),
-        },
-        # A non-positional index catches label-based selection by mistake.
-        index=rng.permutation(np.arange(1000, 1000 + n)),
-    )
-    target = pd.Series((minutes + rng.normal(0, 100, n) > 200).astype(int), index=frame.index)
-    return frame, target
+    frame, target = raw_inputs(n, seed, shuffled_index=True)
+    return frame, pd.Series(target, index=frame.index)
 
 
 class SpyClassifier(ClassifierMixin, BaseEstimator):

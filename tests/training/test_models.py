@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from raw_inputs import raw_inputs
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
@@ -18,7 +19,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.svm import SVC
 
-from training import columns as col
 from training.config import load_config
 from training.features import FeatureBuilder
 from training.models import build_estimators, build_pipeline, unseeded_estimators
@@ -37,22 +37,7 @@ def config() -> Config:
 
 
 def _raw(n: int = 80, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    minutes = rng.exponential(200.0, n)
-    frame = pd.DataFrame(
-        {
-            col.COUNTRY: rng.choice(["DE", "IN", "US"], n),
-            col.DAYS_ON_PLATFORM: rng.integers(0, 100, n),
-            col.MINUTES_WATCHED: minutes,
-            col.COURSES_STARTED: rng.integers(0, 5, n),
-            col.EXAMS_STARTED: rng.integers(0, 6, n),
-            col.EXAMS_PASSED: rng.integers(0, 3, n),
-            col.MINUTES_ON_EXAMS: rng.exponential(20.0, n),
-        }
-    )
-    frame.loc[::11, col.MINUTES_WATCHED] = np.nan
-    target = (minutes + rng.normal(0, 100, n) > 200).astype(int)
-    return frame, target
+    return raw_inputs(n, seed, missing_minutes_every=11)
 
 
 def test_estimators_come_in_the_config_order(config):

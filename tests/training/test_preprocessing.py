@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from raw_inputs import raw_inputs
 from sklearn.linear_model import LogisticRegression
 
 from training import columns as col
@@ -27,23 +28,7 @@ def config() -> Config:
 
 
 def _raw(n: int = 60, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    minutes = rng.exponential(200.0, n)
-    frame = pd.DataFrame(
-        {
-            col.COUNTRY: rng.choice(["DE", "IN", "US"], n),
-            col.DAYS_ON_PLATFORM: rng.integers(0, 100, n),
-            col.MINUTES_WATCHED: minutes,
-            col.COURSES_STARTED: rng.integers(0, 5, n),
-            col.EXAMS_STARTED: rng.integers(0, 6, n),
-            col.EXAMS_PASSED: rng.integers(0, 3, n),
-            col.MINUTES_ON_EXAMS: rng.exponential(20.0, n),
-        }
-    )
-    frame.loc[::7, col.MINUTES_WATCHED] = np.nan
-    frame.loc[::9, col.COUNTRY] = None
-    target = (np.nan_to_num(minutes) + rng.normal(0, 100, n) > 200).astype(int)
-    return frame, target
+    return raw_inputs(n, seed, missing_minutes_every=7, missing_country_every=9)
 
 
 def _with_imputers(config: Config, numeric: str, categorical: str) -> Config:
