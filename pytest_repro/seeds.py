@@ -105,7 +105,13 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
     if a.folds is not None or b.folds is not None:
         (unchanged if a.folds == b.folds else changed).append("folds")
     metrics_a, metrics_b = without_seed_echo(a.metrics, b.metrics, seed_a, seed_b)
-    (unchanged if metrics_a == metrics_b else changed).append("metrics")
+    if metrics_a != metrics_b:
+        # The returned metrics and a `metrics` artifact are one output to a reader.
+        unchanged = [name for name in unchanged if name != "metrics"]
+        changed.append("metrics")
+    elif "metrics" not in changed:
+        unchanged.append("metrics")
+    changed, unchanged = list(dict.fromkeys(changed)), list(dict.fromkeys(unchanged))
     return Sensitivity(seed_a, seed_b, tuple(changed), tuple(unchanged), "model" in a.artifacts)
 
 

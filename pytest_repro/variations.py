@@ -494,14 +494,15 @@ class Outcome:
         """One line: the subjects that differ and the first summary, or the row-order deltas."""
         if self.error:
             return f"training failed: {self.error.splitlines()[0]}"
+        subjects = ", ".join(dict.fromkeys(d.subject for d in self.differences))
         if self.metric_deltas:
-            largest = sorted(self.metric_deltas.items(), key=lambda item: -item[1])[:3]
+            # Whole-number moves are counts (a confusion matrix); the scores say more in one line.
+            scores = {k: v for k, v in self.metric_deltas.items() if v != int(v)} or self.metric_deltas
+            largest = sorted(scores.items(), key=lambda item: -item[1])[:3]
             moved = ", ".join(f"{pointer} {delta:.3g}" for pointer, delta in largest)
-            subjects = ", ".join(d.subject for d in self.differences)
-            return f"{subjects} changed; largest |Δ|: {moved}"
+            return f"{subjects} changed; {len(self.metric_deltas)} metrics moved, e.g. |Δ| {moved}"
         if not self.differences:
             return self.note
-        subjects = ", ".join(d.subject for d in self.differences)
         return f"{subjects}: {self.differences[0].summary}"
 
     def to_json(self) -> dict[str, Any]:

@@ -19,7 +19,7 @@ under other profiles.  For a deeper run, e.g. nightly, use the `nightly` profile
 
 (registered in `tests/conftest.py` as
 `settings.register_profile("nightly", max_examples=2000, deadline=None, print_blob=True)`;
-2000 examples for the cheap properties, 100 trainings for each training property).
+2000 examples for the cheap properties, 100 and 80 for the two training properties).
 A failure prints the falsifying config; under `ci` and `nightly` it also prints
 a `@reproduce_failure(...)` line to paste above the test to replay it exactly.
 """

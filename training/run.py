@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -104,9 +105,27 @@ def train(
     with output_lock(out):
         recover_interrupted_commit(out)
         remove_stale_staging(out)
-        fitted = _fit(config, dataset_path, progress)
+        with _single_threaded():
+            fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {out}")
         return _publish(config, config_path, dataset_path, out, fitted, started, signing_key)
+
+
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """Run BLAS and OpenMP with one thread, so that the fit does not depend on the machine's cores.
+
+    They sum in an order that depends on their thread count: the logistic regression's
+    coefficients moved by ~1e-12 between 1 and 2 threads (`repro-vary --vary threads`).
+    """
+    from threadpoolctl import threadpool_limits
+
+    # threadpool_limits reaches only the libraries already loaded; this loads numpy's and
+    # scipy's BLAS and scikit-learn's OpenMP runtime.
+    import training.models  # noqa: F401
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 @dataclass(frozen=True)

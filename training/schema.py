@@ -205,7 +205,7 @@ class KnnConfig:
 
 @dataclass(frozen=True)
 class SvmConfig:
-    C: float = leaf(_positive(1e6), "inverse regularisation strength")
+    C: float = leaf(_positive(1e4), "inverse regularisation strength")
     kernel: str = leaf(Rule("str", choices=SKLEARN_KERNELS), "SVC kernel")
     gamma: float | str = leaf(
         Rule("float", low=0.0, high=1e6, low_open=True, keywords=GAMMA_KEYWORDS),

@@ -9,6 +9,7 @@ and so independent of the row order; each planted case swaps in one expression.
 from __future__ import annotations
 
 import json
+from fnmatch import fnmatch
 from string import Template
 
 import pytest
@@ -328,9 +329,7 @@ def test_command_usage_errors_exit_2(example, monkeypatch, capsys, argv, message
     monkeypatch.chdir(example.path)
 
     assert main(argv) == 2
-    assert any(
-        pytest_fnmatch(line, f"repro-vary: {message}*") for line in capsys.readouterr().err.splitlines()
-    )
+    assert any(fnmatch(line, f"repro-vary: {message}*") for line in capsys.readouterr().err.splitlines())
 
 
 def test_command_help_lists_every_variation(capsys):
@@ -357,7 +356,20 @@ def test_varied_locale_is_another_installed_one():
     assert choose_locales([]) == ("C", "POSIX")
 
 
-def pytest_fnmatch(text: str, pattern: str) -> bool:
-    from fnmatch import fnmatch
+@pytest.mark.slow
+def test_xdist_workers_share_one_variation_hunt(example):
+    pytest.importorskip("xdist")
+    write(example)
 
-    return fnmatch(text, pattern)
+    result = example.run_subprocess("-n", "2", "--repro", "--repro-vary=all", "-v")
+
+    result.assert_outcomes(passed=14, skipped=4)
+    for worker in ("gw0", "gw1"):
+        result.stdout.fnmatch_lines([f"[[]{worker}]*PASSED config.yaml::vary*"])
+    hunts = list(example.path.glob("**/repro-shared/vary-*/runs"))
+    assert len(hunts) == 1
+    assert sorted(path.name for path in hunts[0].iterdir() if path.is_dir()) == [
+        "all",
+        "reference",
+        "row_order",
+    ]
