@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import numbers
 import pickle
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -43,18 +43,6 @@ def model_digest(path: Path, ignore_params: Collection[str]) -> str:
         return sha256_bytes(pickle.dumps(model, protocol=4))
     except Exception:
         return sha256_file(path)
-
-
-def json_leaves(value: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    """Yield (JSON pointer, value) for every leaf of a JSON value, lists included element by element."""
-    if isinstance(value, dict):
-        for key in sorted(value, key=str):
-            yield from json_leaves(value[key], f"{pointer}/{escape_pointer(str(key))}")
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            yield from json_leaves(item, f"{pointer}/{index}")
-    else:
-        yield pointer or "/", value
 
 
 def numeric_leaves(value: Any) -> dict[str, list[float]]:

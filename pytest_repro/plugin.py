@@ -41,6 +41,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
+        "repro_probe: a generated check that trains beyond the twins (seed sensitivity, seed "
+        "sweep, variations); run by `pytest --repro`, left out by `-m repro`.",
+    )
+    config.addinivalue_line(
+        "markers",
         "lineage: a lineage check; `pytest -m lineage` runs them alone and fails when no manifest exists.",
     )
     plugin = ReproPlugin(config)
@@ -165,6 +170,8 @@ def pytest_collection_modifyitems(
     for item in items:
         marker = item.get_closest_marker("repro")
         if marker is None:
+            if item.get_closest_marker("repro_probe") is not None and not plugin.settings.enabled:
+                item.add_marker(skip)
             continue
         plugin.settings.with_marker(marker, config.rootpath, item.nodeid)
         _allow_function_scoped_fixtures(item)

@@ -57,7 +57,8 @@ class ProbeCheck(pytest.Item):
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
-        self.add_marker("repro")
+        # Probes train beyond the twins; `-m repro` selects the twin checks alone.
+        self.add_marker("repro_probe")
 
     @property
     def plugin(self) -> Any:

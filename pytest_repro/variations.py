@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import shutil
 import subprocess
@@ -194,6 +193,7 @@ class Workspace:
         return self._moved
 
     def empty_folder(self, name: str) -> Path:
+        """Create (once) and return a folder of the workspace that holds nothing of the project."""
         path = self.folder / name
         path.mkdir(parents=True, exist_ok=True)
         return path
@@ -236,7 +236,7 @@ def sides(name: str, ws: Workspace, *, varied: bool = True) -> tuple[Side, Side 
         )
     elif name == "home":
         pair = (
-            Side("HOME of the user", {"HOME": ws.home}),
+            Side("the user's HOME", {"HOME": ws.home}),
             lambda: Side("an empty folder", {"HOME": str(ws.empty_folder("home"))}),
         )
     elif name == "row_order":
@@ -908,8 +908,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="repro-vary",
         description=(
-            "Retrain under varied environments and name the variation that changes the output. "
-            "First one run with everything varied at once; only if it differs, each variation alone. "
+            "Retrain under varied environments and name the variation that changes the output.\n"
+            "First one run with everything varied at once; only if that differs, each variation alone.\n"
             "Exit 0: reproducible under every variation; 1: a variation changed the output; 2: usage error."
         ),
         epilog="variations:\n" + "\n".join(f"  {name:<10} {text}" for name, text in VARIATIONS.items()),
@@ -919,6 +919,7 @@ def _parser() -> argparse.ArgumentParser:
         "--config",
         type=Path,
         default=None,
+        metavar="PATH",
         help="training config (default: ini repro_config, else config.yaml)",
     )
     parser.add_argument(
@@ -968,8 +969,8 @@ def _ini_options(pyproject: Path) -> dict[str, Any]:
     """Read `[tool.pytest.ini_options]` of a pyproject.toml (empty when absent or unreadable)."""
     try:
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        return {}
+    except ModuleNotFoundError:  # Python 3.10: pytest depends on the backport
+        import tomli as tomllib
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -983,8 +984,3 @@ def save_json(report: VariationReport, path: Path) -> None:
     from training.atomic import write_json_atomic
 
     write_json_atomic(path, report.to_json())
-
-
-def load_json(path: Path) -> VariationReport:
-    """Read a report written by `save_json`."""
-    return VariationReport.from_json(json.loads(path.read_text(encoding="utf-8")))

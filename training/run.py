@@ -105,8 +105,7 @@ def train(
     with output_lock(out):
         recover_interrupted_commit(out)
         remove_stale_staging(out)
-        with _single_threaded():
-            fitted = _fit(config, dataset_path, progress)
+        fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {out}")
         return _publish(config, config_path, dataset_path, out, fitted, started, signing_key)
 
@@ -143,7 +142,11 @@ def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
     from training.pins import check_dataset_pin
 
     dataset_sha256 = check_dataset_pin(dataset_path)
+    with _single_threaded():
+        return _fit_pinned(config, dataset_path, dataset_sha256, progress)
 
+
+def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progress: Progress) -> _Fitted:
     from sklearn.base import clone
 
     from training.data import load_dataset, split_data

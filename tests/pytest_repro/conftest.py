@@ -162,6 +162,9 @@ class Example:
         settings: dict[str, Any] = {
             "repro_train": f"{module}:{function}",
             "repro_artifacts": ["model", "threshold"],
+            # The seed-sensitivity probe has its own tests (test_variations.py); here it
+            # would add one item to every outcome count.
+            "repro_seed_sensitivity": "off",
         }
         if isolation is not None:
             settings["repro_isolation"] = isolation
