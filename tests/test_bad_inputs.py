@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 import yaml
+from small_project import write_small_project
 
 from training.pins import PINS_FILE, pin_dataset
 
@@ -731,14 +732,7 @@ class Outcome:
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project trained once: one decision tree, two folds, a pinned 600-row slice; its check passes."""
-    folder = tmp_path_factory.mktemp("trained")
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["models"] = {"decision_tree": {"max_depth": 4, "min_samples_leaf": 10}}
-    config["cv"]["n_splits"] = 2
-    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    lines = (ROOT / DATASET).read_text(encoding="utf-8").splitlines(keepends=True)
-    (folder / DATASET).write_text("".join(lines[:601]), encoding="utf-8")
-    pin_dataset(folder / DATASET)
+    folder = write_small_project(tmp_path_factory.mktemp("trained"))
     result = _run(TRAIN, folder, [])
     assert result.returncode == 0, result.stderr
     check = _run(CHECK, folder, [])

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 import yaml
+from small_project import write_small_project
 
 from training.check import DEFAULT_LINEAGE, ENVIRONMENT_NAME, REPORT_NAME
 from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
-from training.pins import pin_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
@@ -140,17 +140,8 @@ def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _small_project(root: Path) -> Path:
-    """Write a one-model, two-fold config and the first 300 rows of the dataset, pinned."""
-    root.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    config["models"] = {"decision_tree": config["models"]["decision_tree"]}
-    config["cv"]["n_splits"] = 2
-    (root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    with (REPO / "ml_datasource.csv").open(encoding="utf-8", newline="") as source:
-        rows = [line for _, line in zip(range(301), source, strict=False)]
-    (root / "ml_datasource.csv").write_text("".join(rows), encoding="utf-8", newline="")
-    pin_dataset(root / "ml_datasource.csv")
-    return root
+    """A one-model, two-fold config and the first 300 rows of the dataset, pinned."""
+    return write_small_project(root, rows=300)
 
 
 def test_training_with_an_invalid_config_exits_2_naming_the_key(tmp_path: Path):

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from small_project import write_small_project
 
 from training.artifacts import JOURNAL_NAME, LOCK_NAME, PAUSE_ENV
-from training.pins import pin_dataset
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,14 +100,7 @@ def _leftovers(folder: Path) -> list[str]:
 @pytest.fixture(scope="module")
 def old(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project trained with seed 42: one decision tree, two folds, a pinned 600-row slice."""
-    folder = tmp_path_factory.mktemp("old")
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["models"] = {"decision_tree": {"max_depth": 4, "min_samples_leaf": 10}}
-    config["cv"]["n_splits"] = 2
-    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    lines = (ROOT / DATASET).read_text(encoding="utf-8").splitlines(keepends=True)
-    (folder / DATASET).write_text("".join(lines[:601]), encoding="utf-8")
-    pin_dataset(folder / DATASET)
+    folder = write_small_project(tmp_path_factory.mktemp("old"))
     result = _train(folder)
     assert result.returncode == 0, result.stderr
     return folder

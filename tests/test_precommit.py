@@ -21,8 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from training.pins import pin_dataset
+from small_project import write_small_project
 
 REPO = Path(__file__).resolve().parents[1]
 HOOK_IDS = ("repro-config", "repro-lineage")
@@ -127,15 +126,7 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> 
 @pytest.fixture(scope="module")
 def trained_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
     """A git repository holding a small config and dataset, trained and committed with its artifacts."""
-    root = tmp_path_factory.mktemp("trained")
-    config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
-    config["models"] = {"decision_tree": config["models"]["decision_tree"]}
-    config["cv"]["n_splits"] = 2
-    (root / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    with (REPO / "ml_datasource.csv").open(encoding="utf-8", newline="") as source:
-        rows = [line for _, line in zip(range(301), source, strict=False)]
-    (root / "ml_datasource.csv").write_text("".join(rows), encoding="utf-8", newline="")
-    pin_dataset(root / "ml_datasource.csv")
+    root = write_small_project(tmp_path_factory.mktemp("trained"), rows=300)
     _init_repo(root, env)
     trained = subprocess.run(
         [sys.executable, "-m", "training", "--quiet"],

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from training.pins import pin_dataset
+from small_project import write_small_project
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseline.json")
@@ -24,18 +23,15 @@ OUTPUTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseline
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the project's config (two cheap models, two folds) beside the bundled data."""
-    folder = tmp_path_factory.mktemp("project")
-    config = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
-    config["models"] = {
-        "logistic_regression": {"max_iter": 300},
-        "decision_tree": {"max_depth": 4, "min_samples_leaf": 20},
-    }
-    config["cv"]["n_splits"] = 2
-    (folder / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     # A 3,000-row slice keeps each training to a few seconds; pinned like the real file.
-    lines = (ROOT / "ml_datasource.csv").read_text(encoding="utf-8").splitlines(keepends=True)
-    (folder / "ml_datasource.csv").write_text("".join(lines[:3001]), encoding="utf-8")
-    pin_dataset(folder / "ml_datasource.csv")
+    folder = write_small_project(
+        tmp_path_factory.mktemp("project"),
+        rows=3000,
+        models={
+            "logistic_regression": {"max_iter": 300},
+            "decision_tree": {"max_depth": 4, "min_samples_leaf": 20},
+        },
+    )
     return folder
 
 
