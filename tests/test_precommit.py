@@ -293,7 +293,7 @@ def test_invalid_config_value_fails_repro_config_naming_the_dotted_key(
 def test_changed_valid_config_fails_repro_lineage_naming_config(
     project: Path, hooks_config: Path, env: dict[str, str]
 ):
-    _edit(project / "config.yaml", "max_depth: 8", "max_depth: 6")
+    _edit(project / "config.yaml", "max_depth: 4", "max_depth: 6")
     result = _pre_commit(
         project, "run", "--config", str(hooks_config), "--all-files", "--color", "never", env=env
     )
@@ -325,7 +325,7 @@ def test_commit_of_an_untrained_config_change_is_refused_and_unrelated_commits_p
     assert unrelated.returncode == 0, _output(unrelated)
     assert "(no files to check)Skipped" in _output(unrelated)
 
-    _edit(project / "config.yaml", "max_depth: 8", "max_depth: 6")
+    _edit(project / "config.yaml", "max_depth: 4", "max_depth: 6")
     _git(project, "add", "config.yaml", env=env)
     head = _git(project, "rev-parse", "HEAD", env=env)
     refused = subprocess.run(
