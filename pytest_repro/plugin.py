@@ -20,7 +20,7 @@ from pytest_repro.items import (
     ReproConfigFile,
 )
 from pytest_repro.probe_items import collect_seed_metrics, seed_spread
-from pytest_repro.probe_settings import add_probe_options, read_probe_settings
+from pytest_repro.probe_settings import add_probe_options, read_probe_settings, rerun_options
 from pytest_repro.report import header_lines, parse_summary, summary_lines
 from pytest_repro.settings import ReproSettings, add_options, read_settings
 
@@ -150,7 +150,10 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
         return None
-    return header_lines(plugin.settings, config.rootpath)
+    lines = header_lines(plugin.settings, config.rootpath)
+    if plugin.settings.enabled:
+        lines[-1] += rerun_options(config)
+    return lines
 
 
 @pytest.hookimpl(tryfirst=True)

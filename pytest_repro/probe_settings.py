@@ -101,3 +101,20 @@ def parse_seeds(text: str, source: str) -> tuple[int, ...]:
             raise pytest.UsageError(f"{source}: {text!r} names more than {MAX_SEEDS} seeds")
         seeds.extend(seed for seed in range(first, last + 1) if seed not in seeds)
     return tuple(seeds)
+
+
+def rerun_options(config: pytest.Config) -> str:
+    """The probe options given on this command line, for the header's "rerun with" command.
+
+    Ini settings are left out: a rerun reads the same ini file.
+    """
+    options = ""
+    for name, flag in (
+        ("repro_vary", "--repro-vary"),
+        ("repro_seeds", "--repro-seeds"),
+        ("repro_seed_sensitivity", "--repro-seed-sensitivity"),
+    ):
+        value = config.getoption(name)
+        if value is not None:
+            options += f" {flag} {value}"
+    return options

@@ -268,6 +268,21 @@ def test_header_names_entry_config_hash_seed_isolation_and_rerun_command(example
     )
 
 
+def test_rerun_command_repeats_the_probe_options(example):
+    example.write()
+
+    result = example.run(
+        "--repro", "--repro-seeds", "3-4", "--repro-seed-sensitivity", "fail", "--collect-only"
+    )
+
+    result.stdout.fnmatch_lines(
+        [
+            "repro: rerun with: pytest --repro --repro-config config.yaml --repro-seed 3"
+            " --repro-seeds 3-4 --repro-seed-sensitivity fail",
+        ]
+    )
+
+
 def test_generated_checks_skip_without_the_repro_flag(example):
     example.write()
     example.pytester.makepyfile(
