@@ -230,7 +230,7 @@ def subprocess_environment(
     return env
 
 
-class _RunningTraining:
+class RunningTraining:
     """A training subprocess whose stderr is relayed line by line and whose tail is kept."""
 
     def __init__(
@@ -332,7 +332,7 @@ def run_subprocesses(
         for index, (label, folder) in enumerate(runs.items()):
             hash_seed = HASH_SEEDS[index % len(HASH_SEEDS)] if index < len(HASH_SEEDS) else str(index + 1)
             env = subprocess_environment(hash_seed, threads, (env_overrides or {}).get(label))
-            started.append(_RunningTraining(request, folder, label, env, sink, cwd or Path.cwd()))
+            started.append(RunningTraining(request, folder, label, env, sink, cwd or Path.cwd()))
         records = {}
         failures = []
         for running in started:

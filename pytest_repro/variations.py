@@ -53,10 +53,10 @@ from pytest_repro.runs import (
     THREAD_VARIABLES,
     ContractError,
     ProgressSink,
+    RunningTraining,
     RunRecord,
     RunRequest,
     TrainingFailed,
-    _RunningTraining,
     subprocess_environment,
 )
 
@@ -439,7 +439,7 @@ def train_specs(
     """Train each spec in a fresh interpreter, at most `parallel` at a time; failures are returned."""
     limit = parallel or max(2, os.cpu_count() or 1)
     pending = list(specs.items())
-    running: dict[str, _RunningTraining] = {}
+    running: dict[str, RunningTraining] = {}
     results: dict[str, RunRecord | TrainingFailed | ContractError] = {}
     try:
         while pending or running:
@@ -449,7 +449,7 @@ def train_specs(
                 if output.exists():
                     shutil.rmtree(output)
                 try:
-                    running[label] = _RunningTraining(
+                    running[label] = RunningTraining(
                         spec.request, output, label, run_environment(spec), sink, spec.cwd, umask=spec.umask
                     )
                 except OSError as exc:

@@ -92,6 +92,15 @@ def read_yaml(path: Path) -> Any:
         raise ConfigError([Problem(name, "", "permission denied reading the config file")]) from None
     except OSError as exc:
         raise ConfigError([Problem(name, "", f"cannot read config file ({exc.strerror})")]) from None
+    return parse_yaml_bytes(data, name)
+
+
+def parse_yaml_bytes(data: bytes, name: str) -> Any:
+    """Parse config bytes with the training's YAML rules (no duplicate keys, no alias bombs).
+
+    Every failure is a one-line ConfigError naming `name`; callers that must parse the
+    exact bytes they hashed (the in-toto export) use this instead of `read_yaml`.
+    """
     if len(data) > MAX_CONFIG_BYTES:
         raise ConfigError([Problem(name, "", f"larger than {MAX_CONFIG_BYTES} bytes; not a config file")])
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from training.atomic import canonical_json, write_bytes_atomic
 from training.cli import make_parser, run_cli
-from training.errors import EXIT_OK, ConfigError, LineageError, Problem
+from training.errors import EXIT_OK, LineageError
 from training.hashing import sha256_bytes
 from training.lineage import FILE_ENTRIES, lineage_root, parse_lineage, resolve_entry, verify_lineage
 from training.signing import key_from_env, require_from_env, verify_signature
@@ -135,9 +135,7 @@ def _descriptor(entry: Mapping[str, str]) -> dict[str, Any]:
 
 def _config_content(verified: VerifiedLineage) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
-    import yaml
-
-    from training.config import MAX_CONFIG_BYTES, _StrictLoader  # the training's own YAML rules
+    from training.config import MAX_CONFIG_BYTES, parse_yaml_bytes
 
     path = verified.resolve("config")
     try:
@@ -150,10 +148,7 @@ def _config_content(verified: VerifiedLineage) -> Any:
         raise LineageError(
             f"{path}: changed while exporting; SHA-256 is {sha256_bytes(data)}, lineage records {expected}"
         )
-    try:
-        return yaml.load(data.decode("utf-8-sig"), Loader=_StrictLoader)  # a SafeLoader subclass
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([Problem(str(path), "", f"cannot parse the config for export: {exc}")]) from None
+    return parse_yaml_bytes(data, str(path))
 
 
 def sha256sums(verified: VerifiedLineage, folder: Path) -> str:
