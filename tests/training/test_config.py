@@ -236,7 +236,11 @@ REJECTED = [
 
 @pytest.mark.parametrize(("key", "value"), ACCEPTED, ids=[f"{k}={v!r}" for k, v in ACCEPTED])
 def test_spec_bound_accepts_value(key: str, value: Any):
-    validate_config(_with(key, value))
+    config = validate_config(_with(key, value))
+    node: Any = config
+    for part in key.split("."):
+        node = getattr(node, part)
+    assert node == value
 
 
 @pytest.mark.parametrize(("key", "value"), REJECTED, ids=[f"{k}={v!r}" for k, v in REJECTED])

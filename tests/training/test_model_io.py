@@ -9,11 +9,11 @@ from pathlib import Path
 
 import joblib
 import pytest
+from fake_project import FakeProject
 
 from training.atomic import canonical_json
 from training.errors import LineageError, SignatureError
 from training.hashing import sha256_file
-from training.lineage import build_lineage
 from training.model_io import load_model
 from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
@@ -43,21 +43,8 @@ def _no_signing_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _write_lineage(root: Path, files: dict[str, Path] | None = None) -> Path:
-    files = files or {name: root / relative for name, relative in FILES.items()}
-    lineage_path = root / "artifacts" / "lineage.json"
-    lineage = build_lineage(
-        lineage_path=lineage_path,
-        root=root,
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
-        seed=0,
-        folds_sha256="0" * 64,
-        n_splits=2,
-        environment={},
-        code=None,
-    )
-    lineage_path.write_bytes(canonical_json(lineage))
-    return lineage_path
+    project = FakeProject(root, FILES)
+    return project.write_lineage(files=files or project.files, seed=0, n_splits=2, environment={})
 
 
 def _set_model_entry(lineage_path: Path, path: str, sha256: str) -> None:

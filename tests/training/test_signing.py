@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fake_project import FakeProject
 
 from training import check as check_module
 from training import run as run_module
@@ -14,7 +15,6 @@ from training.artifacts import StagedCommit
 from training.atomic import canonical_json
 from training.errors import ConfigError, SignatureError
 from training.hashing import sha256_file
-from training.lineage import build_lineage
 from training.signing import (
     KEY_ENV,
     PAYLOAD_TYPE,
@@ -30,12 +30,7 @@ from training.signing import (
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
-FILES = {
-    "dataset": "data.csv",
-    "config": "config.yaml",
-    "model": "artifacts/best_model.joblib",
-    "threshold": "artifacts/threshold.txt",
-}
+FILES = FakeProject.FILES
 
 
 @pytest.fixture(autouse=True)
@@ -45,26 +40,8 @@ def _no_signing_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def lineage_path(tmp_path: Path) -> Path:
-    root = tmp_path / "project"
-    files = {name: root / relative for name, relative in FILES.items()}
-    for name, path in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(f"{name}\n".encode())
-    path = root / "artifacts" / "lineage.json"
-    lineage = build_lineage(
-        lineage_path=path,
-        root=root,
-        files=files,
-        hashes={name: sha256_file(p) for name, p in files.items()},
-        seed=7,
-        folds_sha256="0" * 64,
-        n_splits=2,
-        environment={"python": "3.11"},
-        code=None,
-    )
-    path.write_bytes(canonical_json(lineage))
-    return path
+def lineage_path(fake_project: FakeProject) -> Path:
+    return fake_project.write_lineage()
 
 
 def _envelope(lineage_path: Path) -> dict:
