@@ -1,4 +1,4 @@
-"""Measure `training.hashing.sha256_file` against `hashlib.file_digest` and a read-it-all hash.
+"""Measure `pytest_repro.lineage.hashing.sha256_file` against `hashlib.file_digest` and a read-it-all hash.
 
 Usage::
 
@@ -44,8 +44,8 @@ print(json.dumps({{"seconds": seconds, "rss_kib": rss_kib, "digest": digest}}))
 """
 
 METHODS = {
-    "training.hashing.sha256_file (ours)": (
-        "from training.hashing import sha256_file",
+    "pytest_repro.lineage.hashing.sha256_file (ours)": (
+        "from pytest_repro.lineage.hashing import sha256_file",
         "sha256_file(path)",
     ),
     "hashlib.file_digest (reference)": (
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.size_mib} MiB of random bytes, best of {args.runs} runs per method, each run in a fresh "
             "process (peak RSS is `ru_maxrss` of the whole process, interpreter included: "
             f"a child that hashes nothing peaks at {idle:.1f} MiB). "
-            f"`training.hashing.CHUNK_SIZE` = {_chunk_size()} bytes.",
+            f"`pytest_repro.lineage.hashing.CHUNK_SIZE` = {_chunk_size()} bytes.",
             "",
             table(best),
             "",
@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _chunk_size() -> int:
     sys.path.insert(0, str(ROOT))
-    from training.hashing import CHUNK_SIZE
+    from pytest_repro.lineage.hashing import CHUNK_SIZE
 
     return CHUNK_SIZE
 

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe_machine
 
-from pytest_repro.runs import THREAD_VARIABLES
+from pytest_repro.running.launcher import THREAD_VARIABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = 1.25

@@ -13,16 +13,16 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items import (
+from pytest_repro.items.probes import collect_seed_metrics, seed_spread
+from pytest_repro.items.twin_checks import (
     PLUGIN_KEY,
     SUMMARY_PROPERTY,
     LineageManifest,
     ReproConfigFile,
 )
-from pytest_repro.probe_items import collect_seed_metrics, seed_spread
 from pytest_repro.probe_settings import add_probe_options, read_probe_settings, rerun_options
-from pytest_repro.report import header_lines, parse_summary, summary_lines
 from pytest_repro.settings import ReproSettings, add_options, read_settings
+from pytest_repro.summary import header_lines, parse_summary, summary_lines
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
@@ -66,10 +66,11 @@ class ReproPlugin:
         self.collection_order: dict[str, int] = {}
         self.twin_seconds: str | None = None
         self._cache: Any = None
+        self._shared: Any = None
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
         """Return the twin runs of `settings` (trained at most once per session and request)."""
-        from pytest_repro.runs import RunRequest
+        from pytest_repro.running.launcher import RunRequest
 
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
@@ -77,11 +78,19 @@ class ReproPlugin:
         return self.cache().get(request, settings.isolation)
 
     def cache(self) -> Any:
-        from pytest_repro.twins import TwinCache
+        from pytest_repro.running.twins import TwinCache
 
         if self._cache is None:
             self._cache = TwinCache(self.shared_dir(), sink=self.progress)
         return self._cache
+
+    def shared_cache(self) -> Any:
+        """The session's on-disk memo for results other than the twins (the variation report)."""
+        from pytest_repro.running.shared_cache import SharedCache
+
+        if self._shared is None:
+            self._shared = SharedCache(self.shared_dir())
+        return self._shared
 
     def shared_dir(self) -> Path:
         """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
@@ -228,7 +237,7 @@ def repro_settings(pytestconfig: pytest.Config) -> ReproSettings:
 def repro_config(repro_settings: ReproSettings) -> Any:
     """The training config, loaded by `repro_config_loader` (validated) or as plain YAML."""
     if repro_settings.config_loader:
-        from pytest_repro.runs import load_entry_point
+        from pytest_repro.running.launcher import load_entry_point
 
         return load_entry_point(repro_settings.config_loader)(repro_settings.config_path)
     import yaml
@@ -250,7 +259,7 @@ def repro_twins(request: pytest.FixtureRequest) -> Any:
     """
     plugin = _plugin(request.config)
     settings = _marked_settings(request)
-    from pytest_repro.twins import TwinFailure
+    from pytest_repro.running.twins import TwinFailure
 
     try:
         return plugin.twins(settings)
@@ -265,7 +274,7 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.runs import RunRequest, run_inprocess, run_subprocesses
+    from pytest_repro.running.launcher import RunRequest, run_inprocess, run_subprocesses
 
     settings = _marked_settings(request)
     plugin = _plugin(request.config)
@@ -294,9 +303,9 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 @pytest.fixture
 def repro_lineage(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The on-disk lineage manifest, verified against its files (fails naming any mismatch)."""
-    from training.check import check
-    from training.errors import ReproError
-    from training.lineage import read_lineage
+    from pytest_repro.errors import ReproError
+    from pytest_repro.lineage.check import check
+    from pytest_repro.lineage.manifest import read_lineage
 
     path = _plugin(request.config).settings.lineage_path
     try:
@@ -314,7 +323,7 @@ def repro_compare(request: pytest.FixtureRequest) -> Callable[..., None]:
     settings = _marked_settings(request)
 
     def compare(a: Any, b: Any, tolerance: float | None = None) -> None:
-        from pytest_repro.compare import assert_runs_identical
+        from pytest_repro.diagnose.compare import assert_runs_identical
 
         __tracebackhide__ = True
         assert_runs_identical(a, b, settings.tolerance if tolerance is None else tolerance)

@@ -60,7 +60,7 @@ def read_probe_settings(config: pytest.Config) -> ProbeSettings:
     )
     vary: tuple[str, ...] = ()
     if vary_text.strip():
-        from pytest_repro.variations import VariationError, parse_selection
+        from pytest_repro.variations.catalogue import VariationError, parse_selection
 
         try:
             vary = parse_selection(vary_text, vary_source)

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
+
 ISOLATION_MODES = ("subprocess", "inprocess")
 MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 DEFAULT_ARTIFACTS = ("model", "threshold", "metrics", "drift_baseline")
@@ -98,7 +100,7 @@ def add_options(parser: pytest.Parser) -> None:
         default=list(DEFAULT_ARTIFACTS),
     )
     parser.addini(
-        "repro_lineage", "lineage manifest checked by the lineage items", default="artifacts/lineage.json"
+        "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
     )
     parser.addini("repro_isolation", "subprocess or inprocess", default="subprocess")
     parser.addini("repro_tolerance", "absolute tolerance for metrics", default="0")

@@ -16,7 +16,7 @@ Example: the validator must reject every invalid config, naming the key at fault
 
     from pytest_repro.strategies import invalid_configs
     from training.config import validate_config
-    from training.errors import ConfigError
+    from pytest_repro.errors import ConfigError
 
 
     @given(invalid_configs())
@@ -31,7 +31,7 @@ Example: the validator must reject every invalid config, naming the key at fault
 
 and every config small enough to train quickly must train reproducibly (write `raw`
 as YAML beside a pinned copy of the data named `sample.csv`, then train it twice with
-the `repro_run` fixture, or `pytest_repro.twins.train_twins`, and compare)::
+the `repro_run` fixture, or `pytest_repro.running.twins.train_twins`, and compare)::
 
     cheap = valid_configs(
         data_path="sample.csv",

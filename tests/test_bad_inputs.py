@@ -35,7 +35,7 @@ import pytest
 import yaml
 from small_project import write_small_project
 
-from training.pins import PINS_FILE, pin_dataset
+from pytest_repro.lineage.pins import PINS_FILE, pin_dataset
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

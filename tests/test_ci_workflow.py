@@ -8,7 +8,6 @@ machines cannot do, so it is not used.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -17,10 +16,12 @@ from typing import Any
 
 import pytest
 import yaml
+from checkout import demo_environment
 from small_project import write_small_project
 
-from training.check import DEFAULT_LINEAGE, ENVIRONMENT_NAME, REPORT_NAME
-from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
+from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
+from pytest_repro.lineage.check import ENVIRONMENT_NAME, REPORT_NAME
+from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
@@ -133,9 +134,14 @@ def test_schema_check_catches_a_broken_workflow(tmp_path: Path):
 
 
 def _run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
     return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, *args],
+        cwd=cwd,
+        env=demo_environment(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 

@@ -4,7 +4,7 @@ A project is trained once (seed 42, the "old" artifacts) and once more in a copy
 seed 7 (the "new" bytes a completed second run publishes).  Each test starts a
 second training (seed 7) in a fresh copy and SIGKILLs it somewhere.  To hit a step of
 the commit exactly, the training runs with REPRO_TEST_PAUSE_AT=<point>, the testing
-hook in `training.artifacts` that makes the process stop itself (SIGSTOP) there; the
+hook in `pytest_repro.lineage.publish` that makes the process stop itself (SIGSTOP) there; the
 test waits for the stop (waitpid with WUNTRACED), then kills.  Afterwards
 `scripts/reproducibility_check.py` must pass, and the artifacts must be the old bytes
 if the kill came before the commit journal was written, or the new bytes, every one of
@@ -26,7 +26,7 @@ import pytest
 import yaml
 from small_project import write_small_project
 
-from training.artifacts import JOURNAL_NAME, LOCK_NAME, PAUSE_ENV
+from pytest_repro.lineage.publish import JOURNAL_NAME, LOCK_NAME, PAUSE_ENV
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

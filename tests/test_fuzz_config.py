@@ -37,14 +37,14 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis.errors import InvalidArgument
 
-from pytest_repro.compare import assert_runs_identical
-from pytest_repro.runs import RunRequest, run_inprocess
+from pytest_repro.diagnose.compare import assert_runs_identical
+from pytest_repro.errors import ConfigError
+from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset
+from pytest_repro.running.launcher import RunRequest, run_inprocess
+from pytest_repro.running.twins import train_twins
 from pytest_repro.settings import ReproSettings
 from pytest_repro.strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
-from pytest_repro.twins import train_twins
 from training.config import config_to_dict, dump_config, load_config, validate_config
-from training.errors import ConfigError
-from training.pins import check_dataset_pin, pin_dataset
 
 FILE = "fuzz.yaml"
 SLICE_ROWS = 400

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject
 
-from training.atomic import canonical_json
-from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
-from training.hooks import main
-from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
+from pytest_repro.cli.hook import main
+from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 REPO = Path(__file__).resolve().parents[1]
 KEY_HEX = "5e" * 32
@@ -250,5 +250,5 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 def test_console_script_points_at_main():
     (script,) = entry_points(group="console_scripts", name="repro-hook")
-    assert script.value == "training.hooks:main"
+    assert script.value == "pytest_repro.cli.hook:main"
     assert script.load() is main

@@ -23,8 +23,8 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
+from pytest_repro.errors import DatasetError
 from training import columns as col
-from training.errors import DatasetError
 from training.schema import Config, short_repr
 
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")

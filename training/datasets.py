@@ -7,7 +7,7 @@ models have something real but imperfect to learn.  The same seed gives the same
 every draw comes from one `numpy.random.default_rng(seed)` in a fixed order, numbers
 are written from integers (tenths, hundredths), never through float formatting.
 numpy does not promise identical streams across its major versions, which is what the
-pin registry (`training.pins`) is for: a changed file fails loudly instead of silently.
+pin registry (`pytest_repro.lineage.pins`) is for: a changed file fails loudly instead of silently.
 
 Command line::
 
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
+from pytest_repro.errors import EXIT_OK, DatasetError
+from pytest_repro.lineage.atomic import write_bytes_atomic
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset, registry_path
 from training import columns as col
-from training.atomic import write_bytes_atomic
 from training.cli import make_parser, run_cli
-from training.errors import EXIT_OK, DatasetError
-from training.hashing import sha256_file
-from training.pins import check_dataset_pin, pin_dataset, registry_path
 
 __all__ = [
     "COUNTRIES",

@@ -27,7 +27,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
-from training.errors import DatasetError
+from pytest_repro.errors import DatasetError
 
 if TYPE_CHECKING:
     from training.schema import Config

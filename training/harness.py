@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from training.errors import ConfigError, Problem
+from pytest_repro.errors import ConfigError, Problem
 
 N_JOBS_VARIABLE = "REPRO_N_JOBS"
 ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"

@@ -9,21 +9,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from training.artifacts import (
+from pytest_repro.errors import ConfigError, Problem, ReproError
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+from pytest_repro.lineage.manifest import build_lineage, project_root_for
+from pytest_repro.lineage.publish import (
     StagedCommit,
     output_lock,
     prepare_output_dir,
     recover_interrupted_commit,
     remove_stale_staging,
 )
-from training.atomic import canonical_json
+from pytest_repro.lineage.signing import envelope_bytes, envelope_path, key_from_env
 from training.config import config_to_dict, load_config, validate_config
-from training.errors import ConfigError, Problem, ReproError
-from training.hashing import sha256_bytes, sha256_file
-from training.lineage import build_lineage, project_root_for
 from training.progress import Progress
 from training.schema import Config
-from training.signing import envelope_bytes, envelope_path, key_from_env
 
 
 class UnseededEstimatorError(ReproError):
@@ -139,7 +139,7 @@ class _Fitted:
 
 def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
     # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
-    from training.pins import check_dataset_pin
+    from pytest_repro.lineage.pins import check_dataset_pin
 
     dataset_sha256 = check_dataset_pin(dataset_path)
     with _single_threaded():
@@ -231,7 +231,7 @@ def _publish(
 ) -> TrainingResult:
     import joblib
 
-    from training.environment import capture_environment, code_version
+    from pytest_repro.lineage.environment import capture_environment, code_version
 
     names = config.artifacts.output_names()
     paths = {entry: out / file_name for entry, file_name in names.items()}

@@ -34,9 +34,9 @@ PRELOADED = (
     "sklearn.ensemble",
     "sklearn.model_selection",
     "hypothesis.internal.observability",
-    "pytest_repro.compare",
-    "pytest_repro.twins",
-    "training.lineage",
+    "pytest_repro.diagnose.compare",
+    "pytest_repro.running.twins",
+    "pytest_repro.lineage.manifest",
 )
 
 _TRAINING = Template('''\
@@ -81,9 +81,9 @@ def train(config_path, output_dir, seed=None, overrides=None):
 
 def write_lineage(config_path, out, X, y, seed, folds):
     """Write a manifest with the project's own lineage builder, as a real training does."""
-    from training.atomic import canonical_json
-    from training.hashing import sha256_bytes, sha256_file
-    from training.lineage import build_lineage, project_root_for
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+    from pytest_repro.lineage.manifest import build_lineage, project_root_for
 
     X.assign(target=y).to_csv(out / "data.csv", index=False)
     files = {

@@ -1,4 +1,4 @@
-"""Tests for pytest_repro.diagnostics: each diagnosis names what differs, and by how much."""
+"""Tests for pytest_repro.diagnose.diagnostics: each diagnosis names what differs, and by how much."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pytest_repro.diagnostics import (
+from pytest_repro.diagnose.diagnostics import (
     CHUNK_SIZE,
     Difference,
     diff_bytes,
@@ -30,7 +30,7 @@ from pytest_repro.diagnostics import (
     diff_models,
     diff_threshold,
 )
-from training.hashing import sha256_file
+from pytest_repro.lineage.hashing import sha256_file
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,7 +59,7 @@ def _dump_pair(tmp_path, model_a, model_b, **dump_b):
 
 def test_importing_diagnostics_does_not_import_numpy_sklearn_or_joblib():
     code = (
-        "import sys, pytest_repro.diagnostics; "
+        "import sys, pytest_repro.diagnose.diagnostics; "
         "print(sorted(m for m in ('numpy', 'sklearn', 'joblib', 'scipy') if m in sys.modules))"
     )
     result = subprocess.run(

@@ -425,9 +425,9 @@ def test_plain_run_skips_a_missing_manifest(example):
 
 
 def test_on_disk_manifest_is_verified_and_a_changed_file_is_named(example):
-    from training.atomic import canonical_json
-    from training.hashing import sha256_file
-    from training.lineage import build_lineage
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_file
+    from pytest_repro.lineage.manifest import build_lineage
 
     example.write()
     folder = example.path / "artifacts"

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from training.atomic import canonical_json
+from pytest_repro.lineage.atomic import canonical_json
 
 
 def _record_lineage(project: Path) -> Path:

@@ -15,8 +15,9 @@ from string import Template
 
 import pytest
 
+from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
-from pytest_repro.variations import VARIATIONS, choose_locales, main, parse_selection
+from pytest_repro.variations.catalogue import VARIATIONS, choose_locales, parse_selection
 
 _TRAINING = Template('''\
 """A tiny numpy-only training with (at most) one planted dependence on its environment."""
@@ -258,7 +259,7 @@ def test_model_that_alone_ignores_the_seed_is_information_not_a_warning(example)
 def test_seeded_training_uses_its_seed(example):
     write(example)
 
-    result = example.run("--repro", "-W", "error::pytest_repro.seeds.ReproSeedWarning")
+    result = example.run("--repro", "-W", "error::pytest_repro.variations.seeds.ReproSeedWarning")
 
     result.assert_outcomes(passed=4, skipped=4)
     result.stdout.fnmatch_lines(["seed-sensitivity * seed used (seed 4 changed weights, folds, metrics)"])

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from training.atomic import canonical_json
-from training.hashing import sha256_file
-from training.lineage import build_lineage
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.manifest import build_lineage
 
 
 class FakeProject:

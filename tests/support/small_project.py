@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from training.pins import pin_dataset
+from pytest_repro.lineage.pins import pin_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 DATASET = "ml_datasource.csv"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject
 
-from training.artifacts import JOURNAL_NAME
-from training.atomic import canonical_json
-from training.hashing import sha256_bytes
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_bytes
+from pytest_repro.lineage.publish import JOURNAL_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "reproducibility_check.py"

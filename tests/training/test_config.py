@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from pytest_repro.errors import ConfigError
 from training.config import config_to_dict, dump_config, load_config, read_yaml, validate_config
-from training.errors import ConfigError
 from training.schema import SEED_MAX, Config, LeafSpec, Rule, iter_leaves
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 import training.data
+from pytest_repro.errors import DatasetError
 from training import columns as col
 from training.config import load_config
 from training.data import load_dataset, split_data
 from training.datasets import generate_csv
-from training.errors import DatasetError
 from training.schema import Config
 from training.seeding import set_global_seed
 

@@ -10,12 +10,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from checkout import demo_environment
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetError, DatasetPinError
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin, pin_dataset
 from training import columns as col
 from training.data import load_dataset
 from training.datasets import (
@@ -26,9 +30,6 @@ from training.datasets import (
     generate_csv,
     write_dataset,
 )
-from training.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetError, DatasetPinError
-from training.hashing import sha256_file
-from training.pins import PINS_FILE, check_dataset_pin, pin_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "ml_datasource.csv"
@@ -157,7 +158,7 @@ def test_pin_then_check_passes_and_registry_is_sorted_with_instructions(tmp_path
     assert check_dataset_pin(tmp_path / "a.csv") == digest_a
     assert check_dataset_pin(tmp_path / "b.csv") == digest_b
     text = (tmp_path / PINS_FILE).read_text()
-    assert "python -m training.datasets pin ml_datasource.csv" in text
+    assert "repro-pin <dataset file>" in text
     entries = [line for line in text.splitlines() if not line.startswith("#")]
     assert entries == [f"a.csv: {digest_a}", f"b.csv: {digest_b}"]
 
@@ -171,7 +172,7 @@ def test_one_changed_byte_fails_the_pin_naming_both_hashes(small_csv: Path) -> N
         check_dataset_pin(small_csv)
     message = str(info.value)
     assert pinned in message and sha256_file(small_csv) in message
-    assert "data.csv" in message and "python -m training.datasets pin" in message
+    assert "data.csv" in message and "repro-pin" in message
     assert info.value.exit_code == EXIT_VERIFICATION_FAILED
 
 
@@ -211,6 +212,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "training.datasets", *args],
         cwd=cwd,
+        env=demo_environment(),
         capture_output=True,
         text=True,
         timeout=60,

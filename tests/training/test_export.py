@@ -14,9 +14,9 @@ import pytest
 import yaml
 from fake_project import FakeProject
 
-from training.export import main
-from training.hashing import sha256_bytes, sha256_file
-from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
+from pytest_repro.cli.export import main
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 KEY = bytes(range(32))
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

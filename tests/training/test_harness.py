@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pytest_repro.errors import ConfigError
 from training.config import load_config
-from training.errors import ConfigError
 from training.harness import n_jobs, reorder_rows, row_order_seed
 from training.models import build_estimators
 

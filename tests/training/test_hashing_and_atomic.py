@@ -13,16 +13,16 @@ from typing import BinaryIO
 
 import pytest
 
-from training.artifacts import (
+from pytest_repro.errors import ArtifactError
+from pytest_repro.lineage.atomic import canonical_json, open_atomic, write_bytes_atomic
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+from pytest_repro.lineage.publish import (
     JOURNAL_NAME,
     StagedCommit,
     output_lock,
     prepare_output_dir,
     recover_interrupted_commit,
 )
-from training.atomic import canonical_json, open_atomic, write_bytes_atomic
-from training.errors import ArtifactError
-from training.hashing import sha256_bytes, sha256_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -222,8 +222,8 @@ def test_unreadable_journal_is_an_artifact_error(tmp_path: Path):
 _TRY_LOCK = """
 import sys
 from pathlib import Path
-from training.artifacts import output_lock
-from training.errors import ArtifactError
+from pytest_repro.lineage.publish import output_lock
+from pytest_repro.errors import ArtifactError
 try:
     with output_lock(Path(sys.argv[1])):
         pass

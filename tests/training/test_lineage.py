@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from fake_project import FakeProject
 
-from training.atomic import canonical_json
-from training.errors import LineageError
-from training.hashing import sha256_file
-from training.lineage import (
+from pytest_repro.errors import LineageError
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.manifest import (
     FILE_ENTRIES,
     REQUIRED_FILE_ENTRIES,
     read_lineage,

@@ -11,11 +11,11 @@ import joblib
 import pytest
 from fake_project import FakeProject
 
-from training.atomic import canonical_json
-from training.errors import LineageError, SignatureError
-from training.hashing import sha256_file
-from training.model_io import load_model
-from training.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
+from pytest_repro.errors import LineageError, SignatureError
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.model_loading import load_model
+from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
 KEY = bytes(range(32))
 FILES = {

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject
 
-from training import check as check_module
-from training import run as run_module
-from training.artifacts import StagedCommit
-from training.atomic import canonical_json
-from training.errors import ConfigError, SignatureError
-from training.hashing import sha256_file
-from training.signing import (
+from pytest_repro.cli import check as check_module
+from pytest_repro.errors import ConfigError, SignatureError
+from pytest_repro.lineage.atomic import canonical_json
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.publish import StagedCommit
+from pytest_repro.lineage.signing import (
     KEY_ENV,
     PAYLOAD_TYPE,
     REQUIRE_ENV,
@@ -27,6 +26,7 @@ from training.signing import (
     sign_lineage,
     verify_signature,
 )
+from training import run as run_module
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from pytest_repro.lineage.manifest import missing_lineage_message
 from pytest_repro.settings import ReproSettings
-from training.lineage import missing_lineage_message
 
 SUMMARY_PROPERTY = "repro_summary"
 
@@ -36,7 +36,7 @@ class ReproConfigFile(pytest.File):
         for label in ("run-a", "run-b"):
             yield TwinCheck.from_parent(self, name=f"lineage[{label}]", kind="lineage", subject=label)
         yield TwinCheck.from_parent(self, name="replay", kind="replay", subject="recorded lineage")
-        from pytest_repro.probe_items import probe_items
+        from pytest_repro.items.probes import probe_items
 
         yield from probe_items(self)
 
@@ -53,8 +53,13 @@ class TwinCheck(pytest.Item):
             self.add_marker("lineage")
 
     def runtest(self) -> None:
-        from pytest_repro.compare import MissingArtifact, compare_artifact, compare_folds, compare_metrics
-        from pytest_repro.twins import TwinFailure
+        from pytest_repro.diagnose.compare import (
+            MissingArtifact,
+            compare_artifact,
+            compare_folds,
+            compare_metrics,
+        )
+        from pytest_repro.running.twins import TwinFailure
 
         plugin = self.config.stash[PLUGIN_KEY]
         settings: ReproSettings = self.parent.settings  # type: ignore[attr-defined]
@@ -90,8 +95,8 @@ class TwinCheck(pytest.Item):
         self._summary("identical" if self.kind != "metrics" else "equal")
 
     def _check_lineage(self, run: Any) -> None:
-        from training.check import check
-        from training.errors import ReproError
+        from pytest_repro.errors import ReproError
+        from pytest_repro.lineage.check import check
 
         if run.lineage is None:
             self._summary("no lineage")
@@ -110,7 +115,7 @@ class TwinCheck(pytest.Item):
 
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
-        from pytest_repro.replay import ReplaySkipped, replay_recorded
+        from pytest_repro.diagnose.replay import ReplaySkipped, replay_recorded
 
         try:
             outcome = replay_recorded(settings.lineage_path, run)
@@ -165,8 +170,8 @@ class LineageCheck(pytest.Item):
         self.add_marker("lineage")
 
     def runtest(self) -> None:
-        from training.check import check
-        from training.errors import ReproError
+        from pytest_repro.errors import ReproError
+        from pytest_repro.lineage.check import check
 
         if not self.path.exists():
             raise ReproCheckError(missing_lineage_message(self._shown_path()))
@@ -199,14 +204,14 @@ def _lineage_explicitly_selected(config: pytest.Config) -> bool:
 
 
 def _fold_digest(folds: list[list[int]] | None) -> str:
-    from training.hashing import sha256_bytes
+    from pytest_repro.lineage.hashing import sha256_bytes
 
     return sha256_bytes(json.dumps(folds).encode()) if folds is not None else ""
 
 
 def _metrics_digest(metrics: dict[str, Any]) -> str:
-    from training.atomic import canonical_json
-    from training.hashing import sha256_bytes
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_bytes
 
     return sha256_bytes(canonical_json(metrics))
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.runs import RunRecord
+from pytest_repro.running.launcher import RunRecord
 
 UNUSED, MODEL_INDEPENDENT, USED = "seed unused", "model seed-independent", "seed used"
 
@@ -85,7 +85,7 @@ class Sensitivity:
 
 def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Sensitivity:
     """Compare the outputs of runs with two seeds, modulo the seed showing through."""
-    from pytest_repro.normalise import model_digest, without_seed_echo
+    from pytest_repro.diagnose.digests import model_digest, without_seed_echo
 
     changed, unchanged = [], []
     for name in sorted(set(a.artifacts) | set(b.artifacts)):
@@ -116,7 +116,7 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
 
 
 def _same_json(path_a: Path, path_b: Path, seed_a: int, seed_b: int) -> bool:
-    from pytest_repro.normalise import without_seed_echo
+    from pytest_repro.diagnose.digests import without_seed_echo
 
     try:
         data_a = json.loads(path_a.read_text(encoding="utf-8"))
@@ -136,7 +136,7 @@ def spread_lines(metrics_by_seed: Mapping[int, Mapping[str, Any]], limit: int = 
     Metrics that echo the seed, or that are missing in some runs, are left out;
     constant ones are counted, not listed.
     """
-    from pytest_repro.normalise import numeric_leaves
+    from pytest_repro.diagnose.digests import numeric_leaves
 
     if len(metrics_by_seed) < 2:
         return []

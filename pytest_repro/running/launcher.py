@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from training.atomic import write_json_atomic
-from training.hashing import sha256_file
+from pytest_repro.lineage.atomic import write_json_atomic
+from pytest_repro.lineage.hashing import sha256_file
 
 RECORD_NAME = "repro-record.json"
 TAIL_LINES = 25
@@ -252,7 +252,7 @@ class RunningTraining:
         command = [
             sys.executable,
             "-m",
-            "pytest_repro.worker",
+            "pytest_repro.running.worker",
             "--entry",
             request.entry,
             "--config",
@@ -352,7 +352,7 @@ def worker_main(argv: list[str] | None = None) -> int:
     """Subprocess side: call the entry point and write the run record next to the output folder."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m pytest_repro.worker")
+    parser = argparse.ArgumentParser(prog="python -m pytest_repro.running.worker")
     parser.add_argument("--entry", required=True)
     parser.add_argument("--config", required=True, type=Path)
     parser.add_argument("--output-dir", required=True, type=Path)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.hashing import sha256_file
+from pytest_repro.lineage.hashing import sha256_file
 
 # Streamed byte comparison reads this much of each file at a time.
 CHUNK_SIZE = 1 << 16

@@ -13,7 +13,7 @@ from pytest_repro.settings import ReproSettings
 
 def header_lines(settings: ReproSettings, rootpath: Path) -> list[str]:
     """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
-    from training.hashing import sha256_file
+    from pytest_repro.lineage.hashing import sha256_file
 
     config = _shown(settings.config_path, rootpath)
     try:

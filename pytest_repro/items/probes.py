@@ -2,7 +2,7 @@
 
 They sit under the config file node beside the twin checks and are marked `repro`, so
 they are skipped without `--repro`.  All `vary[...]` items of a session share one
-auto-mode computation (`pytest_repro.variations`), cached on disk under a file lock
+auto-mode computation (`pytest_repro.variations.catalogue`), cached on disk under a file lock
 like the twin runs, so xdist workers compute it once.  `seed[N]` items are twin runs
 per seed (the configured seed reuses the session's twins); `seed-sensitivity` trains
 once more with seed+1 and compares with the twins' run-a.
@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items import PLUGIN_KEY, SUMMARY_PROPERTY, ReproCheckError, ReproMismatch
+from pytest_repro.items.twin_checks import PLUGIN_KEY, SUMMARY_PROPERTY, ReproCheckError, ReproMismatch
 
 SEED_METRICS_PROPERTY = "repro_seed_metrics"
 
@@ -47,7 +47,7 @@ def seed_spread(found: MutableMapping[int, Any]) -> list[str]:
     """The terminal-summary lines of the seed sweep (none for fewer than two seeds)."""
     if len(found) < 2:
         return []
-    from pytest_repro.seeds import spread_lines
+    from pytest_repro.variations.seeds import spread_lines
 
     return ["", *spread_lines(found)]
 
@@ -69,7 +69,7 @@ class ProbeCheck(pytest.Item):
         return self.parent.settings  # type: ignore[attr-defined]
 
     def twins(self, seed: int | None = None) -> Any:
-        from pytest_repro.twins import TwinFailure
+        from pytest_repro.running.twins import TwinFailure
 
         try:
             return self.plugin.twins(self.settings, seed=seed)
@@ -97,8 +97,8 @@ class SeedCheck(ProbeCheck):
         self.seed = seed
 
     def runtest(self) -> None:
-        from pytest_repro.compare import compare_runs
-        from pytest_repro.seeds import configured_seed
+        from pytest_repro.diagnose.compare import compare_runs
+        from pytest_repro.variations.seeds import configured_seed
 
         reuse = configured_seed(self.settings.seed, self.settings.config_path) == self.seed
         twins = self.twins(None if reuse else self.seed)
@@ -121,7 +121,7 @@ class SeedSensitivityCheck(ProbeCheck):
     """Train once more with seed+1: an output that never changes means the seed is not consumed."""
 
     def runtest(self) -> None:
-        from pytest_repro.seeds import (
+        from pytest_repro.variations.seeds import (
             MODEL_INDEPENDENT,
             UNUSED,
             ReproSeedWarning,
@@ -158,7 +158,7 @@ class SeedSensitivityCheck(ProbeCheck):
 
     def _train(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in run-a's isolation, hash seed and thread count."""
-        from pytest_repro.runs import (
+        from pytest_repro.running.launcher import (
             THREAD_VARIABLES,
             ContractError,
             RunRequest,
@@ -195,7 +195,7 @@ class VariationCheck(ProbeCheck):
         self.variation = variation
 
     def runtest(self) -> None:
-        from pytest_repro.variations import INFORMATIONAL
+        from pytest_repro.variations.catalogue import INFORMATIONAL
 
         report = self._report()
         outcome = report.outcomes[self.variation]
@@ -236,12 +236,11 @@ class VariationCheck(ProbeCheck):
         raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
 
     def _report(self) -> Any:
-        from pytest_repro.variations import VariationError
+        from pytest_repro.variations.catalogue import VariationError
 
-        cache = self.config.stash.setdefault(VARIATION_CACHE_KEY, {})
         names = self.plugin.probes.vary
         try:
-            return shared_variation_report(cache, self.plugin, self.settings, names, self.config.rootpath)
+            return shared_variation_report(self.plugin, self.settings, names, self.config.rootpath)
         except VariationError as exc:
             raise ReproCheckError(str(exc)) from None
 
@@ -252,15 +251,11 @@ class VariationCheck(ProbeCheck):
             return str(self.settings.config_path)
 
 
-def shared_variation_report(
-    memo: dict[str, Any], plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path
-) -> Any:
+def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path) -> Any:
     """Return the session's variation report, computed by the first xdist worker that asks."""
-    from pytest_repro.runs import RunRequest
-    from pytest_repro.twins import _locked
-    from pytest_repro.variations import VariationError, VariationReport, run_variations
-    from training.atomic import write_json_atomic
-    from training.hashing import sha256_bytes, sha256_file
+    from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+    from pytest_repro.running.launcher import RunRequest
+    from pytest_repro.variations.catalogue import VariationError, VariationReport, run_variations
 
     if settings.entry is None:
         raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
@@ -278,35 +273,22 @@ def shared_variation_report(
         settings.tolerance,
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
-    if key not in memo:
-        shared = plugin.shared_dir()
-        shared.mkdir(parents=True, exist_ok=True)
-        result_path = shared / f"{key}.json"
-        with _locked(shared / f"{key}.lock"):
-            if result_path.exists():
-                data = json.loads(result_path.read_text(encoding="utf-8"))
-                memo[key] = (
-                    VariationError(data["failure"]) if "failure" in data else VariationReport.from_json(data)
-                )
-            else:
-                try:
-                    memo[key] = run_variations(
-                        request,
-                        names,
-                        shared / key,
-                        project_root=rootpath,
-                        cwd=Path.cwd(),
-                        tolerance=settings.tolerance,
-                        notify=lambda message: plugin.progress("vary", message),
-                    )
-                    write_json_atomic(result_path, memo[key].to_json())
-                except VariationError as exc:
-                    memo[key] = exc
-                    write_json_atomic(result_path, {"failure": str(exc)})
-    found = memo[key]
-    if isinstance(found, VariationError):
-        raise found
-    return found
+    return plugin.shared_cache().get(
+        key,
+        lambda folder: run_variations(
+            request,
+            names,
+            folder,
+            project_root=rootpath,
+            cwd=Path.cwd(),
+            tolerance=settings.tolerance,
+            notify=lambda message: plugin.progress("vary", message),
+        ),
+        to_json=VariationReport.to_json,
+        from_json=VariationReport.from_json,
+        failure=VariationError,
+        expected=(VariationError,),
+    )
 
 
 def _seed_line(config_path: Path) -> int:
@@ -316,6 +298,3 @@ def _seed_line(config_path: Path) -> int:
     except (OSError, UnicodeDecodeError):
         return 1
     return next((number for number, line in enumerate(lines, 1) if re.match(r"seed\s*:", line)), 1)
-
-
-VARIATION_CACHE_KEY: pytest.StashKey[dict[str, Any]] = pytest.StashKey()

@@ -1,7 +1,7 @@
 """`repro-hook`: the pre-commit hooks, validating configs and verifying the lineage before a commit.
 
 `repro-hook config FILE...` validates each training config with `load_config`;
-`repro-hook lineage` runs the reproducibility check (`training.check.check`: the
+`repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.check.check`: the
 signature if any, then `verify_lineage` on every file the manifest names).
 Exit codes are those of every entry point (`training.cli.run_cli`): 0 when all is
 well, 1 when the lineage does not match the files (or is missing), 2 for a usage
@@ -19,11 +19,12 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from training.check import DEFAULT_LINEAGE, check
-from training.cli import make_parser, run_cli
+from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem
+from pytest_repro.lineage.check import check
+from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
+from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
 from training.config import load_config
-from training.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem
-from training.signing import UNVERIFIED, require_from_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_repro.diagnostics import (
+from pytest_repro.diagnose.diagnostics import (
     Difference,
     diff_bytes,
     diff_folds,
@@ -11,7 +11,7 @@ from pytest_repro.diagnostics import (
     diff_model_files,
     diff_threshold,
 )
-from pytest_repro.runs import RunRecord
+from pytest_repro.running.launcher import RunRecord
 
 
 class MissingArtifact(Exception):

@@ -7,16 +7,14 @@ its failure), so `-n 2` trains each config twice only once.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.runs import (
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+from pytest_repro.running.launcher import (
     ContractError,
     ProgressSink,
     RunRecord,
@@ -25,8 +23,7 @@ from pytest_repro.runs import (
     run_inprocess,
     run_subprocesses,
 )
-from training.atomic import write_json_atomic
-from training.hashing import sha256_bytes, sha256_file
+from pytest_repro.running.shared_cache import SharedCache
 
 RUN_LABELS = ("run-a", "run-b")
 
@@ -87,46 +84,19 @@ def train_twins(
 
 
 class TwinCache:
-    """Twin runs by request, memoised in memory and shared across xdist workers on disk."""
+    """Twin runs by request, trained once per session and shared across xdist workers."""
 
     def __init__(self, shared_dir: Path, sink: ProgressSink | None = None):
-        self.shared_dir = shared_dir
         self.sink = sink
-        self._memo: dict[str, TwinRuns | TwinFailure] = {}
+        self._cache = SharedCache(shared_dir)
 
     def get(self, request: RunRequest, isolation: str) -> TwinRuns:
         """Return the twin runs of `request`, training them if no worker has yet."""
-        key = request_key(request, isolation)
-        if key not in self._memo:
-            self._memo[key] = self._load_or_train(key, request, isolation)
-        found = self._memo[key]
-        if isinstance(found, TwinFailure):
-            raise found
-        return found
-
-    def _load_or_train(self, key: str, request: RunRequest, isolation: str) -> TwinRuns | TwinFailure:
-        self.shared_dir.mkdir(parents=True, exist_ok=True)
-        result_path = self.shared_dir / f"{key}.json"
-        with _locked(self.shared_dir / f"{key}.lock"):
-            if result_path.exists():
-                data = json.loads(result_path.read_text(encoding="utf-8"))
-                if "failure" in data:
-                    return TwinFailure(data["failure"])
-                return TwinRuns.from_json(data)
-            try:
-                twins = train_twins(request, self.shared_dir / key, isolation, self.sink)
-            except (TrainingFailed, ContractError) as exc:
-                write_json_atomic(result_path, {"failure": str(exc)})
-                return TwinFailure(str(exc))
-            write_json_atomic(result_path, twins.to_json())
-            return twins
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with path.open("a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return self._cache.get(
+            request_key(request, isolation),
+            lambda folder: train_twins(request, folder, isolation, self.sink),
+            to_json=TwinRuns.to_json,
+            from_json=TwinRuns.from_json,
+            failure=TwinFailure,
+            expected=(TrainingFailed, ContractError),
+        )

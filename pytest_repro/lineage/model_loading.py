@@ -23,10 +23,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from training.errors import LineageError
-from training.hashing import sha256_file
-from training.lineage import lineage_root, parse_lineage, resolve_entry
-from training.signing import key_from_env, require_from_env, verify_signature
+from pytest_repro.errors import LineageError
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.manifest import lineage_root, parse_lineage, resolve_entry
+from pytest_repro.lineage.signing import key_from_env, require_from_env, verify_signature
 
 
 def load_model(

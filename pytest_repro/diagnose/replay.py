@@ -40,9 +40,9 @@ class ReplayOutcome:
 
 def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     """Compare `run` (a fresh RunRecord with a lineage) against the lineage at `recorded_path`."""
-    from training.environment import environment_differences
-    from training.errors import LineageError
-    from training.lineage import read_lineage
+    from pytest_repro.errors import LineageError
+    from pytest_repro.lineage.environment import environment_differences
+    from pytest_repro.lineage.manifest import read_lineage
 
     if not recorded_path.exists():
         raise ReplaySkipped(f"no recorded lineage at {_shown(recorded_path)} to replay")

@@ -12,20 +12,20 @@ from pathlib import Path
 
 import yaml
 
-from training.atomic import write_bytes_atomic
-from training.config import read_yaml
-from training.errors import ConfigError, DatasetError, DatasetPinError
-from training.hashing import sha256_file
+from pytest_repro.configs import read_yaml
+from pytest_repro.errors import ConfigError, DatasetError, DatasetPinError
+from pytest_repro.lineage.atomic import write_bytes_atomic
+from pytest_repro.lineage.hashing import sha256_file
 
 PINS_FILE = "dataset_pins.yaml"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HEADER = f"""\
 # SHA-256 of each dataset in this folder; training refuses a dataset whose hash differs.
 # After a deliberate change to a dataset, re-pin it from this folder with:
-#   python -m training.datasets pin ml_datasource.csv
+#   repro-pin <dataset file>
 # and check a pin with:
-#   python -m training.datasets verify ml_datasource.csv
-# Written by `python -m training.datasets pin`; the file name {PINS_FILE} is fixed.
+#   repro-pin --verify <dataset file>
+# Written by `repro-pin` (pytest-repro); the file name {PINS_FILE} is fixed.
 """
 
 
@@ -62,7 +62,7 @@ def check_dataset_pin(path: str | Path) -> str:
     path = Path(path)
     registry = registry_path(path)
     actual = _hash_dataset(path)
-    how = f"pin it with: python -m training.datasets pin {path}"
+    how = f"pin it with: repro-pin {path}"
     if not registry.exists():
         raise DatasetError(f"{path}: no pin registry {registry} beside the dataset; {how}")
     pins = _read_pins(registry)
@@ -72,7 +72,7 @@ def check_dataset_pin(path: str | Path) -> str:
     if actual != expected:
         raise DatasetPinError(
             f"{path}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
-            f"deliberate, re-pin with: python -m training.datasets pin {path}"
+            f"deliberate, re-pin with: repro-pin {path}"
         )
     return actual
 

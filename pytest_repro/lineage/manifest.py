@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from training.errors import LineageError
-from training.hashing import sha256_file
+from pytest_repro.errors import LineageError
+from pytest_repro.lineage.hashing import sha256_file
 
 SCHEMA_VERSION = 1
+DEFAULT_LINEAGE = Path("artifacts/lineage.json")
 REQUIRED_FILE_ENTRIES = ("dataset", "config", "model", "threshold")
 OPTIONAL_FILE_ENTRIES = ("metrics", "drift_baseline")
 FILE_ENTRIES = REQUIRED_FILE_ENTRIES + OPTIONAL_FILE_ENTRIES

@@ -1,28 +1,24 @@
 """The reproducibility check: re-hash every file a lineage names and report, as the design describes.
 
 `scripts/reproducibility_check.py` and the `repro-check` console script are thin
-wrappers around `main`.  Verification itself is `training.lineage.verify_lineage`,
-run on the lineage bytes whose signature `training.signing.verify_signature` checked
+wrappers around `main`.  Verification itself is `pytest_repro.lineage.manifest.verify_lineage`,
+run on the lineage bytes whose signature `pytest_repro.lineage.signing.verify_signature` checked
 first, so no recorded hash is trusted before the signature is.
 """
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.artifacts import JOURNAL_NAME, output_lock, recover_interrupted_commit
-from training.atomic import write_json_atomic
-from training.cli import make_parser, run_cli
-from training.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ArtifactError, LineageError
-from training.lineage import FileCheck, VerificationReport, verify_lineage
-from training.signing import UNVERIFIED, key_from_env, require_from_env, verify_signature
+from pytest_repro.errors import ArtifactError, LineageError
+from pytest_repro.lineage.atomic import write_json_atomic
+from pytest_repro.lineage.manifest import FileCheck, VerificationReport, verify_lineage
+from pytest_repro.lineage.publish import JOURNAL_NAME, output_lock, recover_interrupted_commit
+from pytest_repro.lineage.signing import key_from_env, verify_signature
 
-DEFAULT_LINEAGE = Path("artifacts/lineage.json")
 REPORT_NAME = "reproducibility_report.json"
 ENVIRONMENT_NAME = "reproducibility_environment.json"
 
@@ -86,46 +82,3 @@ def check(
 def check_environment() -> dict[str, str]:
     """Return the environment of the check itself (the design's fields)."""
     return {"python_version": sys.version, "platform": platform.platform(), "cwd": str(Path.cwd())}
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the check from the command line; exit 0 when every file matches, 1 otherwise."""
-    parser = make_parser(
-        "reproducibility_check.py", "Re-hash every file a lineage names and compare with its record."
-    )
-    parser.add_argument(
-        "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to verify (default: %(default)s)"
-    )
-    parser.add_argument("--no-report", action="store_true", help="do not write the report files")
-    parser.add_argument(
-        "--root",
-        type=Path,
-        default=Path("."),
-        help="project root that every path in the lineage must stay inside (default: current folder)",
-    )
-    parser.add_argument(
-        "--require-signature",
-        action="store_true",
-        help="fail unless the lineage's DSSE envelope verifies with REPRO_SIGNING_KEY "
-        "(also REPRO_REQUIRE_SIGNATURE=1)",
-    )
-    args = parser.parse_args(argv)
-
-    def command() -> int:
-        report = check(
-            args.lineage,
-            write_reports=not args.no_report,
-            project_root=args.root,
-            require_signature=args.require_signature or require_from_env(),
-        )
-        print(json.dumps(report.to_report(), indent=2, sort_keys=False))
-        if report.signature == UNVERIFIED:
-            print(
-                f"note: {args.lineage} is signed but REPRO_SIGNING_KEY is not set; signature not verified",
-                file=sys.stderr,
-            )
-        for failure in report.failures:
-            print(f"FAILED {failure.describe()}", file=sys.stderr)
-        return EXIT_OK if report.passed else EXIT_VERIFICATION_FAILED
-
-    return run_cli(command)

@@ -17,7 +17,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from training.hashing import sha256_bytes, sha256_file
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 
 
 def model_digest(path: Path, ignore_params: Collection[str]) -> str:

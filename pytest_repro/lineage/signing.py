@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from training.atomic import canonical_json, write_bytes_atomic
-from training.errors import ConfigError, Problem, SignatureError
-from training.hashing import sha256_bytes
-from training.lineage import MAX_LINEAGE_BYTES, read_lineage_bytes
+from pytest_repro.errors import ConfigError, Problem, SignatureError
+from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
+from pytest_repro.lineage.hashing import sha256_bytes
+from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
 
 # The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
 # signed byte for byte, and `repro-export intoto` turns it into a Statement v1.

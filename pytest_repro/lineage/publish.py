@@ -19,7 +19,6 @@ stops itself (SIGSTOP) there, so a test can SIGKILL it at a known step of a comm
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -28,8 +27,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from training.atomic import fsync_folder, write_bytes_atomic
-from training.errors import ArtifactError
+from pytest_repro.errors import ArtifactError
+from pytest_repro.lineage.atomic import fsync_folder, write_bytes_atomic
 
 JOURNAL_NAME = ".commit.json"
 LOCK_NAME = ".training.lock"
@@ -61,20 +60,27 @@ def prepare_output_dir(folder: Path) -> Path:
 
 @contextlib.contextmanager
 def output_lock(folder: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the output folder; a second training stops at once with a clear message."""
-    lock_path = folder / LOCK_NAME
-    handle = lock_path.open("a+")
+    """Hold an exclusive lock on the output folder; a second training stops at once with a clear message.
+
+    filelock gives the same non-blocking exclusive lock on every platform (flock on
+    POSIX, msvcrt on Windows), and the lock dies with the process that held it.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(folder / LOCK_NAME, timeout=0)
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise ArtifactError(
-                f"{folder}: another training is writing to this folder (lock {LOCK_NAME} is held); "
-                "wait for it to finish or choose another --output-dir"
-            ) from None
+        lock.acquire()
+    except Timeout:
+        raise ArtifactError(
+            f"{folder}: another training is writing to this folder (lock {LOCK_NAME} is held); "
+            "wait for it to finish or choose another --output-dir"
+        ) from None
+    except OSError as exc:  # the lock's name is taken by a folder, or the folder is read-only
+        raise ArtifactError(f"{folder / LOCK_NAME}: cannot take the output lock ({exc.strerror})") from None
+    try:
         yield
     finally:
-        handle.close()
+        lock.release()
 
 
 class StagedCommit:

@@ -12,19 +12,21 @@ SHA256SUMS paths are then relative to the current folder.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from training.atomic import canonical_json, write_bytes_atomic
-from training.cli import make_parser, run_cli
-from training.errors import EXIT_OK, LineageError
-from training.hashing import sha256_bytes
-from training.lineage import FILE_ENTRIES, lineage_root, parse_lineage, resolve_entry, verify_lineage
-from training.signing import key_from_env, require_from_env, verify_signature
+from pytest_repro.errors import LineageError
+from pytest_repro.lineage.hashing import sha256_bytes
+from pytest_repro.lineage.manifest import (
+    FILE_ENTRIES,
+    lineage_root,
+    parse_lineage,
+    resolve_entry,
+    verify_lineage,
+)
+from pytest_repro.lineage.signing import verify_signature
 
-DEFAULT_LINEAGE = Path("artifacts/lineage.json")
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://github.com/pytest-repro/pytest-repro/training@v1"
@@ -135,7 +137,7 @@ def _descriptor(entry: Mapping[str, str]) -> dict[str, Any]:
 
 def _config_content(verified: VerifiedLineage) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
-    from training.config import MAX_CONFIG_BYTES, parse_yaml_bytes
+    from pytest_repro.configs import MAX_CONFIG_BYTES, parse_yaml_bytes
 
     path = verified.resolve("config")
     try:
@@ -174,58 +176,3 @@ def _sum_line(digest: str, path: str) -> str:
 
 def _posix_relative(path: Path, start: Path) -> str:
     return Path(os.path.relpath(path, start.resolve())).as_posix()
-
-
-def _write(output: Path | None, data: bytes) -> None:
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    else:
-        write_bytes_atomic(output, data)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run `repro-export`; exit 0 on success, 1 when the lineage does not verify, 2 on usage errors."""
-    parser = make_parser("repro-export", "Export a verified lineage as in-toto provenance or SHA256SUMS.")
-    commands = parser.add_subparsers(dest="format", required=True, metavar="{intoto,sha256sums}")
-    for name, summary in (
-        ("intoto", "in-toto Statement v1 with a SLSA Provenance v1 predicate (JSON)"),
-        ("sha256sums", "SHA256SUMS lines that `sha256sum -c` accepts, run from the output's folder"),
-    ):
-        command = commands.add_parser(name, help=summary, description=summary)
-        command.add_argument(
-            "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to export (default: %(default)s)"
-        )
-        command.add_argument(
-            "--output", type=Path, default=None, help="file to write (default: standard output)"
-        )
-        command.add_argument(
-            "--require-signature",
-            action="store_true",
-            help="fail unless the lineage carries a valid signature (also REPRO_REQUIRE_SIGNATURE=1)",
-        )
-        if name == "intoto":
-            command.add_argument(
-                "--builder-id", default=BUILDER_ID, help="runDetails.builder.id URI (default: %(default)s)"
-            )
-    args = parser.parse_args(argv)
-
-    def run() -> int:
-        verified = load_verified(
-            args.lineage,
-            signing_key=key_from_env(),
-            require_signature=args.require_signature or require_from_env(),
-        )
-        if args.format == "intoto":
-            data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))
-        else:
-            folder = args.output.resolve().parent if args.output is not None else Path.cwd()
-            data = sha256sums(verified, folder).encode("utf-8")
-        _write(args.output, data)
-        return EXIT_OK
-
-    return run_cli(run)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
