@@ -2,7 +2,7 @@
 
 Exit codes (documented in the README): 2 for usage and configuration errors, 1 for
 verification failures.  `ReproError.exit_code` carries the mapping so that every
-command-line entry point handles errors in one place (`training.cli.run_cli`).
+command-line entry point handles errors in one place (`pytest_repro.cli.common.run_cli`).
 """
 
 from __future__ import annotations

@@ -13,16 +13,14 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.probes import collect_seed_metrics, seed_spread
-from pytest_repro.items.twin_checks import (
-    PLUGIN_KEY,
-    SUMMARY_PROPERTY,
-    LineageManifest,
-    ReproConfigFile,
-)
-from pytest_repro.probe_settings import add_probe_options, read_probe_settings, rerun_options
-from pytest_repro.settings import ReproSettings, add_options, read_settings
-from pytest_repro.summary import header_lines, parse_summary, summary_lines
+from pytest_repro.items.base import PLUGIN_KEY
+from pytest_repro.items.collect import ReproConfigFile
+from pytest_repro.items.lineage_checks import LineageManifest
+from pytest_repro.preflight import check_ini_names, check_session
+from pytest_repro.probe_settings import add_probe_options, rerun_options
+from pytest_repro.session import ReproPlugin, XdistSession
+from pytest_repro.settings import INI_NAMES, ReproSettings, add_options
+from pytest_repro.summary import header_lines
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
@@ -48,107 +46,13 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lineage: a lineage check; `pytest -m lineage` runs them alone and fails when no manifest exists.",
     )
+    check_ini_names(config, INI_NAMES)
     plugin = ReproPlugin(config)
+    check_session(config, plugin.settings)
     config.stash[PLUGIN_KEY] = plugin
     config.pluginmanager.register(plugin, "repro-session")
-
-
-class ReproPlugin:
-    """Session state: settings, the twin-run cache, and the rows of the summary table."""
-
-    def __init__(self, config: pytest.Config):
-        self.config = config
-        self.settings: ReproSettings = read_settings(config)
-        self.probes = read_probe_settings(config)
-        self.seed_metrics: dict[int, Any] = {}
-        self.summary_rows: dict[str, dict[str, Any]] = {}
-        self.row_nodeids: dict[str, str] = {}
-        self.collection_order: dict[str, int] = {}
-        self.twin_seconds: str | None = None
-        self._cache: Any = None
-        self._shared: Any = None
-
-    def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
-        """Return the twin runs of `settings` (trained at most once per session and request)."""
-        from pytest_repro.running.launcher import RunRequest
-
-        if settings.entry is None:
-            raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
-        request = RunRequest(settings.entry, settings.config_path, settings.seed if seed is None else seed)
-        return self.cache().get(request, settings.isolation)
-
-    def cache(self) -> Any:
-        from pytest_repro.running.twins import TwinCache
-
-        if self._cache is None:
-            self._cache = TwinCache(self.shared_dir(), sink=self.progress)
-        return self._cache
-
-    def shared_cache(self) -> Any:
-        """The session's on-disk memo for results other than the twins (the variation report)."""
-        from pytest_repro.running.shared_cache import SharedCache
-
-        if self._shared is None:
-            self._shared = SharedCache(self.shared_dir())
-        return self._shared
-
-    def shared_dir(self) -> Path:
-        """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
-        factory = self.config._tmp_path_factory  # type: ignore[attr-defined]
-        base = factory.getbasetemp()
-        if _is_xdist_worker(self.config):
-            base = base.parent
-        return base / "repro-shared"
-
-    def progress(self, label: str, line: str) -> None:
-        """Relay a run's output line to the terminal, unless quiet or in an xdist worker."""
-        if self.config.get_verbosity() < 0 or _is_xdist_worker(self.config):
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"[repro {label}] {line}")
-        else:
-            reporter.write_line(f"[repro {label}] {line}")
-
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
-        """Under xdist the controller collects nothing; the workers report the order instead."""
-        self.collection_order = {nodeid: index for index, nodeid in enumerate(ids)}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Collect summary rows from reports, so the table is right under xdist too."""
-        for name, value in report.user_properties:
-            if name == "repro_twin_seconds":
-                self.twin_seconds = value
-        collect_seed_metrics(self.seed_metrics, report.user_properties)
-        row = parse_summary(report.user_properties, SUMMARY_PROPERTY)
-        if row is not None:
-            self.summary_rows[row["check"]] = row
-            self.row_nodeids[row["check"]] = report.nodeid
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """Print the table once (in the controller under xdist), and only when checks ran."""
-        if _is_xdist_worker(self.config):
-            return
-        # Rows in collection order, not in the order xdist workers happen to finish them.
-        last = len(self.collection_order)
-        rows = sorted(
-            self.summary_rows.values(),
-            key=lambda row: self.collection_order.get(self.row_nodeids[row["check"]], last),
-        )
-        lines = summary_lines(rows, self.twin_seconds) + seed_spread(self.seed_metrics)
-        if not lines:
-            return
-        terminalreporter.write_sep("=", "reproducibility")
-        for line in lines:
-            terminalreporter.write_line(line)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistSession(plugin), "repro-xdist")
 
 
 def _plugin(config: pytest.Config) -> ReproPlugin:
@@ -159,10 +63,25 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
         return None
-    lines = header_lines(plugin.settings, config.rootpath)
-    if plugin.settings.enabled:
-        lines[-1] += rerun_options(config)
-    return lines
+    return header_lines(plugin.settings, config.rootpath, rerun_options(config))
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    """Collect the config and the manifest when pytest is pointed at them (`pytest --repro config.yaml`)."""
+    plugin = _plugin(parent.config)
+    if plugin.settings.entry is None:
+        return None
+    if file_path == plugin.settings.config_path:
+        return _config_file(parent, file_path)
+    if file_path == plugin.settings.lineage_path:
+        return LineageManifest.from_parent(parent, path=file_path)
+    return None
+
+
+def _config_file(parent: pytest.Collector, path: Path) -> ReproConfigFile:
+    config_file = ReproConfigFile.from_parent(parent, path=path)
+    config_file.settings = _plugin(parent.config).settings
+    return config_file
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -171,13 +90,15 @@ def pytest_collection_modifyitems(
 ) -> None:
     """Add the generated checks, validate repro markers, and let repro marks coexist with @given."""
     plugin = _plugin(config)
-    if plugin.settings.entry is not None and not _only_explicit_files(config):
-        if plugin.settings.config_path.exists():
-            config_file = ReproConfigFile.from_parent(session, path=plugin.settings.config_path)
-            config_file.settings = plugin.settings
-            items.extend(_collect(config_file))
-        manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
-        items.extend(_collect(manifest))
+    if plugin.settings.entry is not None and _whole_project_run(config):
+        # A whole-project run: the config and manifest usually lie outside testpaths, so
+        # their checks join here, unless pytest already collected them from an argument.
+        present = {item.path for item in items}
+        if plugin.settings.config_path.exists() and plugin.settings.config_path not in present:
+            items.extend(_collect(_config_file(session, plugin.settings.config_path)))
+        if plugin.settings.lineage_path not in present:
+            manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
+            items.extend(_collect(manifest))
     skip = pytest.mark.skip(reason=SKIP_REASON)
     for item in items:
         marker = item.get_closest_marker("repro")
@@ -199,17 +120,16 @@ def _collect(collector: pytest.Collector) -> list[pytest.Item]:
     return [node for node in report.result if isinstance(node, pytest.Item)]
 
 
-def _only_explicit_files(config: pytest.Config) -> bool:
-    """Generated checks join a whole-project run, not a run of chosen test files, folders or ids."""
+def _whole_project_run(config: pytest.Config) -> bool:
+    """Whether the generated checks join this run: a run of the project, not of chosen files or ids.
+
+    `pytest` and `pytest .` are whole-project runs; `pytest tests/test_x.py` is not, and
+    `pytest config.yaml` collects the config's checks through `pytest_collect_file`.
+    """
     if config.args_source != pytest.Config.ArgsSource.ARGS:
-        return False
-    wanted = {config.rootpath.resolve(), _plugin(config).settings.config_path.resolve()}
+        return True
     chosen = {(config.invocation_params.dir / a.split("::")[0]).resolve() for a in config.args}
-    return not (chosen & wanted)
-
-
-def _is_xdist_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
+    return config.rootpath.resolve() in chosen
 
 
 def _allow_function_scoped_fixtures(item: pytest.Item) -> None:
@@ -237,7 +157,7 @@ def repro_settings(pytestconfig: pytest.Config) -> ReproSettings:
 def repro_config(repro_settings: ReproSettings) -> Any:
     """The training config, loaded by `repro_config_loader` (validated) or as plain YAML."""
     if repro_settings.config_loader:
-        from pytest_repro.running.launcher import load_entry_point
+        from pytest_repro.contract import load_entry_point
 
         return load_entry_point(repro_settings.config_loader)(repro_settings.config_path)
     import yaml
@@ -274,7 +194,8 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.running.launcher import RunRequest, run_inprocess, run_subprocesses
+    from pytest_repro.contract import RunRequest
+    from pytest_repro.running.launcher import run_inprocess, run_subprocesses
 
     settings = _marked_settings(request)
     plugin = _plugin(request.config)

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from pytest_repro.contract import SEED_MAX, SEED_MIN
+from pytest_repro.settings import recorded_addini
+
 SENSITIVITY_MODES = ("warn", "fail", "off")
 MAX_SEEDS = 1000
 
@@ -45,9 +48,10 @@ def add_probe_options(parser: pytest.Parser) -> None:
         choices=SENSITIVITY_MODES,
         help="train once more with seed+1: warn (default) or fail when no output changes; off skips it",
     )
-    parser.addini("repro_vary", "variations checked under --repro (all or a comma list)", default="")
-    parser.addini("repro_seeds", "seeds swept under --repro (0-9 or 1,5,7)", default="")
-    parser.addini("repro_seed_sensitivity", "warn, fail or off", default="warn")
+    addini = recorded_addini(parser)
+    addini("repro_vary", "variations checked under --repro (all or a comma list)", default="")
+    addini("repro_seeds", "seeds swept under --repro (0-9 or 1,5,7)", default="")
+    addini("repro_seed_sensitivity", "warn, fail or off", default="warn")
 
 
 def read_probe_settings(config: pytest.Config) -> ProbeSettings:
@@ -60,7 +64,7 @@ def read_probe_settings(config: pytest.Config) -> ProbeSettings:
     )
     vary: tuple[str, ...] = ()
     if vary_text.strip():
-        from pytest_repro.variations.catalogue import VariationError, parse_selection
+        from pytest_repro.variations import VariationError, parse_selection
 
         try:
             vary = parse_selection(vary_text, vary_source)
@@ -93,7 +97,7 @@ def parse_seeds(text: str, source: str) -> tuple[int, ...]:
             raise pytest.UsageError(
                 f"{source}: got {part!r} in {text!r}; expected a seed (7), a range (0-9) or a comma list"
             ) from None
-        if not (0 <= first <= last <= 2**32 - 1):
+        if not (SEED_MIN <= first <= last <= SEED_MAX):
             raise pytest.UsageError(
                 f"{source}: got {part!r}; seeds lie in [0, 2**32 - 1] and a range runs low-high"
             )
@@ -103,12 +107,12 @@ def parse_seeds(text: str, source: str) -> tuple[int, ...]:
     return tuple(seeds)
 
 
-def rerun_options(config: pytest.Config) -> str:
-    """The probe options given on this command line, for the header's "rerun with" command.
+def rerun_options(config: pytest.Config) -> list[str]:
+    """The probe options given on this command line, as words for the header's "rerun with" command.
 
     Ini settings are left out: a rerun reads the same ini file.
     """
-    options = ""
+    words: list[str] = []
     for name, flag in (
         ("repro_vary", "--repro-vary"),
         ("repro_seeds", "--repro-seeds"),
@@ -116,5 +120,5 @@ def rerun_options(config: pytest.Config) -> str:
     ):
         value = config.getoption(name)
         if value is not None:
-            options += f" {flag} {value}"
-    return options
+            words += [flag, str(value)]
+    return words

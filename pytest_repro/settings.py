@@ -13,11 +13,14 @@ from typing import Any
 
 import pytest
 
+from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 
 ISOLATION_MODES = ("subprocess", "inprocess")
 MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
-DEFAULT_ARTIFACTS = ("model", "threshold", "metrics", "drift_baseline")
+# Every ini setting of the plugin, registered by `add_options` and `add_probe_options`;
+# the preflight refuses any other `repro*` key, naming the nearest of these.
+INI_NAMES: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -86,24 +89,25 @@ def add_options(parser: pytest.Parser) -> None:
         metavar="FLOAT",
         help="absolute tolerance for metric comparison (default 0)",
     )
-    parser.addini("repro_train", "training entry point as module:function", default=None)
-    parser.addini("repro_config", "training config file, relative to the rootdir", default="config.yaml")
-    parser.addini(
+    addini = recorded_addini(parser)
+    addini("repro_train", "training entry point as module:function", default=None)
+    addini("repro_config", "training config file, relative to the rootdir", default="config.yaml")
+    addini(
         "repro_config_loader",
         "module:function that loads and validates the config (default: YAML)",
         default=None,
     )
-    parser.addini(
+    addini(
         "repro_artifacts",
-        "artifact names compared one test each",
+        "artifact names compared one test each (default: one test comparing every artifact a run returns)",
         type="args",
-        default=list(DEFAULT_ARTIFACTS),
+        default=[],
     )
-    parser.addini(
+    addini(
         "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
     )
-    parser.addini("repro_isolation", "subprocess or inprocess", default="subprocess")
-    parser.addini("repro_tolerance", "absolute tolerance for metrics", default="0")
+    addini("repro_isolation", "subprocess or inprocess", default="subprocess")
+    addini("repro_tolerance", "absolute tolerance for metrics", default="0")
 
 
 def read_settings(config: pytest.Config) -> ReproSettings:
@@ -149,9 +153,9 @@ def validate_marker_kwargs(marker: pytest.Mark, where: str) -> dict[str, Any]:
             f"{where}: @pytest.mark.repro got unknown argument(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(MARKER_ARGUMENTS)}"
         )
-    if "seed" in kwargs and not _is_seed(kwargs["seed"]):
+    if "seed" in kwargs and not is_seed(kwargs["seed"]):
         raise pytest.UsageError(
-            f"{where}: @pytest.mark.repro seed: got {kwargs['seed']!r}; expected an integer in [0, 2**32 - 1]"
+            f"{where}: @pytest.mark.repro seed: got {kwargs['seed']!r}; expected {SEED_RANGE_TEXT}"
         )
     if "tolerance" in kwargs:
         value = kwargs["tolerance"]
@@ -175,17 +179,13 @@ def validate_marker_kwargs(marker: pytest.Mark, where: str) -> dict[str, Any]:
     return kwargs
 
 
-def _is_seed(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**32 - 1
-
-
 def _seed_option(text: str) -> int:
     try:
         value = int(text, 10)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"got {text!r}; expected an integer in [0, 2**32 - 1]") from None
-    if not _is_seed(value):
-        raise argparse.ArgumentTypeError(f"got {value}; expected an integer in [0, 2**32 - 1]")
+        raise argparse.ArgumentTypeError(f"got {text!r}; expected {SEED_RANGE_TEXT}") from None
+    if not is_seed(value):
+        raise argparse.ArgumentTypeError(f"got {value}; expected {SEED_RANGE_TEXT}")
     return value
 
 
@@ -202,3 +202,14 @@ def _tolerance_option(text: str) -> float:
 def _resolve(root: Path, value: str) -> Path:
     path = Path(value)
     return path if path.is_absolute() else root / path
+
+
+def recorded_addini(parser: pytest.Parser):  # type: ignore[no-untyped-def]
+    """Return `parser.addini` that also records the setting's name in INI_NAMES."""
+
+    def addini(name: str, *args: Any, **kwargs: Any) -> None:
+        if name not in INI_NAMES:
+            INI_NAMES.append(name)
+        parser.addini(name, *args, **kwargs)
+
+    return addini

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.paths import shown_path
 from pytest_repro.settings import ReproSettings
 
 
-def header_lines(settings: ReproSettings, rootpath: Path) -> list[str]:
+def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] = ()) -> list[str]:
     """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
     from pytest_repro.lineage.hashing import sha256_file
 
-    config = _shown(settings.config_path, rootpath)
+    config = shown_path(settings.config_path, rootpath)
     try:
         config_hash = sha256_file(settings.config_path)[:12]
     except OSError:
         config_hash = "missing"
     seed = settings.seed if settings.seed is not None else _config_seed(settings.config_path)
+    seed_text = seed if seed is not None else "from the training"
     if settings.isolation == "subprocess":
         threads = max(1, (os.cpu_count() or 1) // 2)
         isolation = f"2 concurrent subprocesses (PYTHONHASHSEED 1 and 2, {threads} BLAS/OpenMP thread each)"
@@ -28,32 +31,32 @@ def header_lines(settings: ReproSettings, rootpath: Path) -> list[str]:
         isolation = "in process (shared interpreter state; for debugging)"
     state = "on" if settings.enabled else "off (pytest --repro to train twice and compare)"
     lines = [
-        f"repro: {state}; entry {settings.entry}, config {config} (sha256 {config_hash}), seed {seed}",
+        f"repro: {state}; entry {settings.entry}, config {config} (sha256 {config_hash}), seed {seed_text}",
         f"repro: isolation: {isolation}",
     ]
     if settings.enabled:
-        rerun = f"pytest --repro --repro-config {config}"
-        if seed is not None:
-            rerun += f" --repro-seed {seed}"
-        lines.append(f"repro: rerun with: {rerun}")
+        lines.append(f"repro: rerun with: {rerun_command(config, seed, extra)}")
     return lines
 
 
-def _config_seed(path: Path) -> Any:
+def rerun_command(config: str, seed: int | None, extra: Iterable[str] = ()) -> str:
+    """The command that reproduces this session, quoted so that it works when pasted into a shell."""
+    words = ["pytest", "--repro", "--repro-config", config]
+    if seed is not None:
+        words += ["--repro-seed", str(seed)]
+    return shlex.join([*words, *extra])
+
+
+def _config_seed(path: Path) -> int | None:
+    """The config's top-level integer `seed`, if it has one (the header's best knowledge of the seed)."""
     try:
-        import yaml
+        from pytest_repro.configs import read_yaml
 
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except Exception:
-        return "from the config"
-    return data.get("seed", "from the config") if isinstance(data, dict) else "from the config"
-
-
-def _shown(path: Path, rootpath: Path) -> str:
-    try:
-        return path.relative_to(rootpath).as_posix()
-    except ValueError:
-        return str(path)
+        data = read_yaml(path)
+    except Exception:  # any unreadable config: the header says less, the checks report the error
+        return None
+    seed = data.get("seed") if isinstance(data, dict) else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> list[str]:

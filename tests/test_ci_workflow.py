@@ -8,6 +8,7 @@ machines cannot do, so it is not used.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
+CI_RUN = REPO / ".ci" / "run"
 CHECK_SCRIPT = REPO / "scripts" / "reproducibility_check.py"
 PYTHON_VERSIONS = ["3.10", "3.11", "3.12", "3.13"]
 GATE_COMMANDS = [
@@ -45,8 +47,12 @@ def workflow() -> dict[Any, Any]:
 
 @pytest.fixture(scope="module")
 def job(workflow: dict[Any, Any]) -> dict[str, Any]:
-    (only,) = workflow["jobs"].values()
-    return only
+    return workflow["jobs"]["reproducibility"]
+
+
+@pytest.fixture(scope="module")
+def lowest_job(workflow: dict[Any, Any]) -> dict[str, Any]:
+    return workflow["jobs"]["lowest-direct"]
 
 
 def _action(step: dict[str, Any]) -> tuple[str, int]:
@@ -58,6 +64,14 @@ def _action(step: dict[str, Any]) -> tuple[str, int]:
 def _upload_step(job: dict[str, Any]) -> dict[str, Any]:
     (step,) = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
     return step
+
+
+def _deselected(text: str) -> list[str]:
+    return re.findall(r'--deselect "([^"]+)"', text)
+
+
+def test_workflow_has_the_gate_and_the_lowest_direct_jobs(workflow: dict[Any, Any]):
+    assert list(workflow["jobs"]) == ["reproducibility", "lowest-direct"]
 
 
 def test_workflow_runs_on_push_and_pull_request(workflow: dict[Any, Any]):
@@ -87,6 +101,29 @@ def test_checkout_and_setup_come_first_and_the_archive_last(job: dict[str, Any])
 def test_every_action_is_on_its_current_major(job: dict[str, Any]):
     used = dict(_action(step) for step in job["steps"] if "uses" in step)
     assert used == CURRENT_MAJORS
+
+
+def test_lowest_direct_job_installs_the_lower_bounds_on_the_oldest_python(lowest_job: dict[str, Any]):
+    names = [_action(step)[0] if "uses" in step else "run" for step in lowest_job["steps"]]
+    assert names[:2] == ["actions/checkout", "actions/setup-python"]
+    assert lowest_job["steps"][1]["with"]["python-version"] == PYTHON_VERSIONS[0]
+    runs = [step["run"] for step in lowest_job["steps"] if "run" in step]
+    assert runs[:2] == ["pip install uv", 'uv pip install --system --resolution lowest-direct -e ".[dev]"']
+    assert runs[2].split()[0] == "pytest" and len(runs) == 3
+
+
+def test_lowest_direct_job_uses_current_majors(lowest_job: dict[str, Any]):
+    used = dict(_action(step) for step in lowest_job["steps"] if "uses" in step)
+    assert used.items() <= CURRENT_MAJORS.items()
+
+
+def test_ci_run_tests_the_lowest_direct_versions_deselecting_what_the_workflow_does(
+    lowest_job: dict[str, Any],
+):
+    script = CI_RUN.read_text(encoding="utf-8")
+    assert "--resolution lowest-direct" in script
+    (test_step,) = [step for step in lowest_job["steps"] if step.get("run", "").startswith("pytest")]
+    assert _deselected(script) == _deselected(test_step["run"])
 
 
 def test_archive_runs_always_and_holds_what_the_check_writes(job: dict[str, Any]):

@@ -1,6 +1,7 @@
 """Fuzz the config schema with hypothesis: validation, YAML round trips and reproducible training.
 
-The strategies (`pytest_repro.strategies`) draw every value from the schema's rules,
+The strategies (`training.strategies`, the demo's use of `pytest_repro.strategies`)
+draw every value from the schema's rules,
 so these properties follow the schema as it changes:
 
 1. every valid config validates and survives YAML (`yaml.safe_dump`/`safe_load`,
@@ -37,14 +38,15 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis.errors import InvalidArgument
 
+from pytest_repro.contract import RunRequest
 from pytest_repro.diagnose.compare import assert_runs_identical
 from pytest_repro.errors import ConfigError
 from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset
-from pytest_repro.running.launcher import RunRequest, run_inprocess
+from pytest_repro.running.launcher import run_inprocess
 from pytest_repro.running.twins import train_twins
 from pytest_repro.settings import ReproSettings
-from pytest_repro.strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 from training.config import config_to_dict, dump_config, load_config, validate_config
+from training.strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 
 FILE = "fuzz.yaml"
 SLICE_ROWS = 400

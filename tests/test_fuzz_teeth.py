@@ -107,6 +107,7 @@ TRAINING_STACK = (
     "sklearn.model_selection",
     "pytest_repro.diagnose.compare",
     "pytest_repro.strategies",
+    "training.strategies",
     "pytest_repro.running.twins",
     "training.data",
     "training.datasets",
@@ -219,6 +220,7 @@ def test_repro_marker_lets_a_given_test_use_function_scoped_fixtures(
     pytester: pytest.Pytester, inner_session: None
 ) -> None:
     pytester.makepyfile(fake_training=FAKE_TRAINING, test_given=GIVEN_TESTS)
+    pytester.makefile(".yaml", config="seed: 0\n")
     pytester.syspathinsert()
     pytester.makeini(
         """

@@ -1,16 +1,16 @@
-"""A small, config-driven scikit-learn pipeline whose every run is reproducible and verifiable.
+"""A small, config-driven scikit-learn pipeline: pytest-repro's first user.
 
-Public entry points: `train` (train and publish artifacts), `load_config`
-(validate a config file), `verify_lineage` (re-hash what a lineage names) and
-`train_for_repro` (the pytest-repro entry point).  Imports are lazy so that the
-plugin can import this package without paying for scikit-learn.
+Public entry points: `train` (train and publish artifacts through the plugin's
+`Publication`), `load_config` (validate a config file) and `train_for_repro` (the
+function the project's `repro_train` ini setting names).  Imports are lazy so that
+naming this package in an ini setting costs nothing until a training runs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["load_config", "train", "train_for_repro", "verify_lineage"]
+__all__ = ["load_config", "train", "train_for_repro"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,8 +18,6 @@ def __getattr__(name: str) -> Any:
         from training import run as module
     elif name == "load_config":
         from training import config as module
-    elif name == "verify_lineage":
-        from training import lineage as module
     else:
         raise AttributeError(f"module 'training' has no attribute {name!r}")
     return getattr(module, name)

@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from pytest_repro.errors import DatasetError
+from pytest_repro.schema import short_repr
 from training import columns as col
-from training.schema import Config, short_repr
+from training.schema import Config
 
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 

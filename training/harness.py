@@ -23,10 +23,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, SEED_MAX, SEED_RANGE_TEXT
 from pytest_repro.errors import ConfigError, Problem
-
-N_JOBS_VARIABLE = "REPRO_N_JOBS"
-ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
 
 
 def n_jobs(environ: Mapping[str, str] | None = None) -> int:
@@ -45,9 +43,9 @@ def row_order_seed(environ: Mapping[str, str] | None = None) -> int | None:
     text = (os.environ if environ is None else environ).get(ROW_ORDER_VARIABLE, "").strip()
     if not text:
         return None
-    value = _integer(ROW_ORDER_VARIABLE, text, "an integer in [0, 2**32 - 1]")
-    if not 0 <= value <= 2**32 - 1:
-        raise _problem(ROW_ORDER_VARIABLE, text, "an integer in [0, 2**32 - 1]")
+    value = _integer(ROW_ORDER_VARIABLE, text, SEED_RANGE_TEXT)
+    if not 0 <= value <= SEED_MAX:
+        raise _problem(ROW_ORDER_VARIABLE, text, SEED_RANGE_TEXT)
     return value
 
 

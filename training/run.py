@@ -11,19 +11,15 @@ from typing import Any, BinaryIO
 
 from pytest_repro.errors import ConfigError, Problem, ReproError
 from pytest_repro.lineage.atomic import canonical_json
-from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
-from pytest_repro.lineage.manifest import build_lineage, project_root_for
-from pytest_repro.lineage.publish import (
-    StagedCommit,
-    output_lock,
-    prepare_output_dir,
-    recover_interrupted_commit,
-    remove_stale_staging,
-)
-from pytest_repro.lineage.signing import envelope_bytes, envelope_path, key_from_env
+from pytest_repro.lineage.environment import code_version
+from pytest_repro.lineage.manifest import project_root_for
+from pytest_repro.lineage.writing import Publication
 from training.config import config_to_dict, load_config, validate_config
 from training.progress import Progress
 from training.schema import Config
+
+# The design document's lineage layout: these entries also appear at the manifest's top level.
+DESIGN_FIELDS = ("dataset", "config", "model", "threshold")
 
 
 class UnseededEstimatorError(ReproError):
@@ -91,7 +87,9 @@ def train(
     """Train every configured model, keep the best, and publish its artifacts and lineage.
 
     Relative paths in the config resolve against the config file's folder, so the
-    result does not depend on the working directory.
+    result does not depend on the working directory.  Publishing goes through the
+    plugin's `Publication`: every artifact staged, the lineage written last, all
+    renamed into place together under a lock on the output folder.
     """
     started = time.perf_counter()
     config_path = Path(config_path)
@@ -100,14 +98,11 @@ def train(
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
-    out = prepare_output_dir(out.resolve())
-    signing_key = key_from_env()  # a bad key is a config error before training, not after
-    with output_lock(out):
-        recover_interrupted_commit(out)
-        remove_stale_staging(out)
+    with Publication(out.resolve()) as publication:
+        code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
         fitted = _fit(config, dataset_path, progress)
-        progress.message(f"writing artifacts to {out}")
-        return _publish(config, config_path, dataset_path, out, fitted, started, signing_key)
+        progress.message(f"writing artifacts to {publication.folder}")
+        return _publish(config, config_path, dataset_path, publication, fitted, started, code)
 
 
 @contextlib.contextmanager
@@ -224,72 +219,43 @@ def _publish(
     config: Config,
     config_path: Path,
     dataset_path: Path,
-    out: Path,
+    publication: Publication,
     fitted: _Fitted,
     started: float,
-    signing_key: bytes | None = None,
+    code: Mapping[str, Any] | None,
 ) -> TrainingResult:
     import joblib
 
-    from pytest_repro.lineage.environment import capture_environment, code_version
-
     names = config.artifacts.output_names()
-    paths = {entry: out / file_name for entry, file_name in names.items()}
-    lineage_path = out / config.artifacts.lineage_file
+
+    def write_model(handle: BinaryIO) -> None:
+        joblib.dump(fitted.pipeline, handle)
+
+    paths = {"model": publication.add("model", names["model"], write_model)}
     payloads = {
         "threshold": f"{fitted.threshold!r}\n".encode(),
         "metrics": canonical_json(fitted.metrics),
         "drift_baseline": canonical_json(fitted.drift),
     }
-
-    def write_model(handle: BinaryIO) -> None:
-        joblib.dump(fitted.pipeline, handle)
-
-    root = project_root_for(config_path.resolve().parent, out)
-    with StagedCommit(out) as commit:
-        staged = {"model": commit.stage(names["model"], write_model)}
-        for entry, data in payloads.items():
-            staged[entry] = commit.stage(names[entry], _bytes_writer(data))
-        hashes = {
-            "dataset": fitted.dataset_sha256,
-            "config": sha256_file(config_path),
-            **{entry: sha256_file(path) for entry, path in staged.items()},
-        }
-        lineage = build_lineage(
-            lineage_path=lineage_path,
-            root=root,
-            files={"dataset": dataset_path, "config": config_path.resolve(), **paths},
-            hashes=hashes,
-            seed=config.seed,
-            folds_sha256=sha256_bytes(canonical_json([list(f) for f in fitted.folds])),
-            n_splits=config.cv.n_splits,
-            environment=capture_environment(),
-            code=code_version(config_path.resolve().parent),
-        )
-        lineage_bytes = canonical_json(lineage)
-        signature_path = envelope_path(lineage_path)
-        if signing_key is not None:  # staged first, so it is renamed into place before the lineage
-            commit.stage(signature_path.name, _bytes_writer(envelope_bytes(lineage_bytes, signing_key)))
-        commit.stage(config.artifacts.lineage_file, _bytes_writer(lineage_bytes))
-    if signing_key is None:
-        # An envelope left by an earlier signed run no longer matches; removed after the
-        # commit, so until then the check fails rather than passing unsigned.
-        signature_path.unlink(missing_ok=True)
+    for entry, data in payloads.items():
+        paths[entry] = publication.add(entry, names[entry], data)
+    publication.finish(
+        config.artifacts.lineage_file,
+        inputs={"dataset": (dataset_path, fitted.dataset_sha256), "config": config_path.resolve()},
+        seed=config.seed,
+        folds=fitted.folds,
+        root=project_root_for(config_path.resolve().parent, publication.folder),
+        code=code,
+        mirror=DESIGN_FIELDS,
+    )
     return TrainingResult(
-        output_dir=out,
+        output_dir=publication.folder,
         artifacts=paths,
-        lineage_path=lineage_path,
+        lineage_path=publication.folder / config.artifacts.lineage_file,
         folds=fitted.folds,
         metrics=fitted.metrics,
         seconds=time.perf_counter() - started,
     )
-
-
-def _bytes_writer(data: bytes) -> Any:
-    def write(handle: BinaryIO) -> None:
-        handle.write(data)
-
-    return write
 
 
 def train_for_repro(

@@ -1,150 +1,26 @@
-"""The configuration schema: the single home of every key, type and bound.
+"""The demo's configuration schema: the single home of every key, type and bound of config.yaml.
 
-Each section is a frozen dataclass; each leaf field carries a `Rule` in its metadata.
-The validator (`training.config`), the documentation table and the hypothesis
-strategies (`pytest_repro.strategies`) all read these classes, so a bound changed
-here changes everywhere.
+Each section is a frozen dataclass; each leaf field carries a `Rule` in its metadata,
+declared with the plugin's vocabulary (`pytest_repro.schema`).  The validator
+(`training.config`, through `pytest_repro.schema.validate`) and the hypothesis
+strategies (`training.strategies`, through `pytest_repro.strategies`) all read these
+classes, so a bound changed here changes everywhere.
 """
 
 from __future__ import annotations
 
-import math
 import re
-import reprlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
-SEED_MAX = 2**32 - 1
+from pytest_repro.contract import SEED_MAX
+from pytest_repro.schema import Rule, leaf, section
+
 SKLEARN_KERNELS = ("linear", "poly", "rbf", "sigmoid")
 NUMERIC_IMPUTERS = ("mean", "median", "most_frequent", "constant")
 CATEGORICAL_IMPUTERS = ("most_frequent", "constant")
 GAMMA_KEYWORDS = ("scale", "auto")
 _FILE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """What one leaf value may be.
-
-    `kind` is "int", "float" or "str".  Numbers are finite; booleans are never numbers
-    and numeric strings are never numbers.  `keywords` lists strings a numeric field
-    also accepts (gamma: "scale"), `nullable` allows YAML null.
-    """
-
-    kind: str
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    choices: tuple[str, ...] = ()
-    keywords: tuple[str, ...] = ()
-    nullable: bool = False
-    pattern: re.Pattern[str] | None = None
-    pattern_text: str = ""
-
-    def allowed(self) -> str:
-        """Describe the allowed values in words, for error messages and docs."""
-        if self.kind == "str":
-            if self.choices:
-                text = "one of " + ", ".join(repr(c) for c in self.choices)
-            elif self.pattern_text:
-                text = self.pattern_text
-            else:
-                text = "a non-empty string"
-        else:
-            noun = "an integer" if self.kind == "int" else "a number"
-            text = noun + self._range_text()
-        if self.keywords:
-            text = " or ".join(repr(k) for k in self.keywords) + " or " + text
-        if self.nullable:
-            text += " or null"
-        return text
-
-    def _range_text(self) -> str:
-        if self.low is not None and self.high is not None:
-            left = "(" if self.low_open else "["
-            right = ")" if self.high_open else "]"
-            return f" in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
-        if self.low is not None:
-            return f" {'>' if self.low_open else '≥'} {_fmt(self.low)}"
-        if self.high is not None:
-            return f" {'<' if self.high_open else '≤'} {_fmt(self.high)}"
-        return ""
-
-    def problem(self, value: Any) -> str | None:
-        """Return why `value` is not allowed, or None when it is."""
-        if value is None:
-            return None if self.nullable else f"is required, got null; expected {self.allowed()}"
-        if self.keywords and isinstance(value, str) and value in self.keywords:
-            return None
-        if self.kind == "str":
-            return self._string_problem(value)
-        return self._number_problem(value)
-
-    def _string_problem(self, value: Any) -> str | None:
-        if not isinstance(value, str) or not value:
-            return f"got {_show(value)}; expected {self.allowed()}"
-        if self.choices and value not in self.choices:
-            return f"got {_show(value)}; expected {self.allowed()}"
-        if self.pattern is not None and not self.pattern.fullmatch(value):
-            return f"got {_show(value)}; expected {self.allowed()}"
-        return None
-
-    def _number_problem(self, value: Any) -> str | None:
-        wrong_type = isinstance(value, bool) or not isinstance(value, int | float)
-        if self.kind == "int" and isinstance(value, float):
-            wrong_type = True
-        if wrong_type or (isinstance(value, float) and not math.isfinite(value)):
-            return f"got {_show(value)}; expected {self.allowed()}"
-        below = self.low is not None and (value <= self.low if self.low_open else value < self.low)
-        above = self.high is not None and (value >= self.high if self.high_open else value > self.high)
-        if below or above:
-            return f"got {_show(value)}; expected {self.allowed()}"
-        return None
-
-
-def _fmt(number: float) -> str:
-    if number == SEED_MAX:
-        return "2**32 - 1"
-    return str(int(number)) if float(number).is_integer() else repr(number)
-
-
-def _show(value: Any) -> str:
-    """Name a value and its YAML type, so `'5'` (a string) is told apart from `5`."""
-    kind = {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
-    if kind is None:
-        kind = (
-            "mapping"
-            if isinstance(value, dict)
-            else "list"
-            if isinstance(value, list)
-            else type(value).__name__
-        )
-    return f"{short_repr(value)} ({kind})"
-
-
-_repr = reprlib.Repr()
-_repr.maxstring = 40
-_repr.maxother = 40
-_repr.maxlevel = 2
-_repr.maxlist = 4
-_repr.maxdict = 4
-
-
-def short_repr(value: Any) -> str:
-    """Show a value briefly and safely: a YAML alias bomb must not be expanded to print it."""
-    return _repr.repr(value)
-
-
-def leaf(rule: Rule, doc: str) -> Any:
-    """Declare a leaf field of a section, with its rule and one line of documentation."""
-    return field(metadata={"rule": rule, "doc": doc})
-
-
-def section(cls: type, doc: str, *, optional: bool = False) -> Any:
-    """Declare a nested section; optional sections may be left out (they become None)."""
-    return field(metadata={"section": cls, "doc": doc, "optional": optional})
 
 
 def _count(low: int, high: int) -> Rule:
@@ -293,40 +169,7 @@ class Config:
     data: DataConfig = section(DataConfig, "the dataset and its split")
     features: FeaturesConfig = section(FeaturesConfig, "derived features")
     preprocessing: PreprocessingConfig = section(PreprocessingConfig, "learned preprocessing")
-    models: ModelsConfig = section(ModelsConfig, "candidate models")
+    models: ModelsConfig = section(ModelsConfig, "candidate models", at_least_one="model")
     cv: CvConfig = section(CvConfig, "cross-validation")
     business: BusinessConfig = section(BusinessConfig, "the decision threshold's goal")
     artifacts: ArtifactsConfig = section(ArtifactsConfig, "output file names")
-
-
-@dataclass(frozen=True)
-class LeafSpec:
-    """A leaf of the schema with its dotted key, as walked by `iter_leaves`."""
-
-    key: str
-    rule: Rule
-    doc: str
-    optional_section: str | None
-
-
-def iter_leaves(cls: type = Config, prefix: str = "", optional: str | None = None) -> Iterator[LeafSpec]:
-    """Yield every leaf of the schema with its dotted key (for docs, tests and strategies)."""
-    for f in fields(cls):
-        key = f"{prefix}{f.name}"
-        if "section" in f.metadata:
-            sub_optional = key if f.metadata["optional"] else optional
-            yield from iter_leaves(f.metadata["section"], key + ".", sub_optional)
-        else:
-            yield LeafSpec(key, f.metadata["rule"], f.metadata["doc"], optional)
-
-
-def optional_sections(cls: type = Config, prefix: str = "") -> list[str]:
-    """Return the dotted keys of sections that may be left out (the models)."""
-    found = []
-    for f in fields(cls):
-        if "section" in f.metadata:
-            key = f"{prefix}{f.name}"
-            if f.metadata["optional"]:
-                found.append(key)
-            found.extend(optional_sections(f.metadata["section"], key + "."))
-    return found

@@ -45,6 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.lineage,
             signing_key=key_from_env(),
             require_signature=args.require_signature or require_from_env(),
+            project_root=Path.cwd(),
         )
         if args.format == "intoto":
             data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))

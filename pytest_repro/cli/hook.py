@@ -1,10 +1,12 @@
 """`repro-hook`: the pre-commit hooks, validating configs and verifying the lineage before a commit.
 
-`repro-hook config FILE...` validates each training config with `load_config`;
-`repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.check.check`: the
-signature if any, then `verify_lineage` on every file the manifest names).
-Exit codes are those of every entry point (`training.cli.run_cli`): 0 when all is
-well, 1 when the lineage does not match the files (or is missing), 2 for a usage
+`repro-hook config FILE...` validates each config with the project's own loader (the
+ini setting `repro_config_loader`, e.g. `mypackage.config:load_config`, or `--loader`),
+or parses it as strict YAML when the project sets none.
+`repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.check.check`:
+the signature if any, then `verify_lineage` on every file the manifest names).
+Exit codes are those of every command line (`pytest_repro.cli.common.run_cli`): 0 when
+all is well, 1 when the lineage does not match the files (or is missing), 2 for a usage
 or configuration error.
 
 The lineage hook writes no report: pre-commit counts a hook that modifies tracked
@@ -20,11 +22,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem
+from pytest_repro.cli.project_settings import ini_options
+from pytest_repro.configs import read_yaml
+from pytest_repro.contract import load_entry_point
+from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem, ReproError
 from pytest_repro.lineage.check import check
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
-from training.config import load_config
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,6 +46,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Validate each training config file; print every problem as FILE: KEY: message.",
     )
     config.add_argument("files", nargs="+", metavar="FILE", help="config files to validate")
+    config.add_argument(
+        "--loader",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="the project's validating config loader (default: ini repro_config_loader; else plain YAML)",
+    )
     config.set_defaults(run=_config_command)
 
     lineage = commands.add_parser(
@@ -72,15 +82,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config_command(args: argparse.Namespace) -> int:
     # Every file is read before reporting, so one commit shows every problem at once.
+    loader_name = args.loader or ini_options(Path.cwd()).get("repro_config_loader")
+    loader = load_entry_point(loader_name, "repro_config_loader") if loader_name else read_yaml
     problems: list[Problem] = []
     for name in args.files:
         try:
-            load_config(name)
+            loader(Path(name))
         except ConfigError as error:
             problems.extend(error.problems)
+        except ReproError as error:
+            problems.append(Problem(name, "", str(error)))
+        except Exception as error:  # the project's own loader: its failure is the file's problem
+            problems.append(Problem(name, "", f"{loader_name} raised {type(error).__name__}: {error}"))
     if problems:
         raise ConfigError(problems)
-    print(f"repro-hook config: {len(args.files)} config file(s) valid")
+    how = f"with {loader_name}" if loader_name else "as YAML (no repro_config_loader set)"
+    print(f"repro-hook config: {len(args.files)} config file(s) valid {how}")
     return EXIT_OK
 
 
@@ -106,7 +123,7 @@ def _lineage_command(args: argparse.Namespace) -> int:
         print(f"FAILED {failure.describe()}", file=sys.stderr)
     print(
         f"repro-hook lineage: {len(result.failures)} of {len(checks)} files differ from {where}; "
-        "retrain (python -m training) to record the change, or undo it",
+        "retrain to record the change, or undo it",
         file=sys.stderr,
     )
     return EXIT_VERIFICATION_FAILED

@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.running.launcher import RunRequest
-from pytest_repro.variations.catalogue import (
+from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.contract import SEED_RANGE_TEXT, RunRequest, is_seed
+from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
+from pytest_repro.variations import (
     VARIATIONS,
     VariationError,
+    VariationReport,
     detail_lines,
     parse_selection,
     run_variations,
@@ -24,63 +27,72 @@ from pytest_repro.variations.catalogue import (
     table_lines,
 )
 
+PROG = "repro-vary"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`repro-vary`: exit 0 if every variation reproduces, 1 if one breaks it, 2 on a usage error."""
     parser = _parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:
+    except SystemExit as exc:  # --help (0) or a usage error (2): an exit code, not an exception
         return int(exc.code or 0)
+    return run_cli(lambda: _vary(args))
+
+
+def _vary(args: argparse.Namespace) -> int:
+    """Hunt for the variation that changes the output, print the table and details, and write JSON."""
     try:
         request, names = _request_from_args(args)
+        report = _hunt(args, request, names)
     except VariationError as exc:
-        print(f"repro-vary: {exc}", file=sys.stderr)
-        return 2
-    folder = Path(tempfile.mkdtemp(prefix="repro-vary-"))
+        # The variations' own errors keep the command's name as their prefix (documented messages).
+        _notify(str(exc))
+        return exc.exit_code
+    for line in table_lines(report) + detail_lines(report):
+        print(line)
+    if args.json is not None:
+        save_json(report, args.json)
+    return EXIT_OK if report.reproducible else EXIT_VERIFICATION_FAILED
 
-    def notify(message: str) -> None:
-        print(f"repro-vary: {message}", file=sys.stderr, flush=True)
+
+def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...]) -> VariationReport:
+    """Run auto mode in a temporary folder, kept (and named) with --keep."""
+    folder = Path(tempfile.mkdtemp(prefix=f"{PROG}-"))
 
     def relay(label: str, line: str) -> None:
         print(f"[{label}] {line}", file=sys.stderr, flush=True)
 
     try:
-        report = run_variations(
+        return run_variations(
             request,
             names,
             folder,
             project_root=Path.cwd(),
             tolerance=args.tolerance,
             sink=relay if args.verbose else None,
-            notify=notify,
+            notify=_notify,
         )
-    except VariationError as exc:
-        print(f"repro-vary: {exc}", file=sys.stderr)
-        return 2
     finally:
         if args.keep:
-            notify(f"runs kept in {folder}")
+            _notify(f"runs kept in {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    for line in table_lines(report) + detail_lines(report):
-        print(line)
-    if args.json is not None:
-        save_json(report, args.json)
-    return 0 if report.reproducible else 1
+
+
+def _notify(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr, flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="repro-vary",
-        description=(
-            "Retrain under varied environments and name the variation that changes the output.\n"
-            "First one run with everything varied at once; only if that differs, each variation alone.\n"
-            "Exit 0: reproducible under every variation; 1: a variation changed the output; 2: usage error."
-        ),
-        epilog="variations:\n" + "\n".join(f"  {name:<10} {text}" for name, text in VARIATIONS.items()),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = make_parser(
+        PROG,
+        "Retrain under varied environments and name the variation that changes the output.\n"
+        "First one run with everything varied at once; only if that differs, each variation alone.\n"
+        "Exit 0: reproducible under every variation; 1: a variation changed the output; 2: usage error.",
     )
+    parser.epilog = "variations:\n" + "\n".join(f"  {name:<10} {text}" for name, text in VARIATIONS.items())
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--config",
         type=Path,
@@ -126,8 +138,8 @@ def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str,
         raise VariationError(f"--config: {config} is not a file")
     if args.tolerance < 0:
         raise VariationError(f"--tolerance: got {args.tolerance}; expected a number ≥ 0")
-    if args.seed is not None and not 0 <= args.seed <= 2**32 - 1:
-        raise VariationError(f"--seed: got {args.seed}; expected an integer in [0, 2**32 - 1]")
+    if args.seed is not None and not is_seed(args.seed):
+        raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
     return RunRequest(entry, config, args.seed), parse_selection(args.vary)
 
 

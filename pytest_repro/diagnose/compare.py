@@ -1,25 +1,40 @@
-"""Compare two runs check by check; the one comparison every item, fixture and helper shares."""
+"""Compare two runs check by check; the one comparison every item, fixture and helper shares.
+
+An artifact is diagnosed by what its files hold (content_kind.py), never by its
+name: a pickle is walked as a model, JSON leaf by leaf, a number as a number, and
+anything else as bytes.
+"""
 
 from __future__ import annotations
 
-from pytest_repro.diagnose.diagnostics import (
-    Difference,
-    diff_bytes,
-    diff_folds,
-    diff_json_files,
-    diff_metrics,
-    diff_model_files,
-    diff_threshold,
-)
-from pytest_repro.running.launcher import RunRecord
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pytest_repro.diagnose.bytes_diff import diff_bytes, same_bytes
+from pytest_repro.diagnose.content_kind import ArtifactKind, artifact_kind
+from pytest_repro.diagnose.difference import Difference
+from pytest_repro.diagnose.folds_diff import diff_folds
+from pytest_repro.diagnose.json_diff import diff_json_files, diff_metrics
+from pytest_repro.diagnose.model_files import diff_model_files
+from pytest_repro.diagnose.number_diff import diff_number_files
+
+if TYPE_CHECKING:
+    from pytest_repro.contract import RunRecord
 
 
 class MissingArtifact(Exception):
     """A run did not return an artifact that a check asks for."""
 
 
-def compare_artifact(name: str, a: RunRecord, b: RunRecord) -> Difference | None:
-    """Compare one artifact's bytes; on a mismatch explain it by the artifact's kind."""
+def compare_artifact(
+    name: str, a: RunRecord, b: RunRecord, *, import_paths: Sequence[Path] = ()
+) -> Difference | None:
+    """Compare one artifact's bytes; on a mismatch explain it by what the files hold.
+
+    `import_paths` (the pytest rootdir, say) are made importable, after the working
+    directory, while a model is loaded for its diagnosis.
+    """
     for run in (a, b):
         if name not in run.artifacts:
             returned = ", ".join(sorted(run.artifacts)) or "none"
@@ -27,17 +42,15 @@ def compare_artifact(name: str, a: RunRecord, b: RunRecord) -> Difference | None
                 f"{run.label} returned no artifact named {name!r} (it returned: {returned})"
             )
     path_a, path_b = a.artifacts[name], b.artifacts[name]
-    if name == "model":
-        return diff_model_files(path_a, path_b)
-    if path_a.suffix == ".json":
+    if same_bytes(path_a, path_b):
+        return None
+    kind = artifact_kind(path_a, path_b)
+    if kind is ArtifactKind.MODEL:
+        return diff_model_files(path_a, path_b, name=name, import_paths=import_paths)
+    if kind is ArtifactKind.JSON:
         return diff_json_files(name, path_a, path_b)
-    if name == "threshold":
-        difference = diff_bytes(name, path_a, path_b)
-        if difference is None:
-            return None
-        values = diff_threshold(path_a.read_text(errors="replace"), path_b.read_text(errors="replace"))
-        details = (values.summary, *values.details) if values else ()
-        return Difference(name, difference.summary, details + difference.details)
+    if kind is ArtifactKind.NUMBER:
+        return diff_number_files(name, path_a, path_b)
     return diff_bytes(name, path_a, path_b)
 
 
@@ -53,16 +66,26 @@ def compare_metrics(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> Diffe
     return diff_metrics(a.metrics, b.metrics, tolerance=tolerance)
 
 
-def compare_runs(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> list[Difference]:
+def compare_every_artifact(
+    a: RunRecord, b: RunRecord, *, import_paths: Sequence[Path] = ()
+) -> Difference | None:
+    """Compare every artifact either run returned, as one check: which differ, each one's diagnosis below."""
+    names = sorted(set(a.artifacts) | set(b.artifacts))
+    differences = _artifact_differences(names, a, b, import_paths)
+    if not differences:
+        return None
+    details = [line for d in differences for line in (d.summary, *(f"  {detail}" for detail in d.details))]
+    differing = ", ".join(d.subject for d in differences)
+    summary = f"{len(differences)} of {len(names)} artifacts differ: {differing}"
+    return Difference("artifacts", summary, tuple(details))
+
+
+def compare_runs(
+    a: RunRecord, b: RunRecord, tolerance: float = 0.0, *, import_paths: Sequence[Path] = ()
+) -> list[Difference]:
     """Every difference between two runs: each artifact, the folds, the metrics."""
-    differences = []
-    for name in sorted(set(a.artifacts) | set(b.artifacts)):
-        try:
-            difference = compare_artifact(name, a, b)
-        except MissingArtifact as exc:
-            difference = Difference(name, str(exc))
-        if difference is not None:
-            differences.append(difference)
+    names = sorted(set(a.artifacts) | set(b.artifacts))
+    differences = _artifact_differences(names, a, b, import_paths)
     if a.folds is not None or b.folds is not None:
         try:
             folds = compare_folds(a, b)
@@ -76,9 +99,26 @@ def compare_runs(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> list[Dif
     return differences
 
 
-def assert_runs_identical(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> None:
+def _artifact_differences(
+    names: Sequence[str], a: RunRecord, b: RunRecord, import_paths: Sequence[Path]
+) -> list[Difference]:
+    """Diagnose each named artifact; one a run did not return is a difference saying so."""
+    differences = []
+    for name in names:
+        try:
+            difference = compare_artifact(name, a, b, import_paths=import_paths)
+        except MissingArtifact as exc:
+            difference = Difference(name, str(exc))
+        if difference is not None:
+            differences.append(difference)
+    return differences
+
+
+def assert_runs_identical(
+    a: RunRecord, b: RunRecord, tolerance: float = 0.0, *, import_paths: Sequence[Path] = ()
+) -> None:
     """Raise AssertionError describing every difference between two runs, if there is any."""
-    differences = compare_runs(a, b, tolerance)
+    differences = compare_runs(a, b, tolerance, import_paths=import_paths)
     if differences:
         text = "\n".join(d.render() for d in differences)
         raise AssertionError(f"runs {a.label} and {b.label} differ:\n{text}")

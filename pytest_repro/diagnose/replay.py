@@ -1,9 +1,9 @@
 """Replay: does a fresh training reproduce the hashes a lineage recorded earlier?
 
-When the recorded lineage's config and dataset hashes equal the fresh run's, its
-model and threshold must too.  When they do not, the most likely cause is the
-environment, so the difference between the recorded and current environment is
-shown (scikit-learn 1.9.1 -> 1.9.2, another BLAS).
+When the recorded lineage's inputs (every one, by name) and seed equal the fresh
+run's, every output both record must have the same SHA-256 too.  When one does not,
+the most likely cause is the environment, so the difference between the recorded and
+current environment is shown (scikit-learn 1.9.1 -> 1.9.2, another BLAS).
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPLAYED_ENTRIES = ("model", "threshold")
+from pytest_repro.lineage.manifest import INPUT, OUTPUT, entries
+from pytest_repro.paths import shown_path
 
 
 class ReplaySkipped(Exception):
@@ -21,10 +22,10 @@ class ReplaySkipped(Exception):
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """The recorded and fresh hashes, what differs, and the environment changes."""
+    """A digest of the recorded and of the fresh outputs, what differs, and the environment changes."""
 
-    recorded_model: str
-    fresh_model: str
+    recorded_outputs: str
+    fresh_outputs: str
     mismatches: tuple[str, ...]
     environment_changes: tuple[str, ...]
 
@@ -45,7 +46,7 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     from pytest_repro.lineage.manifest import read_lineage
 
     if not recorded_path.exists():
-        raise ReplaySkipped(f"no recorded lineage at {_shown(recorded_path)} to replay")
+        raise ReplaySkipped(f"no recorded lineage at {shown_path(recorded_path)} to replay")
     if run.lineage is None:
         raise ReplaySkipped("the entry point returned no lineage to compare with")
     try:
@@ -53,24 +54,42 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
         fresh = read_lineage(run.lineage)
     except LineageError as exc:
         raise ReplaySkipped(f"unreadable lineage: {exc}") from None
-    for entry in ("config", "dataset"):
-        if recorded[entry]["sha256"] != fresh[entry]["sha256"]:
-            raise ReplaySkipped(f"the recorded lineage is for another {entry} (its sha256 differs)")
+    recorded_entries, fresh_entries = _by_role(recorded, recorded_path), _by_role(fresh, run.lineage)
+    _require_same_inputs(recorded_entries[INPUT], fresh_entries[INPUT])
     if recorded.get("seed") != fresh.get("seed"):
         raise ReplaySkipped(
             f"the recorded lineage used seed {recorded.get('seed')}, this run {fresh.get('seed')}"
         )
+    old, new = recorded_entries[OUTPUT], fresh_entries[OUTPUT]
     mismatches = tuple(
-        f"  {entry}: recorded {recorded[entry]['sha256']}, fresh {fresh[entry]['sha256']}"
-        for entry in REPLAYED_ENTRIES
-        if recorded[entry]["sha256"] != fresh[entry]["sha256"]
+        f"  {name}: recorded {old.get(name, 'nothing')}, fresh {new.get(name, 'nothing')}"
+        for name in sorted(set(old) | set(new))
+        if old.get(name) != new.get(name)
     )
     changes = environment_differences(recorded.get("environment") or {}, fresh.get("environment") or {})
-    return ReplayOutcome(recorded["model"]["sha256"], fresh["model"]["sha256"], mismatches, tuple(changes))
+    return ReplayOutcome(_digest(old), _digest(new), mismatches, tuple(changes))
 
 
-def _shown(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
+def _by_role(lineage: dict[str, Any], path: Path) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {INPUT: {}, OUTPUT: {}}
+    for item in entries(lineage, path):
+        found[item.role][item.name] = item.sha256
+    return found
+
+
+def _require_same_inputs(recorded: dict[str, str], fresh: dict[str, str]) -> None:
+    """A replay is meaningful only for the same inputs; anything else is skipped, saying which differs."""
+    for name in sorted(set(recorded) | set(fresh)):
+        if name not in fresh:
+            raise ReplaySkipped(f"the recorded lineage has an input {name!r} this run does not record")
+        if name not in recorded:
+            raise ReplaySkipped(f"this run records an input {name!r} the recorded lineage does not")
+        if recorded[name] != fresh[name]:
+            raise ReplaySkipped(f"the recorded lineage is for another {name} (its sha256 differs)")
+
+
+def _digest(outputs: dict[str, str]) -> str:
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_bytes
+
+    return sha256_bytes(canonical_json(outputs))

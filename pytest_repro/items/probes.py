@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.twin_checks import PLUGIN_KEY, SUMMARY_PROPERTY, ReproCheckError, ReproMismatch
+from pytest_repro.contract import SEED_MAX
+from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
+from pytest_repro.paths import shown_path
 
 SEED_METRICS_PROPERTY = "repro_seed_metrics"
 
@@ -28,11 +30,11 @@ def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
     """Yield the seed, sensitivity and variation items the settings ask for."""
     probes = parent.config.stash[PLUGIN_KEY].probes
     for seed in probes.seeds:
-        yield SeedCheck.from_parent(parent, name=f"seed[{seed}]", seed=seed)
+        yield SeedCheck.child(parent, f"seed[{seed}]", seed=seed)
     if probes.sensitivity != "off":
-        yield SeedSensitivityCheck.from_parent(parent, name="seed-sensitivity")
+        yield SeedSensitivityCheck.child(parent, "seed-sensitivity")
     for name in probes.vary:
-        yield VariationCheck.from_parent(parent, name=f"vary[{name}]", variation=name)
+        yield VariationCheck.child(parent, f"vary[{name}]", variation=name)
 
 
 def collect_seed_metrics(found: MutableMapping[int, Any], properties: Any) -> None:
@@ -52,17 +54,13 @@ def seed_spread(found: MutableMapping[int, Any]) -> list[str]:
     return ["", *spread_lines(found)]
 
 
-class ProbeCheck(pytest.Item):
+class ProbeCheck(ReproItem):
     """Shared reporting of the probe items: a summary row, and failures without tracebacks."""
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         # Probes train beyond the twins; `-m repro` selects the twin checks alone.
         self.add_marker("repro_probe")
-
-    @property
-    def plugin(self) -> Any:
-        return self.config.stash[PLUGIN_KEY]
 
     @property
     def settings(self) -> Any:
@@ -75,18 +73,6 @@ class ProbeCheck(pytest.Item):
             return self.plugin.twins(self.settings, seed=seed)
         except TwinFailure as exc:
             raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
-
-    def summary(self, outcome: str, detail: str = "", a: str = "", b: str = "") -> None:
-        row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}
-        self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ReproMismatch | ReproCheckError | pytest.skip.Exception):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, 0, f"repro {self.name}"
 
 
 class SeedCheck(ProbeCheck):
@@ -135,7 +121,7 @@ class SeedSensitivityCheck(ProbeCheck):
             pytest.skip(
                 "cannot tell the configured seed: pass --repro-seed N or give the config a top-level seed"
             )
-        other = seed + 1 if seed < 2**32 - 1 else seed - 1
+        other = seed + 1 if seed < SEED_MAX else seed - 1
         run = self.twins().a
         # A swept seed+1 already has its twins: reuse their run-a rather than train again.
         other_run = self.twins(other).a if other in self.plugin.probes.seeds else self._train(other, run)
@@ -158,10 +144,9 @@ class SeedSensitivityCheck(ProbeCheck):
 
     def _train(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in run-a's isolation, hash seed and thread count."""
+        from pytest_repro.contract import ContractError, RunRequest
         from pytest_repro.running.launcher import (
             THREAD_VARIABLES,
-            ContractError,
-            RunRequest,
             TrainingFailed,
             run_inprocess,
             run_subprocesses,
@@ -195,7 +180,7 @@ class VariationCheck(ProbeCheck):
         self.variation = variation
 
     def runtest(self) -> None:
-        from pytest_repro.variations.catalogue import INFORMATIONAL
+        from pytest_repro.variations import INFORMATIONAL
 
         report = self._report()
         outcome = report.outcomes[self.variation]
@@ -236,7 +221,7 @@ class VariationCheck(ProbeCheck):
         raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
 
     def _report(self) -> Any:
-        from pytest_repro.variations.catalogue import VariationError
+        from pytest_repro.variations import VariationError
 
         names = self.plugin.probes.vary
         try:
@@ -245,17 +230,14 @@ class VariationCheck(ProbeCheck):
             raise ReproCheckError(str(exc)) from None
 
     def _shown_config(self) -> str:
-        try:
-            return self.settings.config_path.relative_to(self.config.rootpath).as_posix()
-        except ValueError:
-            return str(self.settings.config_path)
+        return shown_path(self.settings.config_path, self.config.rootpath)
 
 
 def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path) -> Any:
     """Return the session's variation report, computed by the first xdist worker that asks."""
+    from pytest_repro.contract import RunRequest
     from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
-    from pytest_repro.running.launcher import RunRequest
-    from pytest_repro.variations.catalogue import VariationError, VariationReport, run_variations
+    from pytest_repro.variations import VariationError, VariationReport, run_variations
 
     if settings.entry is None:
         raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")

@@ -1,47 +1,17 @@
-"""Generated test items: one per check of the configured training, so a user writes no test."""
+"""The twin checks: artifacts, folds, metrics, each run's lineage, and the replay of a recorded lineage."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_repro.lineage.manifest import missing_lineage_message
+from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
 from pytest_repro.settings import ReproSettings
 
-SUMMARY_PROPERTY = "repro_summary"
 
-
-class ReproMismatch(Exception):
-    """The twin runs disagree on one check; carries the rendered diagnosis."""
-
-
-class ReproCheckError(Exception):
-    """A check could not run (training failed, contract broken, manifest missing)."""
-
-
-class ReproConfigFile(pytest.File):
-    """The training config, as the parent of the generated twin-run checks."""
-
-    settings: ReproSettings
-
-    def collect(self) -> Iterator[pytest.Item]:
-        for name in self.settings.artifacts:
-            yield TwinCheck.from_parent(self, name=f"artifact[{name}]", kind="artifact", subject=name)
-        yield TwinCheck.from_parent(self, name="folds", kind="folds", subject="folds")
-        yield TwinCheck.from_parent(self, name="metrics", kind="metrics", subject="metrics")
-        for label in ("run-a", "run-b"):
-            yield TwinCheck.from_parent(self, name=f"lineage[{label}]", kind="lineage", subject=label)
-        yield TwinCheck.from_parent(self, name="replay", kind="replay", subject="recorded lineage")
-        from pytest_repro.items.probes import probe_items
-
-        yield from probe_items(self)
-
-
-class TwinCheck(pytest.Item):
+class TwinCheck(ReproItem):
     """One comparison between the twin runs of the configured training."""
 
     def __init__(self, *, kind: str, subject: str, **kwargs: Any):
@@ -56,6 +26,7 @@ class TwinCheck(pytest.Item):
         from pytest_repro.diagnose.compare import (
             MissingArtifact,
             compare_artifact,
+            compare_every_artifact,
             compare_folds,
             compare_metrics,
         )
@@ -79,6 +50,9 @@ class TwinCheck(pytest.Item):
             if self.kind == "artifact":
                 self._record(a.hashes.get(self.subject), b.hashes.get(self.subject))
                 difference = compare_artifact(self.subject, a, b)
+            elif self.kind == "artifacts":
+                self._record(_hashes_digest(a.hashes), _hashes_digest(b.hashes), _names(a, b))
+                difference = compare_every_artifact(a, b)
             elif self.kind == "folds":
                 self._record(
                     _fold_digest(a.folds), _fold_digest(b.folds), detail=f"{len(a.folds or [])} folds"
@@ -122,9 +96,13 @@ class TwinCheck(pytest.Item):
         except ReplaySkipped as exc:
             self._summary(f"skipped: {exc}")
             pytest.skip(str(exc))
-        self._hashes = (outcome.recorded_model[:12], outcome.fresh_model[:12], "recorded vs fresh model")
-        self.user_properties.append(("sha256_recorded_model", outcome.recorded_model))
-        self.user_properties.append(("sha256_fresh_model", outcome.fresh_model))
+        self._hashes = (
+            outcome.recorded_outputs[:12],
+            outcome.fresh_outputs[:12],
+            "recorded vs fresh outputs",
+        )
+        self.user_properties.append(("sha256_recorded_outputs", outcome.recorded_outputs))
+        self.user_properties.append(("sha256_fresh_outputs", outcome.fresh_outputs))
         if outcome.mismatches:
             self._summary("differ")
             raise ReproMismatch(outcome.render())
@@ -137,70 +115,7 @@ class TwinCheck(pytest.Item):
 
     def _summary(self, outcome: str) -> None:
         hash_a, hash_b, detail = getattr(self, "_hashes", ("", "", ""))
-        row = {"check": self.name, "a": hash_a[:12], "b": hash_b[:12], "outcome": outcome, "detail": detail}
-        self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ReproMismatch | ReproCheckError):
-            return str(excinfo.value)
-        if isinstance(excinfo.value, pytest.skip.Exception):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, 0, f"repro {self.name}"
-
-
-class LineageManifest(pytest.File):
-    """The on-disk lineage manifest, as the parent of its verification item."""
-
-    def collect(self) -> Iterator[pytest.Item]:
-        item = LineageCheck.from_parent(self, name="verify")
-        if not self.path.exists() and not _lineage_explicitly_selected(self.config):
-            message = missing_lineage_message(item._shown_path())
-            item.add_marker(pytest.mark.skip(reason=f"{message} (pytest -m lineage fails instead)"))
-        yield item
-
-
-class LineageCheck(pytest.Item):
-    """Verify the on-disk manifest against the files it names, with the training's verifier."""
-
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.add_marker("lineage")
-
-    def runtest(self) -> None:
-        from pytest_repro.errors import ReproError
-        from pytest_repro.lineage.check import check
-
-        if not self.path.exists():
-            raise ReproCheckError(missing_lineage_message(self._shown_path()))
-        try:
-            report = check(self.path, write_reports=False, project_root=self.config.rootpath)
-        except ReproError as exc:
-            raise ReproCheckError(str(exc)) from None
-        self.user_properties.append(("lineage_run_id", str(report.report.run_id)))
-        self.user_properties.append(("lineage_signature", report.signature))
-        if not report.passed:
-            raise ReproMismatch("\n".join(f.describe() for f in report.failures))
-
-    def _shown_path(self) -> str:
-        try:
-            return self.path.relative_to(self.config.rootpath).as_posix()
-        except ValueError:
-            return str(self.path)
-
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
-        if isinstance(excinfo.value, ReproMismatch | ReproCheckError):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo)
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, 0, "lineage verify"
-
-
-def _lineage_explicitly_selected(config: pytest.Config) -> bool:
-    return "lineage" in (config.getoption("markexpr", "") or "")
+        self.summary(outcome, detail, hash_a, hash_b)
 
 
 def _fold_digest(folds: list[list[int]] | None) -> str:
@@ -216,4 +131,13 @@ def _metrics_digest(metrics: dict[str, Any]) -> str:
     return sha256_bytes(canonical_json(metrics))
 
 
-PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
+def _hashes_digest(hashes: dict[str, str]) -> str:
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_bytes
+
+    return sha256_bytes(canonical_json(hashes))
+
+
+def _names(a: Any, b: Any) -> str:
+    names = sorted(set(a.artifacts) | set(b.artifacts))
+    return f"{len(names)} artifacts: {', '.join(names)}" if len(names) <= 4 else f"{len(names)} artifacts"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from pytest_repro.errors import ArtifactError, LineageError
 from pytest_repro.lineage.atomic import write_json_atomic
-from pytest_repro.lineage.manifest import FileCheck, VerificationReport, verify_lineage
 from pytest_repro.lineage.publish import JOURNAL_NAME, output_lock, recover_interrupted_commit
 from pytest_repro.lineage.signing import key_from_env, verify_signature
+from pytest_repro.lineage.verify import FileCheck, VerificationReport, verify_lineage
 
 REPORT_NAME = "reproducibility_report.json"
 ENVIRONMENT_NAME = "reproducibility_environment.json"

@@ -12,27 +12,23 @@ SHA256SUMS paths are then relative to the current folder.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.hashing import sha256_bytes
-from pytest_repro.lineage.manifest import (
-    FILE_ENTRIES,
-    lineage_root,
-    parse_lineage,
-    resolve_entry,
-    verify_lineage,
-)
+from pytest_repro.lineage.manifest import INPUT, OUTPUT, Entry, entries, parse_lineage
 from pytest_repro.lineage.signing import verify_signature
+from pytest_repro.lineage.verify import lineage_root, resolve_entry, verify_lineage
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://slsa.dev/provenance/v1"
 BUILD_TYPE = "https://github.com/pytest-repro/pytest-repro/training@v1"
 BUILDER_ID = "https://github.com/pytest-repro/pytest-repro/builder/local@v1"
-OUTPUT_ENTRIES = ("model", "threshold", "metrics", "drift_baseline")
-INPUT_ENTRIES = ("dataset", "config")
+# An input of this name whose file is YAML or JSON is embedded, parsed, as the build's parameters.
+CONFIG_INPUT = "config"
+_PARSED_CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 class VerifiedLineage:
@@ -43,26 +39,36 @@ class VerifiedLineage:
         self.data = data
         self.lineage = parse_lineage(data, path)
         self.root = lineage_root(self.lineage, path, project_root)
+        self.entries: tuple[Entry, ...] = entries(self.lineage, path)
 
-    def resolve(self, name: str) -> Path:
-        """Return the resolved path of entry `name`, kept inside the lineage's root."""
-        return resolve_entry(self.root, self.lineage[name]["path"], name=name, lineage_path=self.path)
+    def resolve(self, item: Entry) -> Path:
+        """Return the resolved path of an entry, kept inside the lineage's root."""
+        return resolve_entry(self.root, item.path, name=item.name, lineage_path=self.path)
 
-    def entries(self, names: Sequence[str]) -> list[str]:
-        """Return the entry names among `names` that this lineage records, in that order."""
-        return [name for name in names if name in self.lineage]
+    def role(self, role: str) -> list[Entry]:
+        """Return the inputs or the outputs."""
+        return [item for item in self.entries if item.role == role]
 
 
 def load_verified(
-    lineage_path: Path, *, signing_key: bytes | None, require_signature: bool
+    lineage_path: Path,
+    *,
+    signing_key: bytes | None,
+    require_signature: bool,
+    project_root: Path | None = None,
 ) -> VerifiedLineage:
-    """Verify the signature, then every recorded file; raise LineageError naming what does not match."""
+    """Verify the signature, then every recorded file; raise LineageError naming what does not match.
+
+    With `project_root` (the command line passes the working directory), every path the
+    lineage names, and its `root`, must stay inside it: an export never reads or lists a
+    file outside the project, whatever the manifest says.
+    """
     signature = verify_signature(lineage_path, signing_key, require_signature)
-    report = verify_lineage(lineage_path, data=signature.lineage_bytes)
+    report = verify_lineage(lineage_path, project_root=project_root, data=signature.lineage_bytes)
     if not report.passed:
         details = "; ".join(failure.describe() for failure in report.failures)
         raise LineageError(f"{lineage_path}: refusing to export, the artifacts do not match: {details}")
-    return VerifiedLineage(lineage_path, signature.lineage_bytes)
+    return VerifiedLineage(lineage_path, signature.lineage_bytes, project_root)
 
 
 def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID) -> dict[str, Any]:
@@ -73,8 +79,8 @@ def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID)
     holds no absolute path and a relative path is not an RFC 3986 URI.
     """
     lineage = verified.lineage
-    subject = [_descriptor(lineage[name]) for name in verified.entries(OUTPUT_ENTRIES)]
-    dependencies = [_descriptor(lineage[name]) for name in verified.entries(INPUT_ENTRIES)]
+    subject = [_descriptor(item) for item in verified.role(OUTPUT)]
+    dependencies = [_descriptor(item) for item in verified.role(INPUT)]
     code = lineage.get("code")
     if isinstance(code, Mapping) and code.get("git_commit"):
         dependencies.append(
@@ -84,15 +90,12 @@ def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID)
                 "annotations": {"dirty": bool(code.get("dirty"))},
             }
         )
-    config_entry = lineage["config"]
-    external: dict[str, Any] = {
-        "seed": lineage.get("seed"),
-        "config": {
-            "path": config_entry["path"],
-            "sha256": config_entry["sha256"],
-            "content": _config_content(verified),
-        },
-    }
+    external: dict[str, Any] = {"seed": lineage.get("seed")}
+    config = next((item for item in verified.role(INPUT) if item.name == CONFIG_INPUT), None)
+    if config is not None:
+        external["config"] = {"path": config.path, "sha256": config.sha256}
+        if config.path.endswith(_PARSED_CONFIG_SUFFIXES):
+            external["config"]["content"] = _config_content(verified, config)
     lineage_name = _posix_relative(verified.path.resolve(), verified.root)
     byproducts = [
         {
@@ -131,21 +134,21 @@ def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID)
     }
 
 
-def _descriptor(entry: Mapping[str, str]) -> dict[str, Any]:
-    return {"name": entry["path"], "digest": {"sha256": entry["sha256"]}}
+def _descriptor(item: Entry) -> dict[str, Any]:
+    return {"name": item.path, "digest": {"sha256": item.sha256}}
 
 
-def _config_content(verified: VerifiedLineage) -> Any:
+def _config_content(verified: VerifiedLineage, config: Entry) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
     from pytest_repro.configs import MAX_CONFIG_BYTES, parse_yaml_bytes
 
-    path = verified.resolve("config")
+    path = verified.resolve(config)
     try:
         with path.open("rb") as handle:
             data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise LineageError(f"{path}: cannot read the config ({exc.strerror})") from None
-    expected = verified.lineage["config"]["sha256"]
+    expected = config.sha256
     if sha256_bytes(data) != expected:
         raise LineageError(
             f"{path}: changed while exporting; SHA-256 is {sha256_bytes(data)}, lineage records {expected}"
@@ -160,9 +163,8 @@ def sha256sums(verified: VerifiedLineage, folder: Path) -> str:
     backslash or newline is escaped the way GNU coreutils does, with a leading backslash.
     """
     lines = []
-    for name in verified.entries(FILE_ENTRIES):
-        path = _posix_relative(verified.resolve(name), folder)
-        lines.append(_sum_line(verified.lineage[name]["sha256"], path))
+    for item in verified.entries:
+        lines.append(_sum_line(item.sha256, _posix_relative(verified.resolve(item), folder)))
     lines.append(_sum_line(sha256_bytes(verified.data), _posix_relative(verified.path.resolve(), folder)))
     return "".join(lines)
 

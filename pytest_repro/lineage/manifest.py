@@ -1,10 +1,26 @@
-"""Lineage manifests: build, read safely, and verify against the files on disk.
+"""The lineage manifest format: what a run read and wrote, by name, path and SHA-256.
 
-This module is the single verifier: the check script, the pytest plugin and the
-pre-commit hook all call `verify_lineage`.  Paths in a manifest are POSIX paths
-relative to the project root, and the root itself is stored relative to the manifest's
-folder (normally ".."), so a manifest holds no absolute path and still works after
-the project is moved or cloned elsewhere.
+Version 2 (written by `write_lineage`) fits any project:
+
+    {"schema_version": 2, "run_id": ..., "root": "..", "seed": 42,
+     "inputs":  {NAME: {"path": ..., "sha256": ...}, ...},
+     "outputs": {NAME: {"path": ..., "sha256": ...}, ...},
+     "cv_folds": {"n_splits": 5, "sha256": ...} or null,
+     "environment": {...}, "code": {"git_commit": ..., "dirty": false} or null}
+
+Entry names are free (none is required) and unique across inputs and outputs, so a
+verification report can key its checks by name.  A manifest may also repeat some
+entries at its top level (`mirror`), as the design document's layout has them
+(`"model": {"path", "sha256"}`); a mirrored entry must equal the one it repeats, so a
+reader of either form sees the same record.
+
+Version 1 (written before this format existed) is flat: `dataset`, `config`, `model`
+and `threshold` are required top-level entries, `metrics` and `drift_baseline`
+optional.  It still reads and verifies.
+
+Paths are POSIX paths relative to the project root, and the root itself is stored
+relative to the manifest's folder (normally ".."), so a manifest holds no absolute
+path and still verifies after the project is moved or cloned elsewhere.
 """
 
 from __future__ import annotations
@@ -12,21 +28,37 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import LineageError
-from pytest_repro.lineage.hashing import sha256_file
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DEFAULT_LINEAGE = Path("artifacts/lineage.json")
-REQUIRED_FILE_ENTRIES = ("dataset", "config", "model", "threshold")
-OPTIONAL_FILE_ENTRIES = ("metrics", "drift_baseline")
-FILE_ENTRIES = REQUIRED_FILE_ENTRIES + OPTIONAL_FILE_ENTRIES
-_RUN_NAMESPACE = uuid.UUID("0b9b5c1e-6a51-4d5e-9a55-6f0d3c2b7a10")
 MAX_LINEAGE_BYTES = 10_000_000
+INPUT = "input"
+OUTPUT = "output"
+# Keys of a version-2 manifest that are not file entries; no entry may be mirrored under them.
+RESERVED_KEYS = frozenset(
+    {"schema_version", "run_id", "root", "seed", "inputs", "outputs", "cv_folds", "environment", "code"}
+)
+V1_INPUTS = ("dataset", "config")
+V1_REQUIRED_OUTPUTS = ("model", "threshold")
+V1_OPTIONAL_OUTPUTS = ("metrics", "drift_baseline")
+_RUN_NAMESPACE = uuid.UUID("0b9b5c1e-6a51-4d5e-9a55-6f0d3c2b7a10")
+_HEX = frozenset("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One file a manifest records: its name, whether the run read or wrote it, its path and SHA-256."""
+
+    name: str
+    role: str
+    path: str
+    sha256: str
 
 
 def missing_lineage_message(path: Path | str) -> str:
@@ -34,9 +66,14 @@ def missing_lineage_message(path: Path | str) -> str:
     return f"Missing {Path(path).as_posix()}. Run training first."
 
 
-def project_root_for(config_dir: Path, output_dir: Path) -> Path:
-    """Return the folder that holds both the inputs and the outputs of a run."""
-    return Path(os.path.commonpath([config_dir.resolve(), output_dir.resolve()]))
+def is_sha256(text: Any) -> bool:
+    """Return whether `text` is a lowercase hex SHA-256 digest (64 hex digits)."""
+    return isinstance(text, str) and len(text) == 64 and _HEX.issuperset(text)
+
+
+def project_root_for(*folders: Path) -> Path:
+    """Return the deepest folder that holds every one of `folders` (resolved)."""
+    return Path(os.path.commonpath([folder.resolve() for folder in folders]))
 
 
 def relative_posix(path: Path, start: Path) -> str:
@@ -48,31 +85,53 @@ def build_lineage(
     *,
     lineage_path: Path,
     root: Path,
-    files: Mapping[str, Path],
+    inputs: Mapping[str, Path],
+    outputs: Mapping[str, Path],
     hashes: Mapping[str, str],
-    seed: int,
-    folds_sha256: str,
-    n_splits: int,
+    seed: int | None,
+    folds: Mapping[str, Any] | None,
     environment: Mapping[str, Any],
     code: Mapping[str, Any] | None,
+    mirror: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Assemble a manifest; `files` maps entry names to paths, `hashes` their SHA-256.
+    """Assemble a version-2 manifest; `hashes` holds the SHA-256 of every input and output by name.
 
-    run_id is a UUID derived from the input and output hashes: two runs that produced
-    the same bytes from the same inputs share it, and no randomness enters the file.
+    run_id is a UUID derived from the names, hashes and seed: two runs that produced the
+    same bytes from the same inputs share it, and no randomness enters the file.
     """
-    entries = {name: {"path": relative_posix(files[name], root), "sha256": hashes[name]} for name in files}
-    identity = "\n".join(f"{name}={entries[name]['sha256']}" for name in sorted(entries))
+    _check_names(inputs, outputs, mirror)
+
+    def section(files: Mapping[str, Path]) -> dict[str, dict[str, str]]:
+        return {name: {"path": relative_posix(files[name], root), "sha256": hashes[name]} for name in files}
+
+    recorded = {"inputs": section(inputs), "outputs": section(outputs)}
+    every = {**recorded["inputs"], **recorded["outputs"]}
+    identity = "\n".join(f"{name}={every[name]['sha256']}" for name in sorted(every))
     return {
         "schema_version": SCHEMA_VERSION,
         "run_id": str(uuid.uuid5(_RUN_NAMESPACE, f"{identity}\nseed={seed}")),
         "root": relative_posix(root, lineage_path.parent),
         "seed": seed,
-        **entries,
-        "cv_folds": {"n_splits": n_splits, "sha256": folds_sha256},
+        **recorded,
+        **{name: dict(every[name]) for name in mirror},
+        "cv_folds": dict(folds) if folds is not None else None,
         "environment": dict(environment),
         "code": dict(code) if code is not None else None,
     }
+
+
+def _check_names(inputs: Mapping[str, Any], outputs: Mapping[str, Any], mirror: Iterable[str]) -> None:
+    for name in (*inputs, *outputs):
+        if not isinstance(name, str) or not name:
+            raise LineageError(f"lineage entry names must be non-empty strings, got {name!r}")
+    shared = sorted(set(inputs) & set(outputs))
+    if shared:
+        raise LineageError(f"lineage entry names must be unique; both an input and an output: {shared}")
+    for name in mirror:
+        if name not in inputs and name not in outputs:
+            raise LineageError(f"lineage mirror {name!r}: not the name of an input or an output")
+        if name in RESERVED_KEYS:
+            raise LineageError(f"lineage mirror {name!r}: a reserved key of the manifest")
 
 
 def read_lineage(path: str | Path) -> dict[str, Any]:
@@ -110,175 +169,79 @@ def parse_lineage(data: bytes, path: str | Path) -> dict[str, Any]:
         raise LineageError(f"{path}: malformed lineage JSON{where}") from None
     except RecursionError:
         raise LineageError(f"{path}: malformed lineage JSON: nested too deeply") from None
-    _validate_structure(lineage, path)
-    return lineage
-
-
-def _validate_structure(lineage: Any, path: Path) -> None:
     if not isinstance(lineage, dict):
         raise LineageError(f"{path}: top level must be a JSON object, got {type(lineage).__name__}")
-    for name in REQUIRED_FILE_ENTRIES:
-        if name not in lineage:
-            raise LineageError(f"{path}: {name}: missing required entry")
-    for name in FILE_ENTRIES:
-        if name not in lineage:
-            continue
-        entry = lineage[name]
-        if not isinstance(entry, dict):
-            raise LineageError(f"{path}: {name}: expected an object with path and sha256")
-        for field in ("path", "sha256"):
-            if not isinstance(entry.get(field), str) or not entry[field]:
-                raise LineageError(f"{path}: {name}.{field}: expected a non-empty string")
-        digest = entry["sha256"]
-        if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
-            raise LineageError(f"{path}: {name}.sha256: not a lowercase hex SHA-256: {digest[:70]!r}")
-    root = lineage.get("root", ".")
-    if not isinstance(root, str):
+    entries(lineage, path)  # validates every entry of either version
+    if not isinstance(lineage.get("root", "."), str):
         raise LineageError(f"{path}: root: expected a relative path string")
     if "run_id" in lineage and not isinstance(lineage["run_id"], str | type(None)):
         raise LineageError(f"{path}: run_id: expected a string")
+    return lineage
 
 
-def lineage_root(lineage: Mapping[str, Any], lineage_path: Path, project_root: Path | None = None) -> Path:
-    """Return the project root a manifest's paths are relative to.
-
-    The manifest's own `root` is not trusted to widen what may be read: when the caller
-    knows the project root (the check passes the working directory), the manifest's
-    root must resolve inside it.
-    """
-    root = lineage.get("root", ".")
-    if PurePosixPath(root).is_absolute() or Path(root).is_absolute():
-        raise LineageError(f"{lineage_path}: root: must be a relative path, got {root!r}")
-    if "\x00" in root:  # resolve() would raise ValueError
-        raise LineageError(f"{lineage_path}: root: contains a NUL byte")
-    resolved = (lineage_path.parent / root).resolve()
-    if project_root is not None and not resolved.is_relative_to(project_root.resolve()):
-        raise LineageError(f"{lineage_path}: root: {root!r} resolves outside the project root {project_root}")
-    return resolved
+def schema_version(lineage: Mapping[str, Any], path: str | Path = "<lineage>") -> int:
+    """Return the manifest's format version (1 when absent, as the first manifests had none)."""
+    version = lineage.get("schema_version", 1)
+    if isinstance(version, bool) or version not in (1, 2):
+        raise LineageError(f"{path}: schema_version: got {version!r}; this version reads 1 and 2")
+    return version
 
 
-def resolve_entry(root: Path, relative: str, *, name: str, lineage_path: Path) -> Path:
-    """Resolve an entry's path inside `root`; absolute paths, '..' escapes and symlinks out are errors."""
-    where = f"{lineage_path}: {name}.path"
-    if (
-        relative.startswith(("/", "\\"))
-        or PurePosixPath(relative).is_absolute()
-        or Path(relative).is_absolute()
-    ):
-        raise LineageError(f"{where}: absolute paths are not allowed: {relative!r}")
-    if "\x00" in relative:
-        raise LineageError(f"{where}: contains a NUL byte")
-    candidate = root / relative
-    resolved = candidate.resolve()
-    if not resolved.is_relative_to(root):
-        kind = (
-            "symbolic link points"
-            if candidate.is_symlink() or _has_symlink(root, relative)
-            else "path escapes"
-        )
-        raise LineageError(f"{where}: {kind} outside the project root: {relative!r}")
-    return resolved
+def entries(lineage: Mapping[str, Any], path: str | Path = "<lineage>") -> tuple[Entry, ...]:
+    """Return every file the manifest records, inputs first, each validated; raise LineageError naming a bad one."""
+    if schema_version(lineage, path) == 1:
+        return _v1_entries(lineage, path)
+    found = []
+    for section, role in (("inputs", INPUT), ("outputs", OUTPUT)):
+        table = lineage.get(section, {})
+        if not isinstance(table, dict):
+            raise LineageError(f"{path}: {section}: expected an object of name -> {{path, sha256}}")
+        found += [_entry(name, role, table[name], f"{section}.{name}", path) for name in sorted(table)]
+    names = [entry.name for entry in found]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise LineageError(f"{path}: {duplicates[0]}: both an input and an output; names must be unique")
+    _check_mirrors(lineage, {entry.name: entry for entry in found}, path)
+    return tuple(found)
 
 
-def _has_symlink(root: Path, relative: str) -> bool:
-    current = root
-    for part in PurePosixPath(relative).parts:
-        current = current / part
-        if current.is_symlink():
-            return True
-    return False
+def entry(lineage: Mapping[str, Any], name: str, path: str | Path = "<lineage>") -> Entry:
+    """Return the entry called `name`; a LineageError names what the manifest records instead."""
+    found = {item.name: item for item in entries(lineage, path)}
+    if name not in found:
+        recorded = ", ".join(sorted(found)) or "nothing"
+        raise LineageError(f"{path}: records no entry named {name!r} (it records: {recorded})")
+    return found[name]
 
 
-@dataclass(frozen=True)
-class FileCheck:
-    """The outcome of re-hashing one file a manifest names."""
-
-    name: str
-    path: str
-    expected: str
-    actual: str | None
-    error: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.error is None and self.actual == self.expected
-
-    def describe(self) -> str:
-        """Say in one line what failed, naming the file."""
-        if self.error:
-            return f"{self.name}: {self.path}: {self.error}"
-        return f"{self.name}: {self.path}: SHA-256 is {self.actual} but the lineage records {self.expected}"
-
-    def to_report(self) -> dict[str, Any]:
-        report: dict[str, Any] = {
-            "path": self.path,
-            "expected": self.expected,
-            "actual": self.actual,
-            "passed": self.passed,
-        }
-        if self.error:
-            report["error"] = self.error
-        return report
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    """Every file check of one manifest; `passed` only when all of them pass."""
-
-    run_id: str | None
-    lineage_path: str
-    checks: tuple[FileCheck, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed for check in self.checks)
-
-    @property
-    def failures(self) -> tuple[FileCheck, ...]:
-        return tuple(check for check in self.checks if not check.passed)
-
-    def to_report(self) -> dict[str, Any]:
-        """Return the design's report shape: run_id, checks by name, passed."""
-        return {
-            "run_id": self.run_id,
-            "checks": {check.name: check.to_report() for check in self.checks},
-            "passed": self.passed,
-        }
-
-
-def verify_lineage(
-    lineage_path: str | Path, *, project_root: Path | None = None, data: bytes | None = None
-) -> VerificationReport:
-    """Re-hash every file the manifest names and compare with the recorded SHA-256.
-
-    A missing or unreadable file is a failed check, not an exception; a malformed
-    or unsafe manifest raises LineageError.  With `project_root`, every path must
-    stay inside it, whatever the manifest's `root` says.  `data` is the manifest's
-    bytes when the caller has already read (and signature-checked) them, so the
-    manifest verified is the one whose signature was checked, not a second read.
-    """
-    lineage_path = Path(lineage_path)
-    lineage = read_lineage(lineage_path) if data is None else parse_lineage(data, lineage_path)
-    root = lineage_root(lineage, lineage_path, project_root)
-    checks = []
-    for name in FILE_ENTRIES:
+def _v1_entries(lineage: Mapping[str, Any], path: str | Path) -> tuple[Entry, ...]:
+    for name in (*V1_INPUTS, *V1_REQUIRED_OUTPUTS):
         if name not in lineage:
+            raise LineageError(f"{path}: {name}: missing required entry")
+    found = []
+    for names, role in ((V1_INPUTS, INPUT), ((*V1_REQUIRED_OUTPUTS, *V1_OPTIONAL_OUTPUTS), OUTPUT)):
+        found += [_entry(name, role, lineage[name], name, path) for name in names if name in lineage]
+    return tuple(found)
+
+
+def _entry(name: str, role: str, raw: Any, where: str, path: str | Path) -> Entry:
+    if not isinstance(raw, dict):
+        raise LineageError(f"{path}: {where}: expected an object with path and sha256")
+    for field in ("path", "sha256"):
+        if not isinstance(raw.get(field), str) or not raw[field]:
+            raise LineageError(f"{path}: {where}.{field}: expected a non-empty string")
+    if not is_sha256(raw["sha256"]):
+        raise LineageError(f"{path}: {where}.sha256: not a lowercase hex SHA-256: {raw['sha256'][:70]!r}")
+    return Entry(name, role, raw["path"], raw["sha256"])
+
+
+def _check_mirrors(lineage: Mapping[str, Any], recorded: Mapping[str, Entry], path: str | Path) -> None:
+    """A top-level copy of an entry (the design's layout) must say exactly what the entry says."""
+    for key, value in lineage.items():
+        if key in RESERVED_KEYS or not isinstance(value, dict) or "sha256" not in value:
             continue
-        entry = lineage[name]
-        resolved = resolve_entry(root, entry["path"], name=name, lineage_path=lineage_path)
-        checks.append(_check_file(name, entry["path"], resolved, entry["sha256"]))
-    return VerificationReport(lineage.get("run_id"), lineage_path.as_posix(), tuple(checks))
-
-
-def _check_file(name: str, shown: str, path: Path, expected: str) -> FileCheck:
-    try:
-        if path.is_dir():
-            return FileCheck(name, shown, expected, None, "is a folder, not a file")
-        actual = sha256_file(path)
-    except FileNotFoundError:
-        return FileCheck(name, shown, expected, None, "file not found")
-    except PermissionError:
-        return FileCheck(name, shown, expected, None, "permission denied")
-    except OSError as exc:
-        return FileCheck(name, shown, expected, None, f"cannot read ({exc.strerror})")
-    return FileCheck(name, shown, expected, actual)
+        original = recorded.get(key)
+        if original is None:
+            raise LineageError(f"{path}: {key}: a top-level entry that is neither an input nor an output")
+        if value != {"path": original.path, "sha256": original.sha256}:
+            raise LineageError(f"{path}: {key}: differs from the {original.role} entry it repeats")

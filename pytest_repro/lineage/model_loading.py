@@ -1,9 +1,9 @@
 """Load a trained model only after its bytes match the lineage: unpickling is running code.
 
 `joblib.load` executes whatever a pickle tells it to, so a model file is trusted only
-when its SHA-256 equals the lineage's `model` entry, the lineage's model path resolves
-to the very file asked for, and (when a key is configured) the lineage's signature
-verifies.  Nothing is unpickled before all three hold.
+when it is an output the lineage records (whatever its name: `model`, `weights`, ...),
+its SHA-256 equals the recorded one, and (when a key is configured) the lineage's
+signature verifies.  Nothing is unpickled before all three hold.
 
 Hash-then-load race: the file is copied once into a private temporary folder (mode
 0700, created by us), the copy is hashed, and that same copy is loaded.  Whoever can
@@ -25,8 +25,9 @@ from typing import Any
 
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.lineage.manifest import lineage_root, parse_lineage, resolve_entry
+from pytest_repro.lineage.manifest import OUTPUT, entries, parse_lineage
 from pytest_repro.lineage.signing import key_from_env, require_from_env, verify_signature
+from pytest_repro.lineage.verify import lineage_root, resolve_entry
 
 
 def load_model(
@@ -48,27 +49,37 @@ def load_model(
     required = require_from_env() if require_signature is None else require_signature
     signature = verify_signature(lineage_path, key, required)
     lineage = parse_lineage(signature.lineage_bytes, lineage_path)
-    entry = lineage["model"]
     root = lineage_root(lineage, lineage_path, project_root)
-    recorded = resolve_entry(root, entry["path"], name="model", lineage_path=lineage_path)
-    if model_path.resolve() != recorded:
-        raise LineageError(
-            f"{model_path}: is not the model {lineage_path} records ({entry['path']!r}, "
-            f"which resolves to {recorded}); refusing to load it"
-        )
+    entry, recorded = _recorded_output(lineage, root, model_path, lineage_path)
     with tempfile.TemporaryDirectory(prefix="repro-model-") as private:
         copy = Path(private) / "model.joblib"
         _copy_model(recorded, copy, shown=model_path)
         actual = sha256_file(copy)
-        if actual != entry["sha256"]:
+        if actual != entry.sha256:
             raise LineageError(
-                f"{model_path}: SHA-256 is {actual} but {lineage_path} records {entry['sha256']} "
-                "for model; refusing to unpickle it"
+                f"{model_path}: SHA-256 is {actual} but {lineage_path} records {entry.sha256} "
+                f"for {entry.name}; refusing to unpickle it"
             )
         import joblib
 
         # No mmap_mode: everything is read into memory before the private copy is removed.
         return joblib.load(copy)
+
+
+def _recorded_output(
+    lineage: dict[str, Any], root: Path, model_path: Path, lineage_path: Path
+) -> tuple[Any, Path]:
+    """Return the output entry whose recorded path is `model_path`, and that path resolved inside the root."""
+    outputs = [item for item in entries(lineage, lineage_path) if item.role == OUTPUT]
+    wanted = model_path.resolve()
+    for item in outputs:
+        recorded = resolve_entry(root, item.path, name=item.name, lineage_path=lineage_path)
+        if recorded == wanted:
+            return item, recorded
+    listed = ", ".join(f"{item.name} ({item.path!r})" for item in outputs) or "none"
+    raise LineageError(
+        f"{model_path}: is not an output {lineage_path} records (outputs: {listed}); refusing to load it"
+    )
 
 
 def _copy_model(source: Path, copy: Path, *, shown: Path) -> None:

@@ -7,7 +7,6 @@ read by `check_dataset_pin`, which the training run calls before reading any dat
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import yaml
@@ -16,9 +15,9 @@ from pytest_repro.configs import read_yaml
 from pytest_repro.errors import ConfigError, DatasetError, DatasetPinError
 from pytest_repro.lineage.atomic import write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.manifest import is_sha256
 
 PINS_FILE = "dataset_pins.yaml"
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _HEADER = f"""\
 # SHA-256 of each dataset in this folder; training refuses a dataset whose hash differs.
 # After a deliberate change to a dataset, re-pin it from this folder with:
@@ -104,7 +103,7 @@ def _read_pins(registry: Path) -> dict[str, str]:
         raise DatasetError(f"{registry}: expected a mapping of file name to SHA-256; fix or delete it")
     pins: dict[str, str] = {}
     for name, digest in raw.items():
-        if not isinstance(name, str) or not isinstance(digest, str) or not _SHA256.match(digest):
+        if not isinstance(name, str) or not is_sha256(digest):
             raise DatasetError(
                 f"{registry}: entry {name!r} must map a file name to 64 lowercase hex digits; "
                 "fix or delete it"

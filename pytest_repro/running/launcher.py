@@ -1,20 +1,7 @@
-"""Run a training entry point, in a fresh subprocess or in this process, and record what it produced.
-
-The entry-point contract (documented in the README):
-
-    def train(config_path: str, output_dir: str, seed: int | None = None,
-              overrides: dict | None = None) -> Mapping
-
-It trains with `config_path` into the empty folder `output_dir` and returns
-`{"artifacts": {name: path}, "folds": [[test row numbers] per fold],
-"metrics": {...}, "lineage": path or None}`; relative artifact paths are relative
-to `output_dir`.  `seed` (when not None) replaces the config's seed; `overrides`
-(dotted key -> value) is passed only when a test asks for it.
-"""
+"""Start training runs: in fresh subprocesses, concurrently, or in this process, and record what they produced."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import subprocess
@@ -23,11 +10,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.lineage.atomic import write_json_atomic
+from pytest_repro.contract import ContractError, RunRecord, RunRequest, call_entry_point
+from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
 
 RECORD_NAME = "repro-record.json"
@@ -45,140 +32,13 @@ THREAD_VARIABLES = (
 ProgressSink = Callable[[str, str], None]
 
 
-class TrainingFailed(Exception):
+class TrainingFailed(ReproError):
     """A run's training raised or exited non-zero; carries the end of its own stderr."""
 
     def __init__(self, label: str, message: str, tail: str):
         self.label = label
         self.tail = tail
         super().__init__(f"{label}: {message}\n{tail}".rstrip())
-
-
-class ContractError(Exception):
-    """The entry point returned something the contract does not allow."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished training: where its artifacts are, their hashes, its folds and metrics."""
-
-    label: str
-    output_dir: Path
-    artifacts: dict[str, Path]
-    hashes: dict[str, str]
-    folds: list[list[int]] | None
-    metrics: dict[str, Any]
-    lineage: Path | None
-    seconds: float
-    environment: dict[str, str] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "output_dir": str(self.output_dir),
-            "artifacts": {k: str(v) for k, v in self.artifacts.items()},
-            "hashes": self.hashes,
-            "folds": self.folds,
-            "metrics": self.metrics,
-            "lineage": str(self.lineage) if self.lineage else None,
-            "seconds": self.seconds,
-            "environment": self.environment,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
-        return cls(
-            label=data["label"],
-            output_dir=Path(data["output_dir"]),
-            artifacts={k: Path(v) for k, v in data["artifacts"].items()},
-            hashes=dict(data["hashes"]),
-            folds=data["folds"],
-            metrics=data["metrics"],
-            lineage=Path(data["lineage"]) if data["lineage"] else None,
-            seconds=data["seconds"],
-            environment=dict(data.get("environment") or {}),
-        )
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What to train: the entry point, the config, and an optional seed and overrides."""
-
-    entry: str
-    config_path: Path
-    seed: int | None = None
-    overrides: Mapping[str, Any] | None = None
-
-
-def load_entry_point(entry: str) -> Callable[..., Any]:
-    """Import `module:function`; a bad name is a one-line error, not a traceback."""
-    module_name, _, attr = entry.partition(":")
-    # A run subprocess finds the user's module through the working directory on its
-    # PYTHONPATH; an in-process run must find the same module (the `pytest` script
-    # does not put the working directory on sys.path).
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise ContractError(f"repro_train {entry!r}: cannot import {module_name!r} ({exc})") from None
-    function = module
-    for part in attr.split("."):
-        function = getattr(function, part, None)
-        if function is None:
-            raise ContractError(f"repro_train {entry!r}: {module_name!r} has no attribute {attr!r}")
-    if not callable(function):
-        raise ContractError(f"repro_train {entry!r}: not callable")
-    return function
-
-
-def call_entry_point(request: RunRequest, output_dir: Path) -> dict[str, Any]:
-    """Call the entry point and normalise its return value to the contract's mapping."""
-    function = load_entry_point(request.entry)
-    kwargs: dict[str, Any] = {"seed": request.seed}
-    if request.overrides:
-        kwargs["overrides"] = dict(request.overrides)
-    returned = function(str(request.config_path), str(output_dir), **kwargs)
-    return normalise_result(returned, output_dir)
-
-
-def normalise_result(returned: Any, output_dir: Path) -> dict[str, Any]:
-    """Check the contract and make artifact paths absolute."""
-    if hasattr(returned, "to_repro"):
-        returned = returned.to_repro()
-    if not isinstance(returned, Mapping):
-        raise ContractError(f"the entry point must return a mapping, got {type(returned).__name__}")
-    artifacts = returned.get("artifacts")
-    if not isinstance(artifacts, Mapping) or not artifacts:
-        raise ContractError("the entry point's result needs 'artifacts': a non-empty mapping of name -> path")
-    folds = returned.get("folds")
-    if folds is not None and not (
-        isinstance(folds, list | tuple) and all(isinstance(f, list | tuple) for f in folds)
-    ):
-        raise ContractError("'folds' must be a list of lists of row numbers")
-    metrics = returned.get("metrics", {})
-    if not isinstance(metrics, Mapping):
-        raise ContractError("'metrics' must be a mapping")
-    lineage = returned.get("lineage")
-    return {
-        "artifacts": {str(k): str(_absolute(output_dir, v)) for k, v in artifacts.items()},
-        "folds": [[int(i) for i in fold] for fold in folds] if folds is not None else None,
-        "metrics": json.loads(json.dumps(metrics, default=_json_default)),
-        "lineage": str(_absolute(output_dir, lineage)) if lineage else None,
-    }
-
-
-def _absolute(folder: Path, value: Any) -> Path:
-    path = Path(value)
-    return path if path.is_absolute() else folder / path
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "item"):
-        return value.item()
-    raise TypeError(f"metrics value {value!r} is not JSON-serialisable")
 
 
 def _record(
@@ -203,12 +63,40 @@ def _record(
     )
 
 
+RECORDED_LINEAGE_SUFFIX = ".lineage.json"
+
+
+def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Record a lineage for a run that returned none: its config as input, every artifact as output.
+
+    Called in the process that trained, so the environment it records (libraries, BLAS)
+    is the training's.  The manifest sits beside the run's folder, never in it, so it
+    cannot collide with a file the training wrote.  Any project thus gets the lineage
+    checks without writing a line of lineage code.
+    """
+    artifacts = [Path(artifact) for artifact in result["artifacts"].values()]
+    if result.get("lineage") or not all(artifact.is_file() for artifact in artifacts):
+        return result  # a missing artifact is reported, once, by the plugin's own contract check
+    from pytest_repro.lineage.writing import write_lineage
+
+    inputs = {"config": request.config_path} if request.config_path.is_file() else {}
+    path = write_lineage(
+        output_dir.parent / f"{output_dir.name}{RECORDED_LINEAGE_SUFFIX}",
+        inputs=inputs,
+        outputs={name: Path(artifact) for name, artifact in result["artifacts"].items()},
+        seed=request.seed,
+        folds=result.get("folds"),
+        signing_key=None,
+    )
+    return {**result, "lineage": str(path)}
+
+
 def run_inprocess(request: RunRequest, output_dir: Path, label: str) -> RunRecord:
     """Train in this interpreter: fast, but shares its global state (for debugging and fuzzing)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        result = call_entry_point(request, output_dir)
+        result = with_recorded_lineage(request, output_dir, call_entry_point(request, output_dir))
     except ContractError:
         raise
     except Exception as exc:
@@ -346,27 +234,3 @@ def run_subprocesses(
     finally:
         for running in started:
             running.kill()
-
-
-def worker_main(argv: list[str] | None = None) -> int:
-    """Subprocess side: call the entry point and write the run record next to the output folder."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m pytest_repro.running.worker")
-    parser.add_argument("--entry", required=True)
-    parser.add_argument("--config", required=True, type=Path)
-    parser.add_argument("--output-dir", required=True, type=Path)
-    parser.add_argument("--record", required=True, type=Path)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--overrides", default=None)
-    args = parser.parse_args(argv)
-    request = RunRequest(
-        args.entry, args.config, args.seed, json.loads(args.overrides) if args.overrides else None
-    )
-    try:
-        result = call_entry_point(request, args.output_dir)
-    except ContractError as exc:
-        write_json_atomic(args.record, {"contract_error": str(exc)})
-        return 0
-    write_json_atomic(args.record, result)
-    return 0

@@ -13,16 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.contract import ContractError, RunRecord, RunRequest
+from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
-from pytest_repro.running.launcher import (
-    ContractError,
-    ProgressSink,
-    RunRecord,
-    RunRequest,
-    TrainingFailed,
-    run_inprocess,
-    run_subprocesses,
-)
+from pytest_repro.running.launcher import ProgressSink, TrainingFailed, run_inprocess, run_subprocesses
 from pytest_repro.running.shared_cache import SharedCache
 
 RUN_LABELS = ("run-a", "run-b")
@@ -52,7 +46,7 @@ class TwinRuns:
         )
 
 
-class TwinFailure(Exception):
+class TwinFailure(ReproError):
     """The twin runs could not be produced; every check that needs them reports this."""
 
 

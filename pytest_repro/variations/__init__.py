@@ -1,1 +1,97 @@
-"""placeholder"""
+"""Find which variation of the environment breaks reproducibility, as reproducible-builds tools do.
+
+A *variation* names one thing that differs between a reference run and a varied run
+of the same training (same entry point, config and seed):
+
+    hashseed   PYTHONHASHSEED 1 -> 2: the iteration order of sets of strings
+    threads    BLAS/OpenMP threads (OMP_NUM_THREADS and friends) 1 -> max(2, cores)
+    n_jobs     REPRO_N_JOBS 1 -> 2, for entry points that pass it to their estimators
+    cwd        the working directory: the project folder -> an empty folder elsewhere
+    path       the project's absolute location: config, the files it names, their pin
+               registry and the entry module's package are copied to another folder
+               and trained from there (the working directory stays put, see below)
+    tz         TZ=UTC -> GMT-14 (UTC+14)
+    locale     LC_ALL/LANG C.UTF-8 -> another installed locale (C if it is the only one)
+    umask      022 -> 002
+    home       HOME -> an empty folder
+    row_order  REPRO_ROW_ORDER_SEED unset -> 1: the entry point feeds its rows in a
+               shuffled order.  A model may legitimately depend on row order, so this
+               one reports how far each metric moved instead of failing.
+
+The reference run pins every one of these to its reference value, so a comparison
+differs in exactly what was varied.  Every run also gets PYTHONSAFEPATH=1, so that
+the working directory is not put on `sys.path`: the entry module is imported from
+where PYTHONPATH says (the project, or its moved copy), whatever the cwd.
+
+The modules, one job each:
+
+    catalogue  the `Variation` interface and one small class per variation; selection
+    specs      `RunSpec` (how one run starts) and `Side` (what one side of a variation changes)
+    workspace  the hunt's folders and machine facts, and the moved copy of the project
+    locales    the installed locales, and the two the `locale` variation compares
+    runs       training the specs through the plugin's launcher
+    auto       auto mode: everything at once, then each variation alone only if that differs
+    report     `Outcome`, `VariationReport`, its JSON, table and verdict
+    seeds      whether a training consumes its seed, and the spread of a seed sweep
+
+`repro-vary` is the command line; `pytest --repro --repro-vary=...` turns the same
+computation into one test item per variation.
+"""
+
+from __future__ import annotations
+
+from pytest_repro.variations.auto import compare_outcome, run_variations
+from pytest_repro.variations.catalogue import (
+    CATALOGUE,
+    INFORMATIONAL,
+    VARIATIONS,
+    Variation,
+    describe,
+    lookup,
+    parse_selection,
+    reference_spec,
+    varied_spec,
+)
+from pytest_repro.variations.errors import VariationError
+from pytest_repro.variations.locales import choose_locales, installed_locales
+from pytest_repro.variations.report import (
+    Outcome,
+    VariationReport,
+    detail_lines,
+    save_json,
+    table_lines,
+    verdict,
+)
+from pytest_repro.variations.runs import run_environment, train_specs
+from pytest_repro.variations.specs import RunSpec, Side
+from pytest_repro.variations.workspace import MovedProject, Workspace, move_project
+
+__all__ = [
+    "CATALOGUE",
+    "INFORMATIONAL",
+    "VARIATIONS",
+    "MovedProject",
+    "Outcome",
+    "RunSpec",
+    "Side",
+    "Variation",
+    "VariationError",
+    "VariationReport",
+    "Workspace",
+    "choose_locales",
+    "compare_outcome",
+    "describe",
+    "detail_lines",
+    "installed_locales",
+    "lookup",
+    "move_project",
+    "parse_selection",
+    "reference_spec",
+    "run_environment",
+    "run_variations",
+    "save_json",
+    "table_lines",
+    "train_specs",
+    "varied_spec",
+    "verdict",
+]

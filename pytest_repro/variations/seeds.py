@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.running.launcher import RunRecord
+from pytest_repro.contract import RunRecord
 
 UNUSED, MODEL_INDEPENDENT, USED = "seed unused", "model seed-independent", "seed used"
 

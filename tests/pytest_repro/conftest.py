@@ -80,30 +80,19 @@ def train(config_path, output_dir, seed=None, overrides=None):
 
 
 def write_lineage(config_path, out, X, y, seed, folds):
-    """Write a manifest with the project's own lineage builder, as a real training does."""
-    from pytest_repro.lineage.atomic import canonical_json
-    from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
-    from pytest_repro.lineage.manifest import build_lineage, project_root_for
+    """Write a manifest with the plugin's public lineage API, as a user's training does."""
+    from pytest_repro.lineage import write_lineage as write
 
     X.assign(target=y).to_csv(out / "data.csv", index=False)
-    files = {
-        "dataset": out / "data.csv",
-        "config": Path(config_path),
-        "model": out / "model.joblib",
-        "threshold": out / "threshold.txt",
-    }
-    manifest = build_lineage(
-        lineage_path=out / "lineage.json",
-        root=project_root_for(Path(config_path).parent, out),
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
+    write(
+        out / "lineage.json",
+        inputs={"dataset": out / "data.csv", "config": Path(config_path)},
+        outputs={"model": out / "model.joblib", "threshold": out / "threshold.txt"},
         seed=seed,
-        folds_sha256=sha256_bytes(json.dumps(folds).encode()),
-        n_splits=len(folds),
+        folds=folds,
         environment={},
         code=None,
     )
-    (out / "lineage.json").write_bytes(canonical_json(manifest))
     return "lineage.json"
 ''')
 

@@ -37,7 +37,7 @@ def test_deterministic_pipeline_passes_every_generated_check(example):
 
     result = example.run("--repro")
 
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
     result.stdout.fnmatch_lines(
         [
             "*= reproducibility =*",
@@ -46,20 +46,22 @@ def test_deterministic_pipeline_passes_every_generated_check(example):
             "artifact[[]threshold] * identical",
             "folds * identical (3 folds)",
             "metrics * equal",
-            "lineage[[]run-a] * no lineage",
-            "lineage[[]run-b] * no lineage",
+            "lineage[[]run-a] * verified (3 files, unsigned)",
+            "lineage[[]run-b] * verified (3 files, unsigned)",
             "twin runs: wall time * s",
         ]
     )
     assert result.ret == pytest.ExitCode.OK
 
 
-def test_entry_point_without_lineage_skips_the_lineage_checks_saying_so(example):
+def test_entry_point_without_lineage_gets_one_recorded_by_the_plugin(example):
     example.write()
 
-    result = example.run("--repro", "-rs")
+    result = example.run("--repro")
 
-    result.stdout.fnmatch_lines(["SKIPPED [[]2] *: the entry point returned no lineage"])
+    result.stdout.fnmatch_lines(
+        ["lineage[[]run-a] * verified (3 files, unsigned)", "lineage[[]run-b] * verified (3 files, unsigned)"]
+    )
 
 
 def test_lineage_written_by_the_training_is_verified_for_each_run(example):
@@ -129,7 +131,7 @@ def test_own_training_function_plugs_in_through_ini_settings_alone(example):
         ]
     )
     result.stdout.fnmatch_lines(["artifact[[]classifier] * identical", "folds * identical (3 folds)"])
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
 
 
 CRASHING_TRAINING = """\
@@ -171,7 +173,7 @@ def test_artifact_the_training_does_not_return_fails_listing_what_it_did_return(
             "run-a returned no artifact named 'scaler' (it returned: model, threshold)",
         ]
     )
-    result.assert_outcomes(passed=3, failed=1, skipped=4)
+    result.assert_outcomes(passed=5, failed=1, skipped=2)
 
 
 def test_entry_point_breaking_the_contract_fails_naming_what_is_wrong(example):
@@ -196,7 +198,7 @@ def test_command_line_config_replaces_the_ini_config(example):
         ]
     )
     result.stdout.fnmatch_lines(["folds * identical (3 folds)"])
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
 
 
 # ------------------------------------------------------------------ options, markers, fixtures
@@ -295,9 +297,11 @@ def test_generated_checks_skip_without_the_repro_flag(example):
     result.stdout.fnmatch_lines(
         [
             "repro: off (pytest --repro to train twice and compare); *",
-            "SKIPPED [[]1] test_user.py:*: reproducibility check: run with pytest --repro",
             "SKIPPED [[]7] config.yaml: reproducibility check: run with pytest --repro",
         ]
+    )
+    result.stdout.fnmatch_lines(
+        ["SKIPPED [[]1] test_user.py:*: reproducibility check: run with pytest --repro"]
     )
     result.stdout.no_fnmatch_line("*= reproducibility =*")
 
@@ -307,7 +311,7 @@ def test_junitxml_records_both_runs_sha256_for_each_artifact_check(example):
 
     result = example.run("--repro", "--junitxml=report.xml")
 
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
     cases = {case.get("name"): case for case in ET.parse(example.path / "report.xml").iter("testcase")}
     for name in ("artifact[model]", "artifact[threshold]"):
         properties = {p.get("name"): p.get("value") for p in cases[name].iter("property")}
@@ -425,9 +429,7 @@ def test_plain_run_skips_a_missing_manifest(example):
 
 
 def test_on_disk_manifest_is_verified_and_a_changed_file_is_named(example):
-    from pytest_repro.lineage.atomic import canonical_json
-    from pytest_repro.lineage.hashing import sha256_file
-    from pytest_repro.lineage.manifest import build_lineage
+    from pytest_repro.lineage import write_lineage
 
     example.write()
     folder = example.path / "artifacts"
@@ -441,18 +443,16 @@ def test_on_disk_manifest_is_verified_and_a_changed_file_is_named(example):
     files["dataset"].write_text("x,y\n1,0\n")
     files["model"].write_bytes(b"not really a model")
     files["threshold"].write_text("0.5\n")
-    manifest = build_lineage(
-        lineage_path=folder / "lineage.json",
-        root=example.path,
-        files=files,
-        hashes={name: sha256_file(path) for name, path in files.items()},
+    write_lineage(
+        folder / "lineage.json",
+        inputs={"dataset": files["dataset"], "config": files["config"]},
+        outputs={"model": files["model"], "threshold": files["threshold"]},
         seed=3,
-        folds_sha256="0" * 64,
-        n_splits=3,
+        root=example.path,
         environment={},
         code=None,
+        signing_key=None,
     )
-    (folder / "lineage.json").write_bytes(canonical_json(manifest))
 
     verified = example.run("-m", "lineage")
     files["threshold"].write_text("0.55\n")
@@ -484,7 +484,7 @@ def test_marked(repro_twins):
 
     result = example.run("--repro", "-m", "repro", "-v")
 
-    result.assert_outcomes(passed=5, skipped=3, deselected=2)
+    result.assert_outcomes(passed=7, skipped=1, deselected=2)
     result.stdout.fnmatch_lines(["test_user.py::test_marked PASSED*"])
     result.stdout.no_fnmatch_line("*test_plain*")
     result.stdout.no_fnmatch_line("*lineage.json::verify*")

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from fake_project import set_entry
+
 from pytest_repro.lineage.atomic import canonical_json
 
 
@@ -22,14 +24,12 @@ def _record_lineage(project: Path) -> Path:
     return artifacts / "lineage.json"
 
 
-def _rewrite(path: Path, **changes: object) -> None:
+def _rewrite(path: Path, entries: dict[str, dict[str, str]] | None = None, **changes: object) -> None:
+    """Change entries (wherever the manifest records them) and top-level keys of a written lineage."""
     lineage = json.loads(path.read_text())
-    for dotted, value in changes.items():
-        node = lineage
-        *parents, leaf = dotted.split("__")
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
+    for name, fields in (entries or {}).items():
+        set_entry(lineage, name, **fields)
+    lineage.update(changes)
     path.write_bytes(canonical_json(lineage))
 
 
@@ -38,7 +38,7 @@ def test_replay_passes_when_a_fresh_run_reproduces_the_recorded_hashes(example):
     _record_lineage(example.path)
     result = example.run("--repro", "-k", "replay")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["replay *reproduced (recorded vs fresh model)"])
+    result.stdout.fnmatch_lines(["replay *reproduced (recorded vs fresh outputs)"])
 
 
 def test_replay_mismatch_names_the_hashes_and_the_environment_change(example):
@@ -46,7 +46,7 @@ def test_replay_mismatch_names_the_hashes_and_the_environment_change(example):
     recorded = _record_lineage(example.path)
     _rewrite(
         recorded,
-        model__sha256="0" * 64,
+        {"model": {"sha256": "0" * 64}},
         environment={"packages": {"scikit-learn": "1.8.0"}, "python": "3.11.7"},
     )
     result = example.run("--repro", "-k", "replay")
@@ -64,7 +64,7 @@ def test_replay_mismatch_names_the_hashes_and_the_environment_change(example):
 def test_replay_is_skipped_for_a_lineage_of_another_config(example):
     example.write(lineage=True)
     recorded = _record_lineage(example.path)
-    _rewrite(recorded, config__sha256="1" * 64)
+    _rewrite(recorded, {"config": {"sha256": "1" * 64}})
     result = example.run("--repro", "-k", "replay", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*the recorded lineage is for another config*"])

@@ -17,7 +17,7 @@ import pytest
 
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
-from pytest_repro.variations.catalogue import VARIATIONS, choose_locales, parse_selection
+from pytest_repro.variations import VARIATIONS, lookup
 
 _TRAINING = Template('''\
 """A tiny numpy-only training with (at most) one planted dependence on its environment."""
@@ -136,7 +136,7 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 
     result = example.run("--repro", "--repro-vary=all")
 
-    result.assert_outcomes(passed=14, skipped=4)
+    result.assert_outcomes(passed=16, skipped=2)
     result.stdout.fnmatch_lines(["[[]repro vary] training 3 runs: reference, all, row_order"])
     result.stdout.no_fnmatch_line("*to find the cause*")
     result.stdout.fnmatch_lines(
@@ -150,11 +150,19 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 
 # Without PYTHONSAFEPATH (new in 3.11) the working directory shadows the moved copy of the code.
 NEEDS_SAFE_PATH = {"path": pytest.mark.skipif(sys.version_info < (3, 11), reason="needs PYTHONSAFEPATH")}
+# Each planted case is a hunt of 12 trainings; the default run keeps one variation of the
+# environment, one of the working directory and one of the code's place, `-m slow` the rest.
+DEFAULT_RUN_PLANTS = ("hashseed", "cwd", "path")
+
+
+def _plant_marks(name: str) -> list[pytest.MarkDecorator]:
+    marks = [NEEDS_SAFE_PATH[name]] if name in NEEDS_SAFE_PATH else []
+    return marks if name in DEFAULT_RUN_PLANTS else [*marks, pytest.mark.slow]
 
 
 @pytest.mark.parametrize(
     ("variation", "knobs", "pointer"),
-    [pytest.param(name, *PLANTED[name], id=name, marks=NEEDS_SAFE_PATH.get(name, ())) for name in PLANTED],
+    [pytest.param(name, *PLANTED[name], id=name, marks=_plant_marks(name)) for name in PLANTED],
 )
 def test_planted_dependence_fails_its_own_variation_only(example, variation, knobs, pointer):
     write(example, **knobs)
@@ -172,7 +180,7 @@ def test_planted_dependence_fails_its_own_variation_only(example, variation, kno
     )
     result.stdout.fnmatch_lines([f"FAILED config.yaml::vary[[]{variation}] - *"])
     result.stdout.fnmatch_lines(["*the output changed; training 10 runs to find the cause*"])
-    result.assert_outcomes(passed=13, failed=1, skipped=4)
+    result.assert_outcomes(passed=15, failed=1, skipped=2)
 
 
 def test_row_order_dependence_reports_how_far_the_metrics_move_without_failing(example):
@@ -180,7 +188,7 @@ def test_row_order_dependence_reports_how_far_the_metrics_move_without_failing(e
 
     result = example.run("--repro", "--repro-vary=row_order")
 
-    result.assert_outcomes(passed=5, skipped=4)
+    result.assert_outcomes(passed=7, skipped=2)
     result.stdout.fnmatch_lines(
         [
             "vary[[]row_order] * changed (weights, metrics changed; 2 metrics moved, e.g. |Δ| /accuracy *, /loss *)"
@@ -220,7 +228,7 @@ def test_training_that_ignores_its_seed_warns(example):
 
     result = example.run("--repro")
 
-    result.assert_outcomes(passed=4, skipped=4, warnings=1)
+    result.assert_outcomes(passed=6, skipped=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
             "*config.yaml:1: ReproSeedWarning: seed 3 and seed 4 give identical outputs (weights, folds, metrics):"
@@ -235,7 +243,7 @@ def test_training_that_ignores_its_seed_fails_when_asked_to(example):
 
     result = example.run("--repro", "--repro-seed-sensitivity=fail")
 
-    result.assert_outcomes(passed=3, failed=1, skipped=4)
+    result.assert_outcomes(passed=5, failed=1, skipped=2)
     result.stdout.fnmatch_lines(["FAILED config.yaml::seed-sensitivity - seed 3 and seed 4 give identical*"])
 
 
@@ -248,7 +256,7 @@ def test_model_that_alone_ignores_the_seed_is_information_not_a_warning(example)
 
     result = example.run("--repro")
 
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
     result.stdout.fnmatch_lines(
         [
             "seed-sensitivity * model seed-independent (the model is the same with seed 3 and 4*; folds changed with the seed)"
@@ -261,7 +269,7 @@ def test_seeded_training_uses_its_seed(example):
 
     result = example.run("--repro", "-W", "error::pytest_repro.variations.seeds.ReproSeedWarning")
 
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
     result.stdout.fnmatch_lines(["seed-sensitivity * seed used (seed 4 changed weights, folds, metrics)"])
 
 
@@ -275,7 +283,7 @@ def test_seed_sensitivity_is_on_by_default(example):
     result = example.run("--repro")
 
     result.stdout.fnmatch_lines(["seed-sensitivity * seed used (*"])
-    result.assert_outcomes(passed=4, skipped=4)
+    result.assert_outcomes(passed=6, skipped=2)
 
 
 def test_seed_sweep_checks_each_seed_and_summarises_the_spread(example):
@@ -283,7 +291,7 @@ def test_seed_sweep_checks_each_seed_and_summarises_the_spread(example):
 
     result = example.run("--repro", "--repro-seeds", "2-5")
 
-    result.assert_outcomes(passed=8, skipped=4)
+    result.assert_outcomes(passed=10, skipped=2)
     result.stdout.fnmatch_lines(
         [
             "seed[[]2] * identical",
@@ -361,22 +369,29 @@ def test_command_help_lists_every_variation(capsys):
     assert all(f"  {name} " in out for name in VARIATIONS)
 
 
+def test_command_reports_a_variation_that_cannot_apply_here_as_skipped_without_training_it(
+    example, monkeypatch, capsys
+):
+    write(example)
+    monkeypatch.chdir(example.path)
+    monkeypatch.setattr(type(lookup("tz")), "unavailable", lambda self, ws: "no other time zone here")
+
+    code = main(["--vary", "tz"])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert any(
+        line.startswith("tz ") and "skipped" in line and "no other time zone here" in line
+        for line in out.splitlines()
+    )
+    assert "reproducible under every variation checked (1 trainings)" in out
+
+
 # ----------------------------------------------------------------------------- parsing
-
-
-def test_selection_all_includes_row_order_and_keeps_catalogue_order():
-    assert parse_selection("all") == tuple(VARIATIONS)
-    assert parse_selection("tz, hashseed") == ("hashseed", "tz")
 
 
 def test_seed_list_accepts_ranges_and_lists_without_duplicates():
     assert parse_seeds("0-3,2,7", "--repro-seeds") == (0, 1, 2, 3, 7)
-
-
-def test_varied_locale_is_another_installed_one():
-    assert choose_locales(["C", "C.utf8", "POSIX", "de_DE.utf8"]) == ("C.UTF-8", "de_DE.utf8")
-    assert choose_locales(["C", "C.utf8", "POSIX"]) == ("C.UTF-8", "C")
-    assert choose_locales([]) == ("C", "POSIX")
 
 
 @pytest.mark.slow
@@ -386,7 +401,7 @@ def test_xdist_workers_share_one_variation_hunt(example):
 
     result = example.run_subprocess("-n", "2", "--repro", "--repro-vary=all", "-v")
 
-    result.assert_outcomes(passed=14, skipped=4)
+    result.assert_outcomes(passed=16, skipped=2)
     for worker in ("gw0", "gw1"):
         result.stdout.fnmatch_lines([f"[[]{worker}]*PASSED config.yaml::vary*"])
     hunts = list(example.path.glob("**/repro-shared/vary-*/runs"))

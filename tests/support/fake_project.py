@@ -44,22 +44,48 @@ class FakeProject:
             path.write_bytes(data)
         return self
 
+    INPUTS: ClassVar[tuple[str, ...]] = ("dataset", "config")
+    MIRROR: ClassVar[tuple[str, ...]] = ("dataset", "config", "model", "threshold")
+
     def build_lineage(self, **overrides: Any) -> dict[str, Any]:
-        """Return a manifest for the files as they are now; keyword arguments replace build_lineage's."""
+        """Return a version-2 manifest for the files as they are now; keyword arguments replace build_lineage's.
+
+        `files` (name -> path) may be overridden as a whole; names in INPUTS are inputs,
+        the others outputs, and the design's four entries are mirrored at the top level.
+        """
+        files = overrides.pop("files", self.files)
         arguments: dict[str, Any] = {
             "lineage_path": self.lineage_path,
             "root": self.root,
-            "files": self.files,
+            "inputs": {name: path for name, path in files.items() if name in self.INPUTS},
+            "outputs": {name: path for name, path in files.items() if name not in self.INPUTS},
             "seed": 42,
-            "folds_sha256": "0" * 64,
-            "n_splits": 5,
+            "folds": {"n_splits": 5, "sha256": "0" * 64},
             "environment": {"python": "3.11.9", "packages": {"scikit-learn": "1.9.0"}},
             "code": None,
+            "mirror": tuple(name for name in self.MIRROR if name in files),
         }
         arguments.update(overrides)
         if "hashes" not in arguments:
-            arguments["hashes"] = {name: sha256_file(path) for name, path in arguments["files"].items()}
+            arguments["hashes"] = {name: sha256_file(path) for name, path in files.items()}
         return build_lineage(**arguments)
+
+    def build_v1_lineage(self) -> dict[str, Any]:
+        """Return a manifest as version 1 wrote it (flat, no schema-2 sections), for compatibility tests."""
+        entries = {
+            name: {"path": relative, "sha256": sha256_file(self.root / relative)}
+            for name, relative in self.relative.items()
+        }
+        return {
+            "schema_version": 1,
+            "run_id": "6f1c1f0e-0000-5000-8000-000000000001",
+            "root": "..",
+            "seed": 42,
+            **entries,
+            "cv_folds": {"n_splits": 5, "sha256": "0" * 64},
+            "environment": {"python": "3.11.9"},
+            "code": None,
+        }
 
     def write_lineage(self, **overrides: Any) -> Path:
         """Write the manifest as canonical JSON and return its path."""
@@ -67,3 +93,15 @@ class FakeProject:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(canonical_json(self.build_lineage(**overrides)))
         return path
+
+
+def set_entry(lineage: dict[str, Any], name: str, **fields: str) -> None:
+    """Change an entry's fields wherever the manifest records it: its section and its top-level mirror."""
+    homes = [lineage[name]] if name in lineage else []
+    for section in ("inputs", "outputs"):
+        if name in lineage.get(section, {}):
+            homes.append(lineage[section][name])
+    if not homes:
+        raise KeyError(name)
+    for home in homes:
+        home.update(fields)

@@ -11,13 +11,14 @@ import pytest
 import yaml
 
 from pytest_repro.errors import ConfigError
+from pytest_repro.schema import LeafSpec, Rule, iter_leaves
 from training.config import config_to_dict, dump_config, load_config, read_yaml, validate_config
-from training.schema import SEED_MAX, Config, LeafSpec, Rule, iter_leaves
+from training.schema import SEED_MAX, Config
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config.yaml"
 BASE: dict[str, Any] = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
-LEAVES = list(iter_leaves())
+LEAVES = list(iter_leaves(Config))
 
 
 def _with(key: str, value: Any, raw: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import yaml
 from fake_project import FakeProject
 
 from pytest_repro.cli.export import main
+from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
@@ -41,18 +42,20 @@ def _no_signing_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A trained-looking project, and the working directory: exports run from the project's root."""
     fake = FakeProject(tmp_path / "project", FILES)
+    monkeypatch.chdir(fake.root.parent)
     fake.write_files(
         {name: CONFIG.encode() if name == "config" else f"{name} bytes\n".encode() for name in FILES}
     )
     fake.write_lineage(
         seed=11,
-        folds_sha256="f" * 64,
-        n_splits=3,
+        folds={"n_splits": 3, "sha256": "f" * 64},
         environment=ENVIRONMENT,
         code={"git_commit": COMMIT, "dirty": False},
     )
+    monkeypatch.chdir(fake.root)
     return fake.root
 
 
@@ -163,7 +166,8 @@ def test_intoto_statement_has_the_spec_fields_and_the_lineage_values(project: Pa
 
     lineage = _lineage(project)
     assert statement["subject"] == [
-        {"name": FILES[name], "digest": {"sha256": sha256_file(project / FILES[name])}} for name in OUTPUTS
+        {"name": FILES[name], "digest": {"sha256": sha256_file(project / FILES[name])}}
+        for name in sorted(OUTPUTS)
     ]
     build = statement["predicate"]["buildDefinition"]
     assert build["buildType"] == "https://github.com/pytest-repro/pytest-repro/training@v1"
@@ -267,3 +271,22 @@ def test_sha256sums_paths_are_relative_to_the_folder_written_to(project: Path, t
     )
     passed = _sha256sum_check(elsewhere)
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_export_refuses_a_lineage_whose_root_leaves_the_project(
+    project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A crafted `root` must not make an export read or list a file outside the project."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not export me\n")
+    lineage_path = project / "artifacts" / "lineage.json"
+    lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
+    lineage["root"] = "../.."
+    lineage["inputs"]["config"] = {"path": "secret.txt", "sha256": sha256_file(secret)}
+    lineage["config"] = dict(lineage["inputs"]["config"])
+    lineage_path.write_bytes(canonical_json(lineage))
+    for export in ("intoto", "sha256sums"):
+        assert main([export]) == 1
+        captured = capsys.readouterr()
+        assert "resolves outside the project root" in captured.err
+        assert "do not export me" not in captured.out and "secret.txt" not in captured.out

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from checkout import ROOT as REPO
 
 from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import canonical_json, open_atomic, write_bytes_atomic
@@ -23,8 +24,6 @@ from pytest_repro.lineage.publish import (
     prepare_output_dir,
     recover_interrupted_commit,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 class DiskFull(Exception):

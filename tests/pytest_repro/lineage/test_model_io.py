@@ -9,7 +9,7 @@ from pathlib import Path
 
 import joblib
 import pytest
-from fake_project import FakeProject
+from fake_project import FakeProject, set_entry
 
 from pytest_repro.errors import LineageError, SignatureError
 from pytest_repro.lineage.atomic import canonical_json
@@ -44,12 +44,12 @@ def _no_signing_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _write_lineage(root: Path, files: dict[str, Path] | None = None) -> Path:
     project = FakeProject(root, FILES)
-    return project.write_lineage(files=files or project.files, seed=0, n_splits=2, environment={})
+    return project.write_lineage(files=files or project.files, seed=0, environment={})
 
 
 def _set_model_entry(lineage_path: Path, path: str, sha256: str) -> None:
     lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
-    lineage["model"] = {"path": path, "sha256": sha256}
+    set_entry(lineage, "model", path=path, sha256=sha256)
     lineage_path.write_bytes(canonical_json(lineage))
 
 
@@ -148,7 +148,7 @@ def test_symlinked_model_pointing_outside_the_root_is_rejected(
 def test_model_file_other_than_the_one_recorded_is_refused(project: Path):
     copy = project / "artifacts" / "copy.joblib"
     copy.write_bytes((project / FILES["model"]).read_bytes())
-    with pytest.raises(LineageError, match="is not the model"):
+    with pytest.raises(LineageError, match="is not an output"):
         load_model(copy, project / "artifacts" / "lineage.json")
 
 

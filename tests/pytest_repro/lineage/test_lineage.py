@@ -13,13 +13,8 @@ from fake_project import FakeProject
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.lineage.manifest import (
-    FILE_ENTRIES,
-    REQUIRED_FILE_ENTRIES,
-    read_lineage,
-    resolve_entry,
-    verify_lineage,
-)
+from pytest_repro.lineage.manifest import read_lineage
+from pytest_repro.lineage.verify import resolve_entry, verify_lineage
 
 FILES = FakeProject.FILES
 
@@ -35,15 +30,34 @@ def project(fake_project) -> Path:
     return fake_project.root
 
 
+@pytest.fixture(params=["v2", "v1"])
+def lineage_path(fake_project, request: pytest.FixtureRequest) -> Path:
+    """The project's manifest, in today's format and in the version-1 format written before it."""
+    if request.param == "v2":
+        return fake_project.write_lineage()
+    path = fake_project.lineage_path
+    path.write_bytes(canonical_json(fake_project.build_v1_lineage()))
+    return path
+
+
 @pytest.fixture
-def lineage_path(fake_project) -> Path:
-    return fake_project.write_lineage()
+def v1_lineage_path(fake_project) -> Path:
+    path = fake_project.lineage_path
+    path.write_bytes(canonical_json(fake_project.build_v1_lineage()))
+    return path
 
 
 def _rewrite(path: Path, change: Callable[[dict[str, Any]], Any]) -> None:
     data = json.loads(path.read_text(encoding="utf-8"))
     change(data)
     path.write_bytes(canonical_json(data))
+
+
+def _recorded(lineage: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Every entry by name, whichever version wrote the manifest."""
+    if lineage.get("schema_version", 1) == 1:
+        return {name: lineage[name] for name in FILES if name in lineage}
+    return {**lineage["inputs"], **lineage["outputs"]}
 
 
 def _flip_one_byte(path: Path) -> None:
@@ -58,7 +72,7 @@ def _flip_one_byte(path: Path) -> None:
 def test_lineage_paths_are_relative_to_the_root(lineage_path: Path):
     lineage = read_lineage(lineage_path)
     assert lineage["root"] == ".."
-    assert {name: lineage[name]["path"] for name in FILES} == FILES
+    assert {name: entry["path"] for name, entry in _recorded(lineage).items()} == FILES
 
 
 def test_written_lineage_holds_no_absolute_path(tmp_path: Path, lineage_path: Path):
@@ -88,9 +102,9 @@ def test_run_id_changes_when_a_hash_changes(project: Path, name: str):
     assert _lineage(project, path, changed)["run_id"] != _lineage(project, path, hashes)["run_id"]
 
 
-def test_lineage_records_seed_folds_and_environment(lineage_path: Path):
-    lineage = read_lineage(lineage_path)
-    assert lineage["schema_version"] == 1
+def test_lineage_records_seed_folds_and_environment(fake_project):
+    lineage = read_lineage(fake_project.write_lineage())
+    assert lineage["schema_version"] == 2
     assert lineage["seed"] == 42
     assert lineage["cv_folds"] == {"n_splits": 5, "sha256": "0" * 64}
     assert lineage["environment"]["packages"] == {"scikit-learn": "1.9.0"}
@@ -104,7 +118,7 @@ def test_untouched_project_verifies(lineage_path: Path):
     report = verify_lineage(lineage_path)
     assert report.passed
     assert report.failures == ()
-    assert [check.name for check in report.checks] == list(FILE_ENTRIES)
+    assert sorted(check.name for check in report.checks) == sorted(FILES)
 
 
 def test_verification_works_after_the_project_is_moved(project: Path, lineage_path: Path, tmp_path: Path):
@@ -145,7 +159,8 @@ def test_folder_in_place_of_a_file_is_a_failed_check(project: Path, lineage_path
 
 
 @pytest.mark.parametrize("name", ["metrics", "drift_baseline"])
-def test_optional_entry_may_be_absent(lineage_path: Path, name: str):
+def test_optional_entry_may_be_absent(v1_lineage_path: Path, name: str):
+    lineage_path = v1_lineage_path
     _rewrite(lineage_path, lambda data: data.pop(name))
     report = verify_lineage(lineage_path)
     assert report.passed
@@ -159,11 +174,11 @@ def test_report_has_the_design_shape(project: Path, lineage_path: Path):
     assert set(report) == {"run_id", "checks", "passed"}
     assert report["run_id"] == lineage["run_id"]
     assert report["passed"] is False
-    assert list(report["checks"]) == list(FILE_ENTRIES)
+    assert sorted(report["checks"]) == sorted(FILES)
     for name, check in report["checks"].items():
         assert set(check) == {"path", "expected", "actual", "passed"}
         assert check["path"] == FILES[name]
-        assert check["expected"] == lineage[name]["sha256"]
+        assert check["expected"] == _recorded(lineage)[name]["sha256"]
         assert check["passed"] is (name != "threshold")
     assert report["checks"]["threshold"]["actual"] == sha256_file(project / FILES["threshold"])
     json.dumps(report)  # plain JSON data
@@ -174,7 +189,7 @@ def test_report_of_a_missing_file_carries_the_error(project: Path, lineage_path:
     check = verify_lineage(lineage_path).to_report()["checks"]["model"]
     assert check == {
         "path": FILES["model"],
-        "expected": read_lineage(lineage_path)["model"]["sha256"],
+        "expected": _recorded(read_lineage(lineage_path))["model"]["sha256"],
         "actual": None,
         "passed": False,
         "error": "file not found",
@@ -204,21 +219,42 @@ def test_lineage_folder_is_a_lineage_error(tmp_path: Path):
         read_lineage(tmp_path)
 
 
-@pytest.mark.parametrize("name", REQUIRED_FILE_ENTRIES)
-def test_missing_required_entry_names_it(lineage_path: Path, name: str):
-    _rewrite(lineage_path, lambda data: data.pop(name))
+@pytest.mark.parametrize("name", ["dataset", "config", "model", "threshold"])
+def test_version_1_requires_the_design_entries(v1_lineage_path: Path, name: str):
+    _rewrite(v1_lineage_path, lambda data: data.pop(name))
     with pytest.raises(LineageError, match=f": {name}: missing required entry"):
-        verify_lineage(lineage_path)
+        verify_lineage(v1_lineage_path)
 
 
 def _set(*keys: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Change a key of the manifest; a file entry's key is changed wherever the entry is recorded."""
+
     def change(data: dict[str, Any]) -> None:
-        node = data
-        for key in keys[:-1]:
-            node = node[key]
-        node[keys[-1]] = value
+        for node in _homes(data, keys[0]):
+            for key in keys[1:-1]:
+                node = node[key]
+            if len(keys) == 1:
+                continue
+            node[keys[-1]] = value
+        if len(keys) == 1 or keys[0] not in FILES:
+            if keys[0] in FILES and data.get("schema_version", 1) == 2:
+                section = "inputs" if keys[0] in FakeProject.INPUTS else "outputs"
+                data[section][keys[0]] = value
+                data.pop(keys[0], None)
+            else:
+                data[keys[0]] = value
 
     return change
+
+
+def _homes(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The objects holding entry `name`: its section's, and its top-level mirror (if any)."""
+    if name not in FILES:
+        return []
+    if data.get("schema_version", 1) == 1:
+        return [data[name]]
+    section = "inputs" if name in FakeProject.INPUTS else "outputs"
+    return [data[section][name], *([data[name]] if name in data else [])]
 
 
 MALFORMED = [
@@ -316,3 +352,64 @@ def test_resolve_entry_accepts_a_path_inside_the_root(project: Path):
 def test_resolve_entry_rejects_a_nul_byte(project: Path):
     with pytest.raises(LineageError, match="NUL byte"):
         resolve_entry(project.resolve(), "a\x00b", name="model", lineage_path=Path("l.json"))
+
+
+# ---------------------------------------------------------------- the version-2 format, for any project
+
+
+def test_any_names_and_no_required_entry(tmp_path: Path):
+    from pytest_repro.lineage.writing import write_lineage
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.csv").write_bytes(b"a,b\n1,2\n")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "weights.bin").write_bytes(b"\x00\x01")
+    path = write_lineage(
+        tmp_path / "out" / "lineage.json",
+        inputs={"training data": tmp_path / "data" / "train.csv"},
+        outputs={"weights": tmp_path / "out" / "weights.bin"},
+        seed=7,
+        folds=[[0, 2], [1, 3]],
+        environment={},
+        code=None,
+        signing_key=None,
+    )
+    lineage = read_lineage(path)
+    assert lineage["inputs"] == {
+        "training data": {"path": "data/train.csv", "sha256": sha256_file(tmp_path / "data" / "train.csv")}
+    }
+    assert lineage["outputs"]["weights"]["path"] == "out/weights.bin"
+    assert lineage["root"] == ".."
+    assert lineage["cv_folds"]["n_splits"] == 2
+    assert "model" not in lineage and "threshold" not in lineage
+    assert verify_lineage(path).passed
+    (tmp_path / "out" / "weights.bin").write_bytes(b"\x00\x02")
+    assert [f.name for f in verify_lineage(path).failures] == ["weights"]
+
+
+def test_a_mirror_that_disagrees_with_its_entry_is_refused(fake_project):
+    path = fake_project.write_lineage()
+    _rewrite(path, lambda data: data["model"].update(sha256="f" * 64))
+    with pytest.raises(LineageError, match="model: differs from the output entry it repeats"):
+        verify_lineage(path)
+
+
+def test_a_top_level_entry_that_is_not_recorded_is_refused(fake_project):
+    path = fake_project.write_lineage()
+    _rewrite(path, lambda data: data.update(extra={"path": "x", "sha256": "0" * 64}))
+    with pytest.raises(LineageError, match="extra: a top-level entry that is neither an input nor an output"):
+        verify_lineage(path)
+
+
+def test_the_same_name_as_input_and_output_is_refused(fake_project):
+    path = fake_project.write_lineage()
+    _rewrite(path, lambda data: data["outputs"].update(config=data["inputs"]["config"]))
+    with pytest.raises(LineageError, match="config: both an input and an output"):
+        verify_lineage(path)
+
+
+def test_an_unknown_schema_version_is_refused(fake_project):
+    path = fake_project.write_lineage()
+    _rewrite(path, lambda data: data.update(schema_version=3))
+    with pytest.raises(LineageError, match="schema_version: got 3; this version reads 1 and 2"):
+        verify_lineage(path)

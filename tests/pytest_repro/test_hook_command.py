@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from checkout import ROOT as REPO
 from fake_project import FakeProject
 
 from pytest_repro.cli.hook import main
@@ -15,7 +16,6 @@ from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
 
-REPO = Path(__file__).resolve().parents[1]
 KEY_HEX = "5e" * 32
 MISSING = "Missing artifacts/lineage.json. Run training first."
 FILES = FakeProject.FILES

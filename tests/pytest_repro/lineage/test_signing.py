@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from fake_project import FakeProject
+from checkout import ROOT as REPO_ROOT
+from fake_project import FakeProject, set_entry
 
 from pytest_repro.cli import check as check_module
 from pytest_repro.errors import ConfigError, SignatureError
@@ -236,7 +237,7 @@ def test_check_fails_on_a_tampered_lineage_before_hashing_files(
     root = lineage_path.parents[1]
     (root / FILES["model"]).write_bytes(b"replaced model")
     lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
-    lineage["model"]["sha256"] = sha256_file(root / FILES["model"])
+    set_entry(lineage, "model", sha256=sha256_file(root / FILES["model"]))
     lineage_path.write_bytes(canonical_json(lineage))
     monkeypatch.setenv(KEY_ENV, KEY.hex())
     code, out, err = _run_check(monkeypatch, capsys, root)
@@ -268,7 +269,7 @@ def test_bad_require_signature_value_names_the_variable(
 @pytest.fixture
 def fake_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A real config and the real publishing step, with the slow fit replaced by a fixed result."""
-    repo = Path(__file__).resolve().parents[2]
+    repo = REPO_ROOT
     config_path = tmp_path / "config.yaml"
     config_path.write_bytes((repo / "config.yaml").read_bytes())
     fitted = run_module._Fitted(

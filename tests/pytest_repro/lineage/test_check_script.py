@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_project import FakeProject
+from checkout import ROOT as REPO
+from fake_project import FakeProject, set_entry
 
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.publish import JOURNAL_NAME
 
-REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "reproducibility_check.py"
 MISSING = "Missing artifacts/lineage.json. Run training first."
 FILES = FakeProject.FILES
@@ -136,7 +136,7 @@ def test_malformed_lineage_is_one_line_without_traceback(project: Path, content:
 def test_unsafe_lineage_path_is_one_line_without_traceback(project: Path):
     lineage_path = project / "artifacts" / "lineage.json"
     lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
-    lineage["model"]["path"] = "../../etc/passwd"
+    set_entry(lineage, "model", path="../../etc/passwd")
     lineage_path.write_bytes(canonical_json(lineage))
     result = _check(project)
     assert result.returncode == 1
@@ -169,7 +169,7 @@ def test_interrupted_commit_is_rolled_forward_before_checking(project: Path):
     artifacts = project / "artifacts"
     new_model = b"model of the interrupted run"
     lineage = json.loads((artifacts / "lineage.json").read_text(encoding="utf-8"))
-    lineage["model"]["sha256"] = sha256_bytes(new_model)
+    set_entry(lineage, "model", sha256=sha256_bytes(new_model))
     staged = {".best_model.joblib.1.staged": new_model, ".lineage.json.2.staged": canonical_json(lineage)}
     for name, data in staged.items():
         (artifacts / name).write_bytes(data)

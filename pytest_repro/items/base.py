@@ -1,0 +1,54 @@
+"""What every generated item shares: the session key, the summary row, and failures without tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_repro.errors import ReproError
+
+SUMMARY_PROPERTY = "repro_summary"
+PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
+
+
+class ReproMismatch(ReproError):
+    """The runs disagree on one check; carries the rendered diagnosis."""
+
+
+class ReproCheckError(ReproError):
+    """A check could not run (training failed, contract broken, manifest missing)."""
+
+
+class ReproItem(pytest.Item):
+    """A generated check: reports its outcome as a summary row and its failure as the diagnosis alone."""
+
+    @classmethod
+    def child(cls, parent: pytest.Node, name: str, **kwargs: Any) -> Any:
+        """Create the check `name` under `parent`, with a node id that `--lf` and `-k` match.
+
+        pytest 9.2 parses a string node id such as `config.yaml::artifact[model]` into a
+        name and a parameter part; a node built from its name alone would keep
+        `artifact[model]` whole, compare unequal to the id `--lf` recorded, and never be
+        rerun.  Passing the string id makes both forms the same.
+        """
+        return cls.from_parent(parent, name=name, nodeid=f"{parent.nodeid}::{name}", **kwargs)
+
+    @property
+    def plugin(self) -> Any:
+        return self.config.stash[PLUGIN_KEY]
+
+    def summary(self, outcome: str, detail: str = "", a: str = "", b: str = "") -> None:
+        """Add this check's row to the session's reproducibility table."""
+        row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}
+        self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, ReproMismatch | ReproCheckError | pytest.skip.Exception):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, 0, f"repro {self.name}"

@@ -1,0 +1,71 @@
+"""Misconfiguration stops the session before collection, with one line: never a green run that checked nothing.
+
+Checked when pytest starts: every `repro_*` ini key is one the plugin knows (a typo
+gets the nearest name), and under `--repro` a training is configured, its entry point
+imports, and the config it names exists.  Each problem is a `pytest.UsageError`, which
+pytest prints as one `ERROR:` line with exit status 4 (usage error).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+import pytest
+
+from pytest_repro.settings import ReproSettings
+
+INI_PREFIX = "repro"
+
+
+def check_ini_names(config: pytest.Config, known: Iterable[str]) -> None:
+    """Refuse an ini key that starts with `repro` and is not one of the plugin's settings."""
+    known = sorted(known)
+    for key in _unknown_ini_keys(config):
+        if key.startswith(INI_PREFIX):
+            near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
+            raise pytest.UsageError(f"{_inifile(config)}: unknown pytest-repro setting {key!r}; {hint}")
+
+
+def check_session(config: pytest.Config, settings: ReproSettings) -> None:
+    """Under --repro: a training must be configured, load, and find its config."""
+    if not settings.enabled:
+        return
+    if settings.entry is None:
+        raise pytest.UsageError(
+            f'pytest --repro: no training configured; set repro_train = "module:function" in '
+            f"{_inifile(config)} (the function that trains into a folder)"
+        )
+    from pytest_repro.contract import ContractError, load_entry_point
+
+    try:
+        load_entry_point(settings.entry)
+    except ContractError as exc:
+        raise pytest.UsageError(f"pytest --repro: {exc}") from None
+    if not settings.config_path.is_file():
+        raise pytest.UsageError(
+            f"pytest --repro: the training's config {settings.config_path} is not a file "
+            "(set repro_config or --repro-config to the config the training reads)"
+        )
+
+
+def _unknown_ini_keys(config: pytest.Config) -> list[str]:
+    # pytest knows which keys of the ini file no plugin registered (it warns about them
+    # itself) but offers no public accessor; `config.inicfg` is deprecated in pytest 9.
+    # The private method exists from pytest 6 to 9; without it, nothing is checked.
+    unknown = getattr(config, "_get_unknown_ini_keys", None)
+    try:
+        return sorted(str(key) for key in unknown()) if callable(unknown) else []
+    except Exception:  # a changed private API must not break a session
+        return []
+
+
+def _inifile(config: pytest.Config) -> str:
+    path = config.inipath
+    if path is None:
+        return "the ini file"
+    try:
+        return path.relative_to(config.rootpath).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,235 @@
+"""Auto mode: every variation at once, and each variation alone only if that changes the output.
+
+One run with every selected variation (except the informational ones) applied at once
+is compared with the reference; only if it differs is each variation trained alone,
+together with a *control* (the reference again) that tells a variation apart from
+plain run-to-run non-determinism.  An all-clear costs two trainings (three with
+row_order).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from pytest_repro.contract import RunRecord, RunRequest
+from pytest_repro.diagnose.difference import Difference
+from pytest_repro.running.launcher import ProgressSink
+from pytest_repro.variations.catalogue import (
+    INFORMATIONAL,
+    VARIATIONS,
+    describe,
+    lookup,
+    reference_spec,
+    varied_spec,
+)
+from pytest_repro.variations.errors import VariationError
+from pytest_repro.variations.report import SKIPPED, Outcome, VariationReport
+from pytest_repro.variations.runs import RunResult, train_specs
+from pytest_repro.variations.specs import RunSpec
+from pytest_repro.variations.workspace import Workspace
+
+Notify = Callable[[str], None]
+
+
+def run_variations(
+    request: RunRequest,
+    names: Sequence[str],
+    folder: Path,
+    *,
+    project_root: Path,
+    cwd: Path | None = None,
+    tolerance: float = 0.0,
+    sink: ProgressSink | None = None,
+    notify: Notify | None = None,
+    parallel: int | None = None,
+) -> VariationReport:
+    """Compare the reference with all variations at once, then, only if that differs, each alone."""
+    names = tuple(name for name in VARIATIONS if name in names)
+    if not names:
+        raise VariationError("no variation selected")
+    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(request, folder, project_root, cwd or Path.cwd())
+    hunt = _Hunt(ws, names, tolerance, notify or (lambda message: None), sink, parallel)
+    return hunt.run()
+
+
+class _Hunt:
+    """One auto-mode computation: its workspace, the runs trained so far, and what they showed."""
+
+    reference_record: RunRecord  # set by the first round; every comparison is made against it
+
+    def __init__(
+        self,
+        ws: Workspace,
+        names: tuple[str, ...],
+        tolerance: float,
+        tell: Notify,
+        sink: ProgressSink | None,
+        parallel: int | None,
+    ):
+        self.ws = ws
+        self.names = names
+        self.tolerance = tolerance
+        self.tell = tell
+        self.sink = sink
+        self.parallel = parallel
+        self.trainings = 0
+        self.unavailable = {
+            name: reason for name in names if (reason := lookup(name).unavailable(ws)) is not None
+        }
+        active = [name for name in names if name not in self.unavailable]
+        self.checked = [name for name in active if name not in INFORMATIONAL]
+        self.informational = [name for name in active if name in INFORMATIONAL]
+        self.reference = reference_spec(ws)
+        self.descriptions = {name: describe(name, ws) for name in active}
+
+    def run(self) -> VariationReport:
+        """Train the first round, and the second only if the first changed the output."""
+        outcomes, combined = self._first_round()
+        control = None
+        first_broke = combined.broke if combined is not None else any(outcomes[n].broke for n in self.checked)
+        if self.checked and first_broke:
+            control = self._second_round(outcomes, together=combined is not None)
+        elif combined is not None:
+            for name in self.checked:
+                outcomes[name] = Outcome(name, *self.descriptions[name], "identical", "together")
+        for name, reason in self.unavailable.items():
+            reference = lookup(name).reference(self.ws).description
+            outcomes[name] = Outcome(name, reference, "(not applicable)", SKIPPED, "alone", note=reason)
+        moved = self.ws.moved_so_far()
+        return VariationReport(
+            entry=self.ws.request.entry,
+            config=str(self.ws.request.config_path),
+            seed=self.ws.request.seed,
+            tolerance=self.tolerance,
+            selected=self.names,
+            outcomes={name: outcomes[name] for name in self.names},
+            combined=combined,
+            control=control,
+            trainings=self.trainings,
+            moved=moved.copied if moved is not None else (),
+            moved_to=str(moved.root) if moved is not None else "",
+        )
+
+    def _first_round(self) -> tuple[dict[str, Outcome], Outcome | None]:
+        """The reference, all checked variations at once (or the one alone), and each informational one."""
+        runs: dict[str, RunSpec] = {"reference": self.reference}
+        combined_label = "all" if len(self.checked) > 1 else (self.checked[0] if self.checked else None)
+        if combined_label is not None:
+            runs[combined_label] = varied_spec(self.reference, self.checked, self.ws)
+        for name in self.informational:
+            runs[name] = varied_spec(self.reference, [name], self.ws)
+        self.tell(f"training {len(runs)} runs: {', '.join(runs)}")
+        records = self._train(runs)
+        reference = records["reference"]
+        if isinstance(reference, Exception):
+            raise VariationError(f"the reference training failed, so nothing can be compared:\n{reference}")
+        self.reference_record = reference
+        outcomes = {name: self._alone(name, records[name]) for name in self.informational}
+        if combined_label != "all":
+            if combined_label is not None:
+                outcomes[combined_label] = self._compare(
+                    combined_label, records[combined_label], self.checked, "alone"
+                )
+            return outcomes, None
+        combined = compare_outcome(
+            "all",
+            reference,
+            records["all"],
+            self.checked,
+            ("reference", f"{len(self.checked)} variations at once"),
+            "together",
+            self.tolerance,
+        )
+        return outcomes, combined
+
+    def _second_round(self, outcomes: dict[str, Outcome], *, together: bool) -> Outcome:
+        """The control and, after an all-at-once run, each checked variation alone; returns the control."""
+        runs: dict[str, RunSpec] = {"control": self.reference}
+        if together:
+            runs.update({name: varied_spec(self.reference, [name], self.ws) for name in self.checked})
+        self.tell(f"the output changed; training {len(runs)} runs to find the cause: {', '.join(runs)}")
+        records = self._train(runs)
+        control = compare_outcome(
+            "control",
+            self.reference_record,
+            records["control"],
+            [],
+            ("reference", "reference again"),
+            "alone",
+            self.tolerance,
+        )
+        if together:
+            outcomes.update({name: self._alone(name, records[name]) for name in self.checked})
+        if control.broke:
+            # Without a stable reference no variation can be blamed.
+            for name, outcome in outcomes.items():
+                if name not in INFORMATIONAL and outcome.status == "differs":
+                    outcomes[name] = dataclasses.replace(outcome, status="inconclusive")
+        return control
+
+    def _train(self, runs: Mapping[str, RunSpec]) -> dict[str, RunResult]:
+        self.trainings += len(runs)
+        return train_specs(runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel)
+
+    def _alone(self, name: str, result: RunResult) -> Outcome:
+        return self._compare(name, result, [name], "alone")
+
+    def _compare(self, name: str, result: RunResult, varied_names: Sequence[str], tested: str) -> Outcome:
+        return compare_outcome(
+            name,
+            self.reference_record,
+            result,
+            varied_names,
+            self.descriptions[name],
+            tested,
+            self.tolerance,
+        )
+
+
+def compare_outcome(
+    name: str,
+    reference: RunRecord,
+    result: RunRecord | Exception,
+    varied_names: Sequence[str],
+    descriptions: tuple[str, str],
+    tested: str,
+    tolerance: float,
+) -> Outcome:
+    """Compare a varied run with the reference and classify the result."""
+    from pytest_repro.diagnose.compare import compare_runs
+    from pytest_repro.diagnose.digests import metric_deltas
+
+    if isinstance(result, Exception):
+        return Outcome(name, *descriptions, "failed", tested, error=str(result))
+    differences = compare_runs(reference, result, tolerance)
+    differences, note = _without_expected(differences, reference, result, varied_names)
+    variation = lookup(name) if name in VARIATIONS else None
+    if variation is not None and variation.informational:
+        deltas = metric_deltas(reference.metrics, result.metrics)
+        status = "changed" if differences else "unchanged"
+        if not differences:
+            note = variation.unchanged_note
+        return Outcome(
+            name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
+        )
+    status = "differs" if differences else "identical"
+    return Outcome(name, *descriptions, status, tested, tuple(differences), note=note)
+
+
+def _without_expected(
+    differences: list[Difference], a: RunRecord, b: RunRecord, varied_names: Sequence[str]
+) -> tuple[list[Difference], str]:
+    """Drop a model difference that lies only in parameters a variation sets on purpose (n_jobs)."""
+    from pytest_repro.diagnose.digests import model_digest
+
+    ignored = tuple(p for name in varied_names for p in lookup(name).expected_parameters)
+    model = next((d for d in differences if d.subject == "model"), None)
+    if not ignored or model is None or "model" not in a.artifacts or "model" not in b.artifacts:
+        return differences, ""
+    if model_digest(a.artifacts["model"], ignored) != model_digest(b.artifacts["model"], ignored):
+        return differences, ""
+    kept = [d for d in differences if d is not model]
+    return kept, f"the model differs only in {', '.join(ignored)} (set by the variation)"

@@ -1,0 +1,262 @@
+"""What the hunt found: one `Outcome` per variation, the `VariationReport`, its JSON, table and verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.diagnose.difference import Difference
+from pytest_repro.variations.catalogue import INFORMATIONAL
+
+TABLE_DETAIL = 90
+# A variation that cannot vary anything on this machine is not trained (see `Variation.unavailable`).
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one varied run showed, compared with the reference."""
+
+    name: str
+    reference: str
+    varied: str
+    status: str  # identical | differs | failed | inconclusive | changed | unchanged | skipped
+    tested: str  # alone | together
+    differences: tuple[Difference, ...] = ()
+    error: str | None = None
+    metric_deltas: Mapping[str, float] | None = None
+    note: str = ""
+
+    @property
+    def broke(self) -> bool:
+        """Whether this outcome means reproducibility broke (row_order never does)."""
+        return self.status in ("differs", "failed", "inconclusive")
+
+    def what_differed(self) -> str:
+        """One line: the subjects that differ and the first summary, or the row-order deltas."""
+        if self.error:
+            return f"training failed: {self.error.splitlines()[0]}"
+        subjects = ", ".join(dict.fromkeys(d.subject for d in self.differences))
+        if self.metric_deltas:
+            # Whole-number moves are counts (a confusion matrix); the scores say more in one line.
+            scores = {k: v for k, v in self.metric_deltas.items() if v != int(v)} or self.metric_deltas
+            largest = sorted(scores.items(), key=lambda item: -item[1])[:3]
+            moved = ", ".join(f"{pointer} {delta:.3g}" for pointer, delta in largest)
+            return f"{subjects} changed; {len(self.metric_deltas)} metrics moved, e.g. |Δ| {moved}"
+        if not self.differences:
+            return self.note
+        return f"{subjects}: {self.differences[0].summary}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "reference": self.reference,
+            "varied": self.varied,
+            "status": self.status,
+            "tested": self.tested,
+            "differences": [
+                {"subject": d.subject, "summary": d.summary, "details": list(d.details)}
+                for d in self.differences
+            ],
+            "error": self.error,
+            "metric_deltas": dict(self.metric_deltas) if self.metric_deltas is not None else None,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Outcome:
+        return cls(
+            name=data["name"],
+            reference=data["reference"],
+            varied=data["varied"],
+            status=data["status"],
+            tested=data["tested"],
+            differences=tuple(
+                Difference(d["subject"], d["summary"], tuple(d["details"])) for d in data["differences"]
+            ),
+            error=data["error"],
+            metric_deltas=data["metric_deltas"],
+            note=data.get("note", ""),
+        )
+
+
+@dataclass(frozen=True)
+class VariationReport:
+    """The auto-mode result: per variation, whether the output stayed the same and what changed."""
+
+    entry: str
+    config: str
+    seed: int | None
+    tolerance: float
+    selected: tuple[str, ...]
+    outcomes: dict[str, Outcome]
+    combined: Outcome | None
+    control: Outcome | None
+    trainings: int
+    moved: tuple[str, ...] = ()
+    moved_to: str = ""
+
+    @property
+    def interaction(self) -> bool:
+        """The combined run differs although no variation alone does."""
+        checked = [o for o in self.outcomes.values() if o.name not in INFORMATIONAL and o.status != SKIPPED]
+        return (
+            self.combined is not None
+            and self.combined.broke
+            and not (self.control is not None and self.control.broke)
+            and bool(checked)
+            and all(o.status == "identical" and o.tested == "alone" for o in checked)
+        )
+
+    @property
+    def reproducible(self) -> bool:
+        """No variation (row_order aside) changed the output, alone or combined."""
+        if self.interaction or (self.control is not None and self.control.broke):
+            return False
+        return not any(o.broke for o in self.outcomes.values())
+
+    def broken(self) -> list[str]:
+        """Names of the variations that changed the output."""
+        return [name for name, outcome in self.outcomes.items() if outcome.broke]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.entry,
+            "config": self.config,
+            "seed": self.seed,
+            "tolerance": self.tolerance,
+            "selected": list(self.selected),
+            "reproducible": self.reproducible,
+            "broken_by": self.broken(),
+            "interaction": self.interaction,
+            "trainings": self.trainings,
+            "combined": self.combined.to_json() if self.combined else None,
+            "control": self.control.to_json() if self.control else None,
+            "variations": [outcome.to_json() for outcome in self.outcomes.values()],
+            "moved": list(self.moved),
+            "moved_to": self.moved_to,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VariationReport:
+        outcomes = [Outcome.from_json(item) for item in data["variations"]]
+        return cls(
+            entry=data["entry"],
+            config=data["config"],
+            seed=data["seed"],
+            tolerance=data["tolerance"],
+            selected=tuple(data["selected"]),
+            outcomes={outcome.name: outcome for outcome in outcomes},
+            combined=Outcome.from_json(data["combined"]) if data["combined"] else None,
+            control=Outcome.from_json(data["control"]) if data["control"] else None,
+            trainings=data["trainings"],
+            moved=tuple(data.get("moved", ())),
+            moved_to=data.get("moved_to", ""),
+        )
+
+
+def save_json(report: VariationReport, path: Path) -> None:
+    """Write the report as JSON (atomically)."""
+    from pytest_repro.lineage.atomic import write_json_atomic
+
+    write_json_atomic(path, report.to_json())
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def table_lines(report: VariationReport) -> list[str]:
+    """The variation | reference -> varied | result | what differed table, then the verdict."""
+    rows = [("variation", "reference -> varied", "result", "what differed")]
+    for outcome in report.outcomes.values():
+        status = (
+            outcome.status if outcome.tested == "alone" or outcome.status != "identical" else "identical*"
+        )
+        rows.append(
+            (outcome.name, f"{outcome.reference} -> {outcome.varied}", status, _cut(outcome.what_differed()))
+        )
+    if report.combined is not None:
+        checked = ", ".join(
+            name
+            for name, outcome in report.outcomes.items()
+            if name not in INFORMATIONAL and outcome.status != SKIPPED
+        )
+        rows.append(
+            (
+                "(all at once)",
+                f"reference -> {checked}",
+                report.combined.status,
+                _cut(report.combined.what_differed()),
+            )
+        )
+    if report.control is not None:
+        rows.append(
+            (
+                "(control)",
+                "reference -> reference again",
+                report.control.status,
+                _cut(report.control.what_differed()),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = [
+        f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
+        for row in rows
+    ]
+    if any(o.tested == "together" and o.status == "identical" for o in report.outcomes.values()):
+        lines.append("* identical in the run that varied all of them at once")
+    lines.append(verdict(report))
+    return lines
+
+
+def verdict(report: VariationReport) -> str:
+    """One sentence: reproducible under every variation, or which ones broke it."""
+    runs = f"({report.trainings} trainings)"
+    if report.control is not None and report.control.broke:
+        return (
+            "NOT reproducible even without any variation: the control run differs from the reference "
+            f"(pytest --repro shows why) {runs}"
+        )
+    if report.interaction:
+        return f"NOT reproducible: only the combination of variations changes the output {runs}"
+    broken = report.broken()
+    if broken:
+        return f"NOT reproducible under: {', '.join(broken)} {runs}"
+    return f"reproducible under every variation checked {runs}"
+
+
+def detail_lines(report: VariationReport) -> list[str]:
+    """The full differences of every variation that changed something."""
+    lines: list[str] = []
+    shown = [*report.outcomes.values(), *(o for o in (report.combined, report.control) if o is not None)]
+    for outcome in shown:
+        if outcome.differences or outcome.error:
+            lines.append("")
+            lines.extend(_outcome_details(outcome))
+    if report.moved:
+        lines.append("")
+        lines.append(f"path: copied {', '.join(report.moved)} to {report.moved_to}")
+    return lines
+
+
+def _outcome_details(outcome: Outcome) -> list[str]:
+    """The heading, error, differences, metric moves and note of one outcome."""
+    lines = [f"{outcome.name}: {outcome.reference} -> {outcome.varied} ({outcome.status})"]
+    if outcome.error:
+        lines.extend(f"  {line}" for line in outcome.error.splitlines())
+    for difference in outcome.differences:
+        lines.extend(f"  {line}" for line in difference.render().splitlines())
+    if outcome.metric_deltas:
+        lines.append("  largest |Δ| per metric:")
+        for pointer, delta in sorted(outcome.metric_deltas.items(), key=lambda item: -item[1]):
+            lines.append(f"    {pointer}: {delta:.6g}")
+    if outcome.note:
+        lines.append(f"  note: {outcome.note}")
+    return lines
+
+
+def _cut(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TABLE_DETAIL else text[: TABLE_DETAIL - 1] + "…"

@@ -1,0 +1,55 @@
+"""How one run of the hunt is started, and what one side of a variation changes in it.
+
+A variation is a pair of `Side`s (its reference and its varied value); applying a side
+to a `RunSpec` changes only what that variation is about, so that a reference run and
+a varied run differ in exactly what was varied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.contract import RunRequest
+from pytest_repro.variations.workspace import MovedProject
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """How one run is started: what it trains, its environment changes, working directory and umask."""
+
+    request: RunRequest
+    env: Mapping[str, str | None] = field(default_factory=dict)  # None removes a variable
+    cwd: Path = Path()
+    umask: int | None = None  # None keeps this process's (the umask variation always sets one)
+    import_first: Path | None = None  # put before everything else on PYTHONPATH
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a variation: how the report names it, and what it changes in a run spec.
+
+    A side changes any of: environment variables (`env`, None removing one), the working
+    directory, the file-creation mask, or where the project is (a moved copy of it).
+    """
+
+    description: str
+    env: Mapping[str, str | None] = field(default_factory=dict)
+    cwd: Path | None = None
+    umask: int | None = None
+    moved: MovedProject | None = None
+
+    def apply(self, spec: RunSpec) -> RunSpec:
+        """Return `spec` with this side's settings."""
+        changes: dict[str, Any] = {"env": {**spec.env, **self.env}}
+        if self.cwd is not None:
+            changes["cwd"] = self.cwd
+        if self.umask is not None:
+            changes["umask"] = self.umask
+        if self.moved is not None:
+            changes["request"] = dataclasses.replace(spec.request, config_path=self.moved.config_path)
+            changes["import_first"] = self.moved.root
+        return dataclasses.replace(spec, **changes)

@@ -1,0 +1,169 @@
+"""The folders and machine facts the variations are built from, and the moved copy of the project.
+
+The `path` variation trains from a copy of what the training reads, kept in the same
+places relative to the project, so that only the project's absolute location differs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.contract import RunRequest
+from pytest_repro.variations.locales import choose_locales, installed_locales
+
+
+@dataclass(frozen=True)
+class MovedProject:
+    """A copy of the project's training inputs in another folder, for the `path` variation."""
+
+    root: Path
+    config_path: Path
+    copied: tuple[str, ...]
+    code_moved: bool
+
+
+class Workspace:
+    """The folders and machine facts the variations are built from, each found once, on first use."""
+
+    def __init__(self, request: RunRequest, folder: Path, project_root: Path, cwd: Path):
+        self.request = request
+        self.folder = folder
+        self.project_root = project_root.resolve()
+        self.cwd = cwd
+        self.cores = os.cpu_count() or 1
+        self.home = os.environ.get("HOME") or str(Path.home())
+        self._locales: tuple[str, str] | None = None
+        self._moved: MovedProject | None = None
+
+    def locales(self) -> tuple[str, str]:
+        """Return (reference, varied) locale names among those installed."""
+        if self._locales is None:
+            self._locales = choose_locales(installed_locales())
+        return self._locales
+
+    def moved(self) -> MovedProject:
+        """Copy the project once, on first use."""
+        if self._moved is None:
+            self._moved = move_project(
+                self.request, self.project_root, self.cwd, self.folder / "moved" / self.project_root.name
+            )
+        return self._moved
+
+    def moved_so_far(self) -> MovedProject | None:
+        """The copy of the project if one was made (the `path` variation asked for it), else None."""
+        return self._moved
+
+    def empty_folder(self, name: str) -> Path:
+        """Create (once) and return a folder of the workspace that holds nothing of the project."""
+        path = self.folder / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def shown(self, path: Path) -> str:
+        """`path` as the report shows it: relative to the project, or "the project folder" itself."""
+        relative = inside(path.resolve(), self.project_root)
+        if relative is None:
+            return str(path)
+        return "the project folder" if relative == Path() else relative.as_posix()
+
+
+def move_project(request: RunRequest, project_root: Path, cwd: Path, destination: Path) -> MovedProject:
+    """Copy what the training reads to `destination`, keeping each file's place relative to the project.
+
+    Copied: the config file; every existing file the config names by a path relative to
+    its folder (as a YAML string anywhere in it) that lies inside the project, with the
+    dataset pin registry beside it; and the entry module (its top-level package folder,
+    or its single .py file) when it lives in the project or the working directory.
+    Anything else (other modules, absolute paths in the config) stays where it is.
+    """
+    from pytest_repro.lineage.pins import PINS_FILE  # imports yaml: only when a copy is made
+
+    if destination.exists():
+        shutil.rmtree(destination)
+    destination.mkdir(parents=True)
+    copied: list[str] = []
+    config_path = request.config_path
+    _copy_into(destination, config_path, project_root, copied)
+    for named in _named_files(config_path, project_root):
+        _copy_into(destination, named, project_root, copied)
+        registry = named.parent / PINS_FILE
+        if registry.is_file():
+            _copy_into(destination, registry, project_root, copied)
+    module = _entry_module_path(request.entry, project_root, cwd)
+    if module is not None:
+        _copy_into(destination, module, project_root, copied)
+    relative_config = inside(config_path.resolve(), project_root) or Path(config_path.name)
+    return MovedProject(destination, destination / relative_config, tuple(copied), module is not None)
+
+
+def _copy_into(destination: Path, source: Path, project_root: Path, copied: list[str]) -> None:
+    """Copy a file or folder to its place under `destination` (once), and note it in `copied`."""
+    relative = inside(source.resolve(), project_root) or Path(source.name)
+    target = destination / relative
+    if target.exists():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if source.is_dir():
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        copied.append(f"{relative.as_posix()}/")
+    else:
+        shutil.copy2(source, target)
+        copied.append(relative.as_posix())
+
+
+def _named_files(config_path: Path, project_root: Path) -> list[Path]:
+    """The existing files inside the project that the config names by a relative path."""
+    try:
+        import yaml
+
+        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except Exception:
+        return []
+    found = []
+    for value in _strings(data):
+        if not value or len(value) > 4096 or "\n" in value or Path(value).is_absolute():
+            continue
+        candidate = (config_path.parent / value).resolve()
+        try:
+            exists = candidate.is_file()
+        except OSError:
+            continue
+        if exists and inside(candidate, project_root) is not None and candidate not in found:
+            found.append(candidate)
+    return found
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def _entry_module_path(entry: str, project_root: Path, cwd: Path) -> Path | None:
+    """The entry module's top-level package folder or single .py file, in the cwd or the project."""
+    top = entry.partition(":")[0].split(".")[0]
+    for folder in dict.fromkeys([cwd.resolve(), project_root]):
+        package, module = folder / top, folder / f"{top}.py"
+        if (package / "__init__.py").is_file():
+            return package
+        if module.is_file():
+            return module
+    return None
+
+
+def inside(path: Path, root: Path) -> Path | None:
+    """`path` relative to `root`, or None when it lies outside."""
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return None

@@ -1,0 +1,214 @@
+"""The catalogue of variations, the moved project and the report, without training anything.
+
+Each variation is a small class behind one interface; these tests pin what each one
+changes in a run, that the reference run pins them all, and that the report's JSON
+and verdict follow the outcomes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from pytest_repro.contract import ROW_ORDER_VARIABLE, RunRequest
+from pytest_repro.diagnose.difference import Difference
+from pytest_repro.errors import EXIT_USAGE, ReproError
+from pytest_repro.variations import (
+    CATALOGUE,
+    INFORMATIONAL,
+    VARIATIONS,
+    Outcome,
+    Variation,
+    VariationError,
+    VariationReport,
+    Workspace,
+    choose_locales,
+    describe,
+    lookup,
+    parse_selection,
+    reference_spec,
+    table_lines,
+    varied_spec,
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project shaped like a user's: a package, a config naming its data, and the data's pins."""
+    root = tmp_path / "project"
+    (root / "pipeline").mkdir(parents=True)
+    (root / "pipeline" / "__init__.py").write_text("def train(*args, **kwargs): ...\n")
+    (root / "data").mkdir()
+    (root / "data" / "rows.csv").write_text("a,b\n1,2\n")
+    (root / "data" / "dataset_pins.yaml").write_text("rows.csv: 0\n")
+    (root / "conf").mkdir()
+    (root / "conf" / "train.yaml").write_text(
+        "seed: 3\ndata:\n  path: ../data/rows.csv\nmissing: nowhere.csv\n"
+    )
+    return root
+
+
+@pytest.fixture
+def workspace(project: Path, tmp_path: Path) -> Workspace:
+    ws = Workspace(
+        RunRequest("pipeline:train", project / "conf" / "train.yaml", 3), tmp_path / "ws", project, project
+    )
+    ws._locales = ("C.UTF-8", "de_DE.utf8")  # whatever this machine has installed
+    return ws
+
+
+# ----------------------------------------------------------------------------- the catalogue
+
+
+def test_every_variation_is_one_class_behind_the_interface_with_a_one_line_description():
+    assert [variation.name for variation in CATALOGUE] == list(VARIATIONS)
+    for variation in CATALOGUE:
+        assert isinstance(variation, Variation)
+        assert VARIATIONS[variation.name] == variation.description
+        assert variation.description and "\n" not in variation.description
+    assert {"row_order"} == INFORMATIONAL
+
+
+def test_reference_run_pins_every_variation_to_its_reference_value(workspace, project):
+    spec = reference_spec(workspace)
+
+    assert spec.env["PYTHONHASHSEED"] == "1"
+    assert spec.env["OMP_NUM_THREADS"] == "1"
+    assert spec.env["REPRO_N_JOBS"] == "1"
+    assert spec.env["TZ"] == "UTC"
+    assert (spec.env["LC_ALL"], spec.env["LANG"], spec.env["LANGUAGE"]) == ("C.UTF-8", "C.UTF-8", None)
+    assert spec.env[ROW_ORDER_VARIABLE] is None
+    assert spec.env["HOME"] == workspace.home
+    assert (spec.cwd, spec.umask, spec.import_first) == (project, 0o022, None)
+    assert spec.request == workspace.request
+
+
+@pytest.mark.parametrize("name", list(VARIATIONS))
+def test_each_variation_changes_the_reference_run_in_what_it_names_only(workspace, name):
+    reference = reference_spec(workspace)
+    varied = varied_spec(reference, [name], workspace)
+
+    changed = {key for key in {*reference.env, *varied.env} if reference.env.get(key) != varied.env.get(key)}
+    fields = {
+        f.name
+        for f in dataclasses.fields(varied)
+        if f.name != "env" and getattr(varied, f.name) != getattr(reference, f.name)
+    }
+    assert changed or fields
+    side = lookup(name).varied(workspace)
+    assert changed <= set(side.env)
+    expected_fields = set()
+    if side.cwd is not None:
+        expected_fields.add("cwd")
+    if side.umask is not None:
+        expected_fields.add("umask")
+    if side.moved is not None:
+        expected_fields |= {"request", "import_first"}
+    assert fields == expected_fields
+
+
+def test_descriptions_read_reference_then_varied(workspace):
+    assert describe("hashseed", workspace) == ("PYTHONHASHSEED=1", "2")
+    assert describe("tz", workspace) == ("TZ=UTC", "GMT-14")
+    assert describe("umask", workspace) == ("umask 022", "002")
+    assert describe("locale", workspace) == ("LC_ALL=C.UTF-8", "de_DE.utf8")
+    assert describe("cwd", workspace) == ("the project folder", "an empty folder elsewhere")
+    assert describe("row_order", workspace) == ("rows in file order", f"shuffled ({ROW_ORDER_VARIABLE}=1)")
+
+
+def test_path_variation_moves_config_named_data_its_pins_and_the_entry_package(workspace, project):
+    varied = varied_spec(reference_spec(workspace), ["path"], workspace)
+
+    moved = workspace.moved()
+    assert sorted(moved.copied) == ["conf/train.yaml", "data/dataset_pins.yaml", "data/rows.csv", "pipeline/"]
+    assert moved.code_moved
+    assert varied.request.config_path == moved.root / "conf" / "train.yaml"
+    assert varied.import_first == moved.root
+    assert (moved.root / "data" / "rows.csv").read_text() == (project / "data" / "rows.csv").read_text()
+    assert describe("path", workspace) == ("the project folder", "a copy in another folder")
+
+
+def test_locale_variation_applies_only_when_another_locale_is_chosen(workspace):
+    assert lookup("locale").unavailable(workspace) is None
+    workspace._locales = ("C.UTF-8", "C.utf8")
+    assert lookup("locale").unavailable(workspace) == "no locale other than C.UTF-8 is installed"
+    assert all(
+        variation.unavailable(workspace) is None for variation in CATALOGUE if variation.name != "locale"
+    )
+
+
+def test_unknown_variation_is_a_usage_error_of_the_package():
+    with pytest.raises(VariationError, match="unknown variation 'nope'") as raised:
+        lookup("nope")
+    assert isinstance(raised.value, ReproError)
+    assert raised.value.exit_code == EXIT_USAGE
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def test_selection_all_includes_row_order_and_keeps_catalogue_order():
+    assert parse_selection("all") == tuple(VARIATIONS)
+    assert parse_selection("tz, hashseed") == ("hashseed", "tz")
+
+
+def test_varied_locale_is_another_installed_one():
+    assert choose_locales(["C", "C.utf8", "POSIX", "de_DE.utf8"]) == ("C.UTF-8", "de_DE.utf8")
+    assert choose_locales(["C", "C.utf8", "POSIX"]) == ("C.UTF-8", "C")
+    assert choose_locales([]) == ("C", "POSIX")
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def _report(*outcomes: Outcome, combined: Outcome | None = None) -> VariationReport:
+    return VariationReport(
+        entry="pipeline:train",
+        config="conf/train.yaml",
+        seed=3,
+        tolerance=0.0,
+        selected=tuple(outcome.name for outcome in outcomes),
+        outcomes={outcome.name: outcome for outcome in outcomes},
+        combined=combined,
+        control=Outcome("control", "reference", "reference again", "identical", "alone")
+        if combined
+        else None,
+        trainings=5,
+    )
+
+
+def test_report_survives_its_json_round_trip():
+    differs = Outcome(
+        "tz",
+        "TZ=UTC",
+        "GMT-14",
+        "differs",
+        "alone",
+        (Difference("weights", "1 of 8 values differ", ("/launch",)),),
+    )
+    rows = Outcome(
+        "row_order", "rows in file order", "shuffled", "changed", "alone", metric_deltas={"/loss": 0.5}
+    )
+    report = _report(
+        differs, rows, combined=Outcome("all", "reference", "2 variations at once", "differs", "together")
+    )
+
+    assert VariationReport.from_json(report.to_json()) == report
+    assert report.to_json()["broken_by"] == ["tz"]
+
+
+def test_skipped_variation_neither_breaks_nor_hides_an_interaction():
+    identical = Outcome("tz", "TZ=UTC", "GMT-14", "identical", "alone")
+    skipped = Outcome("locale", "LC_ALL=C", "(not applicable)", "skipped", "alone", note="no other locale")
+    combined = Outcome("all", "reference", "1 variations at once", "differs", "together")
+
+    assert _report(identical, skipped).reproducible
+    report = _report(identical, skipped, combined=combined)
+    assert report.interaction and not report.reproducible
+    lines = table_lines(report)
+    assert any(
+        line.startswith("locale") and "skipped" in line and "no other locale" in line for line in lines
+    )
+    assert any(line.startswith("(all at once)  reference -> tz ") for line in lines)

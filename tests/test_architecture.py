@@ -1,0 +1,136 @@
+"""The import direction, checked by import-linter: the contracts in pyproject.toml hold, and each has teeth.
+
+The contracts live in `[tool.importlinter]` of pyproject.toml; by hand, run
+`lint-imports --no-cache` from the checkout.  A broken contract is proven by copying
+the two analysed packages and the pyproject to a temporary folder, planting one import
+there and linting the copy: the checkout itself is never touched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ANALYSED_PACKAGES = ("pytest_repro", "training")
+# lint-imports is installed beside this interpreter by the dev extra.
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
+# The summary prints one line per contract: its name, then KEPT or BROKEN.
+OUTCOME_LINE = re.compile(r"^(?P<name>\S.*?) (?P<outcome>KEPT|BROKEN)\b", re.MULTILINE)
+# Some versions colour their output even when it is not a terminal.
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class LintResult:
+    """What one run of lint-imports said: its exit code, each contract's outcome by name, its output."""
+
+    returncode: int
+    outcomes: dict[str, str]
+    output: str
+
+    def broken(self) -> set[str]:
+        return {name for name, outcome in self.outcomes.items() if outcome == "BROKEN"}
+
+
+def _contract_names(pyproject: Path) -> dict[str, str]:
+    """Return each contract's name by id, as import-linter itself reads the configuration."""
+    from importlinter.api import read_configuration
+
+    return {c["id"]: c["name"] for c in read_configuration(str(pyproject))["contracts_options"]}
+
+
+def _lint_imports(project: Path) -> LintResult:
+    """Run lint-imports on `project`, analysing the packages in that folder, not the installed ones."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(project)
+    # Wide enough that rich never wraps a contract's name over two lines.
+    env["COLUMNS"] = "250"
+    env["NO_COLOR"] = "1"
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = ANSI_ESCAPE.sub("", result.stdout + result.stderr)
+    outcomes = {m["name"]: m["outcome"] for m in OUTCOME_LINE.finditer(output)}
+    return LintResult(result.returncode, outcomes, output)
+
+
+@pytest.fixture(scope="module")
+def contract_names() -> dict[str, str]:
+    pytest.importorskip("importlinter", reason="import-linter is not installed (pip install -e '.[dev]')")
+    if not LINT_IMPORTS.is_file():
+        pytest.skip(f"{LINT_IMPORTS} is missing (pip install -e '.[dev]')")
+    return _contract_names(REPO / "pyproject.toml")
+
+
+def test_the_checkout_keeps_every_import_contract(contract_names: dict[str, str]):
+    result = _lint_imports(REPO)
+
+    assert result.returncode == 0, result.output
+    assert result.outcomes == dict.fromkeys(contract_names.values(), "KEPT"), result.output
+
+
+PLANTED = [
+    pytest.param(
+        "pytest_repro/lineage/__init__.py",
+        "import training",
+        {"plugin-never-imports-demo"},
+        "pytest_repro.lineage -> training",
+        id="plugin-imports-the-demo",
+    ),
+    pytest.param(
+        "pytest_repro/lineage/__init__.py",
+        "import pytest_repro.running",
+        # pytest_repro.running imports the lineage: the planted import also closes a cycle.
+        {"lineage-is-the-core", "plugin-layers", "no-cycles-between-subpackages"},
+        "pytest_repro.lineage -> pytest_repro.running",
+        id="lineage-imports-a-layer-above",
+    ),
+    pytest.param(
+        "pytest_repro/contract.py",
+        "import pytest_repro.settings",
+        {"no-cycles-between-subpackages"},
+        "No cycles are allowed in pytest_repro.",
+        id="contract-and-settings-import-each-other",
+    ),
+]
+
+
+@pytest.mark.parametrize(("module", "statement", "broken_ids", "named_import"), PLANTED)
+def test_a_planted_import_breaks_its_contract_naming_the_import(
+    tmp_path: Path,
+    contract_names: dict[str, str],
+    module: str,
+    statement: str,
+    broken_ids: set[str],
+    named_import: str,
+):
+    for package in ANALYSED_PACKAGES:
+        shutil.copytree(REPO / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    planted = tmp_path / module
+    assert planted.is_file(), f"{module} moved: plant the import in another module of its package"
+    with planted.open("a", encoding="utf-8") as handle:
+        handle.write(f"\n{statement}  # planted by tests/test_architecture.py\n")
+
+    result = _lint_imports(tmp_path)
+
+    assert result.returncode != 0, result.output
+    # A planted import may break more than its own contract (importing training reaches
+    # everything the demo imports), so only the contracts it must break are listed.
+    assert {contract_names[i] for i in broken_ids} <= result.broken(), result.output
+    # The checkout keeps every contract: this failure proves the copy was analysed.
+    assert named_import in result.output, result.output
