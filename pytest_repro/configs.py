@@ -106,3 +106,15 @@ def parse_yaml_bytes(data: bytes, name: str) -> Any:
         raise ConfigError([Problem(name, "", f"YAML syntax error{where}: {reason}")]) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError([Problem(name, "", f"invalid YAML: {type(exc).__name__}")]) from None
+
+
+def config_seed(path: Path) -> int | None:
+    """The config's top-level integer `seed`, if it has a valid one: what a run uses when given none."""
+    from pytest_repro.contract import is_seed
+
+    try:
+        data = read_yaml(path)
+    except ConfigError:  # unreadable: whoever reads the config for real reports why
+        return None
+    seed = data.get("seed") if isinstance(data, dict) else None
+    return seed if is_seed(seed) else None

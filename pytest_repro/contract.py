@@ -92,6 +92,7 @@ class RunRequest:
     config_path: Path
     seed: int | None = None
     overrides: Mapping[str, Any] | None = None
+    command: Any = None  # a running.command_training.CommandTraining, for a command line training
 
 
 def load_entry_point(entry: str, setting: str = "repro_train") -> Callable[..., Any]:

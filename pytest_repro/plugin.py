@@ -71,11 +71,19 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     plugin = _plugin(parent.config)
     if plugin.settings.entry is None:
         return None
-    if file_path == plugin.settings.config_path:
+    if file_path == _checks_path(parent.config):
         return _config_file(parent, file_path)
     if file_path == plugin.settings.lineage_path:
         return LineageManifest.from_parent(parent, path=file_path)
     return None
+
+
+def _checks_path(config: pytest.Config) -> Path:
+    """The file the generated checks hang under: the training's config, or the ini file when it has none."""
+    settings = _plugin(config).settings
+    if settings.config_path.exists() or config.inipath is None:
+        return settings.config_path
+    return config.inipath
 
 
 def _config_file(parent: pytest.Collector, path: Path) -> ReproConfigFile:
@@ -94,8 +102,9 @@ def pytest_collection_modifyitems(
         # A whole-project run: the config and manifest usually lie outside testpaths, so
         # their checks join here, unless pytest already collected them from an argument.
         present = {item.path for item in items}
-        if plugin.settings.config_path.exists() and plugin.settings.config_path not in present:
-            items.extend(_collect(_config_file(session, plugin.settings.config_path)))
+        checks_path = _checks_path(config)
+        if checks_path.exists() and checks_path not in present:
+            items.extend(_collect(_config_file(session, checks_path)))
         if plugin.settings.lineage_path not in present:
             manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
             items.extend(_collect(manifest))
@@ -194,7 +203,6 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.contract import RunRequest
     from pytest_repro.running.launcher import run_inprocess, run_subprocesses
 
     settings = _marked_settings(request)
@@ -210,9 +218,7 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
         config_path = Path(config) if config is not None else settings.config_path
-        run_request = RunRequest(
-            settings.entry, config_path, settings.seed if seed is None else seed, overrides
-        )
+        run_request = settings.request(seed, overrides, config_path)
         folder = tmp_path_factory.mktemp("repro-run") / label
         if (isolation or settings.isolation) == "inprocess":
             return run_inprocess(run_request, folder, label)

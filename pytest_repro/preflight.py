@@ -34,20 +34,44 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
         return
     if settings.entry is None:
         raise pytest.UsageError(
-            f'pytest --repro: no training configured; set repro_train = "module:function" in '
-            f"{_inifile(config)} (the function that trains into a folder)"
+            'pytest --repro: no training configured; set repro_train = "module:function" (a function '
+            'that trains into a folder) or repro_command = "python train.py" with repro_outputs (a '
+            f"script) in {_inifile(config)}"
         )
+    if settings.command is not None:
+        if _names_a_config(config):
+            _check_config(settings)
+        return
     from pytest_repro.contract import ContractError, load_entry_point
 
     try:
         load_entry_point(settings.entry)
     except ContractError as exc:
         raise pytest.UsageError(f"pytest --repro: {exc}") from None
+    _check_config(settings)
+
+
+def _names_a_config(config: pytest.Config) -> bool:
+    """Whether the user named a config (a command training needs none; a function gets its path)."""
+    return bool(config.getoption("repro_config")) or "repro_config" in _ini_keys(config)
+
+
+def _check_config(settings: ReproSettings) -> None:
     if not settings.config_path.is_file():
         raise pytest.UsageError(
             f"pytest --repro: the training's config {settings.config_path} is not a file "
             "(set repro_config or --repro-config to the config the training reads)"
         )
+
+
+def _ini_keys(config: pytest.Config) -> list[str]:
+    """The keys the ini file sets (a registered key is read with getini, which cannot tell "unset")."""
+    # Same private API as below, the only way to tell an ini default from a value the file sets.
+    inicfg = getattr(config, "_inicfg", None)
+    try:
+        return [str(key) for key in inicfg] if inicfg is not None else []
+    except TypeError:
+        return []
 
 
 def _unknown_ini_keys(config: pytest.Config) -> list[str]:

@@ -31,11 +31,10 @@ class ReproPlugin:
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
         """Return the twin runs of `settings` (trained at most once per session and request)."""
-        from pytest_repro.contract import RunRequest
 
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
-        request = RunRequest(settings.entry, settings.config_path, settings.seed if seed is None else seed)
+        request = settings.request(seed)
         return self.cache().get(request, settings.isolation)
 
     def cache(self) -> Any:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,24 @@ class ReproSettings:
     artifacts: tuple[str, ...]
     lineage_path: Path
     config_loader: str | None
+    command: Any = None  # a CommandTraining when the training is a command line (repro_command)
+
+    def request(
+        self,
+        seed: int | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        config_path: Path | None = None,
+    ) -> Any:
+        """The RunRequest that trains these settings' training (the one place requests are built)."""
+        from pytest_repro.contract import RunRequest
+
+        config_path = config_path or self.config_path
+        seed = self.seed if seed is None else seed
+        if seed is None and self.command is not None and self.command.takes_seed:
+            from pytest_repro.configs import config_seed
+
+            seed = config_seed(config_path)  # {seed} needs a value; a function reads its own config
+        return RunRequest(self.entry or "", config_path, seed, overrides, self.command)
 
     def with_marker(self, marker: pytest.Mark | None, rootpath: Path, where: str) -> ReproSettings:
         """Apply a `@pytest.mark.repro(...)` marker's keyword arguments, which win over everything."""
@@ -62,6 +81,30 @@ def add_options(parser: pytest.Parser) -> None:
         action="store_true",
         default=False,
         help="run the reproducibility checks: train twice and compare",
+    )
+    group.addoption(
+        "--repro-train",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="training entry point (ini repro_train)",
+    )
+    group.addoption(
+        "--repro-command",
+        default=None,
+        metavar="COMMAND",
+        help="training command line, run in a fresh copy of the project (ini repro_command)",
+    )
+    group.addoption(
+        "--repro-outputs",
+        default=None,
+        metavar="GLOB,GLOB",
+        help="files a command training writes, relative to the project (ini repro_outputs)",
+    )
+    group.addoption(
+        "--repro-metrics",
+        default=None,
+        metavar="PATH",
+        help="a command training's metrics JSON (ini repro_metrics)",
     )
     group.addoption(
         "--repro-config",
@@ -91,6 +134,14 @@ def add_options(parser: pytest.Parser) -> None:
     )
     addini = recorded_addini(parser)
     addini("repro_train", "training entry point as module:function", default=None)
+    addini("repro_command", "training command line, run in a fresh copy of the project", default=None)
+    addini(
+        "repro_outputs",
+        "globs of the files a command training writes, relative to the project",
+        type="args",
+        default=[],
+    )
+    addini("repro_metrics", "a command training's JSON metrics file, relative to the project", default=None)
     addini("repro_config", "training config file, relative to the rootdir", default="config.yaml")
     addini(
         "repro_config_loader",
@@ -124,9 +175,12 @@ def read_settings(config: pytest.Config) -> ReproSettings:
             tolerance = _tolerance_option(config.getini("repro_tolerance"))
         except Exception as exc:
             raise pytest.UsageError(f"ini repro_tolerance: {exc}") from None
-    entry = config.getini("repro_train") or None
+    entry = config.getoption("repro_train") or config.getini("repro_train") or None
     if entry is not None and ":" not in entry:
         raise pytest.UsageError(f"ini repro_train: got {entry!r}; expected module:function")
+    command = _command_training(config, entry)
+    if command is not None:
+        entry = f"command: {command.command}"
     return ReproSettings(
         enabled=bool(config.getoption("repro")),
         entry=entry,
@@ -137,7 +191,32 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         artifacts=tuple(config.getini("repro_artifacts")),
         lineage_path=_resolve(root, config.getini("repro_lineage")),
         config_loader=config.getini("repro_config_loader") or None,
+        command=command,
     )
+
+
+def _command_training(config: pytest.Config, entry: str | None) -> Any:
+    """The command training the settings name (repro_command, repro_outputs, repro_metrics), or None."""
+    command = config.getoption("repro_command") or config.getini("repro_command") or None
+    if command is None:
+        return None
+    if entry is not None:
+        raise pytest.UsageError(
+            "ini repro_train and repro_command are both set; a training is one or the other"
+        )
+    from pytest_repro.running.command_training import CommandTraining
+
+    outputs = config.getoption("repro_outputs")
+    training = CommandTraining(
+        command=command,
+        outputs=tuple(outputs.split(",")) if outputs else tuple(config.getini("repro_outputs")),
+        metrics=config.getoption("repro_metrics") or config.getini("repro_metrics") or None,
+        root=config.rootpath,
+    )
+    problems = training.problems()
+    if problems:
+        raise pytest.UsageError(problems[0])
+    return training
 
 
 def validate_marker_kwargs(marker: pytest.Mark, where: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.configs import config_seed
 from pytest_repro.paths import shown_path
 from pytest_repro.settings import ReproSettings
 
@@ -17,21 +18,30 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
     from pytest_repro.lineage.hashing import sha256_file
 
-    config = shown_path(settings.config_path, rootpath)
-    try:
-        config_hash = sha256_file(settings.config_path)[:12]
-    except OSError:
-        config_hash = "missing"
-    seed = settings.seed if settings.seed is not None else _config_seed(settings.config_path)
-    seed_text = seed if seed is not None else "from the training"
+    has_config = settings.config_path.is_file()
+    config = shown_path(settings.config_path, rootpath) if has_config else None
+    config_text = (
+        f"config {config} (sha256 {sha256_file(settings.config_path)[:12]})" if has_config else "no config"
+    )
+    seed = settings.seed if settings.seed is not None else config_seed(settings.config_path)
+    if seed is not None:
+        seed_text = str(seed)
+    elif settings.command is not None and not settings.command.takes_seed:
+        seed_text = "set inside the command (no {seed} in it)"
+    else:
+        seed_text = "the training's own"
+    isolation_where = ", each in a fresh copy of the project" if settings.command is not None else ""
     if settings.isolation == "subprocess":
         threads = max(1, (os.cpu_count() or 1) // 2)
-        isolation = f"2 concurrent subprocesses (PYTHONHASHSEED 1 and 2, {threads} BLAS/OpenMP thread each)"
+        isolation = (
+            f"2 concurrent subprocesses (PYTHONHASHSEED 1 and 2, {threads} BLAS/OpenMP thread each)"
+            f"{isolation_where}"
+        )
     else:
         isolation = "in process (shared interpreter state; for debugging)"
     state = "on" if settings.enabled else "off (pytest --repro to train twice and compare)"
     lines = [
-        f"repro: {state}; entry {settings.entry}, config {config} (sha256 {config_hash}), seed {seed_text}",
+        f"repro: {state}; entry {settings.entry}, {config_text}, seed {seed_text}",
         f"repro: isolation: {isolation}",
     ]
     if settings.enabled:
@@ -39,24 +49,12 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     return lines
 
 
-def rerun_command(config: str, seed: int | None, extra: Iterable[str] = ()) -> str:
+def rerun_command(config: str | None, seed: int | None, extra: Iterable[str] = ()) -> str:
     """The command that reproduces this session, quoted so that it works when pasted into a shell."""
-    words = ["pytest", "--repro", "--repro-config", config]
+    words = ["pytest", "--repro", *(["--repro-config", config] if config is not None else [])]
     if seed is not None:
         words += ["--repro-seed", str(seed)]
     return shlex.join([*words, *extra])
-
-
-def _config_seed(path: Path) -> int | None:
-    """The config's top-level integer `seed`, if it has one (the header's best knowledge of the seed)."""
-    try:
-        from pytest_repro.configs import read_yaml
-
-        data = read_yaml(path)
-    except Exception:  # any unreadable config: the header says less, the checks report the error
-        return None
-    seed = data.get("seed") if isinstance(data, dict) else None
-    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
 def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> list[str]:

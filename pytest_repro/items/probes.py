@@ -115,6 +115,14 @@ class SeedSensitivityCheck(ProbeCheck):
             seed_sensitivity,
         )
 
+        command = self.settings.command
+        if command is not None and not command.takes_seed:
+            self.summary("skipped", "the command sets its own seed")
+            pytest.skip(
+                "the command takes no {seed}: its seed is set inside the script, not by pytest-repro, so "
+                "a seed cannot be varied (the twin checks still prove the runs agree); pass {seed} to "
+                "the script (e.g. --seed {seed}) to have it checked"
+            )
         seed = configured_seed(self.settings.seed, self.settings.config_path)
         if seed is None:
             self.summary("skipped", "no seed known")
@@ -144,7 +152,7 @@ class SeedSensitivityCheck(ProbeCheck):
 
     def _train(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in run-a's isolation, hash seed and thread count."""
-        from pytest_repro.contract import ContractError, RunRequest
+        from pytest_repro.contract import ContractError
         from pytest_repro.running.launcher import (
             THREAD_VARIABLES,
             TrainingFailed,
@@ -153,7 +161,7 @@ class SeedSensitivityCheck(ProbeCheck):
         )
 
         settings = self.settings
-        request = RunRequest(settings.entry, settings.config_path, seed)
+        request = settings.request(seed)
         folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
         label = f"seed-{seed}"
         try:
@@ -235,13 +243,12 @@ class VariationCheck(ProbeCheck):
 
 def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path) -> Any:
     """Return the session's variation report, computed by the first xdist worker that asks."""
-    from pytest_repro.contract import RunRequest
     from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
     from pytest_repro.variations import VariationError, VariationReport, run_variations
 
     if settings.entry is None:
         raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
-    request = RunRequest(settings.entry, settings.config_path, settings.seed)
+    request = settings.request()
     try:
         config_hash = sha256_file(settings.config_path)
     except OSError:

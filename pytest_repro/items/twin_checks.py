@@ -10,6 +10,11 @@ import pytest
 from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
 from pytest_repro.settings import ReproSettings
 
+NO_FOLDS = (
+    "the training returns no folds, so there are none to compare (optional: a function training "
+    "returns 'folds', its CV test rows per fold)"
+)
+
 
 class TwinCheck(ReproItem):
     """One comparison between the twin runs of the configured training."""
@@ -54,6 +59,9 @@ class TwinCheck(ReproItem):
                 self._record(_hashes_digest(a.hashes), _hashes_digest(b.hashes), _names(a, b))
                 difference = compare_every_artifact(a, b)
             elif self.kind == "folds":
+                if a.folds is None and b.folds is None:
+                    self._summary("skipped: the training returns no folds")
+                    pytest.skip(NO_FOLDS)
                 self._record(
                     _fold_digest(a.folds), _fold_digest(b.folds), detail=f"{len(a.folds or [])} folds"
                 )

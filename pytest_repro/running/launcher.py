@@ -91,14 +91,32 @@ def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[st
     return {**result, "lineage": str(path)}
 
 
+def train_once(request: RunRequest, output_dir: Path) -> dict[str, Any]:
+    """Train once into `output_dir`, a function or a command, and return the contract's mapping.
+
+    Runs in the training's own process (the worker), or in this one for in-process
+    isolation; a run that returned no lineage gets one recorded here.
+    """
+    if request.command is not None:
+        from pytest_repro.contract import normalise_result
+        from pytest_repro.running.command_training import run_command_training
+
+        result = normalise_result(run_command_training(request.command, request, output_dir), output_dir)
+    else:
+        result = call_entry_point(request, output_dir)
+    return with_recorded_lineage(request, output_dir, result)
+
+
 def run_inprocess(request: RunRequest, output_dir: Path, label: str) -> RunRecord:
     """Train in this interpreter: fast, but shares its global state (for debugging and fuzzing)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        result = with_recorded_lineage(request, output_dir, call_entry_point(request, output_dir))
+        result = train_once(request, output_dir)
     except ContractError:
         raise
+    except SystemExit as exc:  # a command training exited non-zero
+        raise TrainingFailed(label, f"training exited with status {exc.code}", "") from None
     except Exception as exc:
         raise TrainingFailed(label, f"training raised {type(exc).__name__}: {exc}", "") from exc
     return _record(label, output_dir, result, time.perf_counter() - started, {})
@@ -154,6 +172,8 @@ class RunningTraining:
             command += ["--seed", str(request.seed)]
         if request.overrides:
             command += ["--overrides", json.dumps(dict(request.overrides))]
+        if request.command is not None:
+            command += ["--command", json.dumps(request.command.to_json())]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
             command,

@@ -57,7 +57,15 @@ def request_key(request: RunRequest, isolation: str) -> str:
     except OSError:
         config_hash = "missing"
     identity = json.dumps(
-        [request.entry, str(request.config_path), config_hash, request.seed, request.overrides, isolation],
+        [
+            request.entry,
+            str(request.config_path),
+            config_hash,
+            request.seed,
+            request.overrides,
+            isolation,
+            request.command.to_json() if request.command is not None else None,
+        ],
         sort_keys=True,
         default=str,
     )

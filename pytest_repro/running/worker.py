@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pytest_repro.contract import ContractError, RunRequest, call_entry_point
+from pytest_repro.contract import ContractError, RunRequest
 from pytest_repro.lineage.atomic import write_json_atomic
-from pytest_repro.running.launcher import with_recorded_lineage
+from pytest_repro.running.command_training import CommandTraining
+from pytest_repro.running.launcher import train_once
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -21,12 +22,14 @@ def worker_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--record", required=True, type=Path)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--overrides", default=None)
+    parser.add_argument("--command", default=None, help="a command training, as JSON")
     args = parser.parse_args(argv)
+    command = CommandTraining.from_json(json.loads(args.command)) if args.command else None
     request = RunRequest(
-        args.entry, args.config, args.seed, json.loads(args.overrides) if args.overrides else None
+        args.entry, args.config, args.seed, json.loads(args.overrides) if args.overrides else None, command
     )
     try:
-        result = with_recorded_lineage(request, args.output_dir, call_entry_point(request, args.output_dir))
+        result = train_once(request, args.output_dir)
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0

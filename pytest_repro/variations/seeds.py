@@ -35,16 +35,9 @@ class ReproSeedWarning(UserWarning):
 
 def configured_seed(seed: int | None, config_path: Path) -> int | None:
     """Return the seed the runs use: the one given, else the config's top-level `seed`, else None."""
-    if seed is not None:
-        return seed
-    try:
-        import yaml
+    from pytest_repro.configs import config_seed
 
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    except Exception:
-        return None
-    value = data.get("seed") if isinstance(data, dict) else None
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return seed if seed is not None else config_seed(config_path)
 
 
 @dataclass(frozen=True)

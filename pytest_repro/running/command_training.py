@@ -1,0 +1,185 @@
+"""A training that is a command line (`python src/train.py`), run in a fresh copy of the project.
+
+Most repositories train with a script, not with a function of our signature: it runs
+at import time, reads `data/*.csv` and writes `models/model.pkl` by paths relative to
+its working directory, and often hard-codes its seed.  Such a script is run unchanged
+in its own copy of the tree (`tree_copy`), and what it wrote is collected by the
+output globs.  Placeholders, all optional, let a script that accepts them be driven:
+`{seed}` (the run's seed), `{output_dir}` (an empty folder of the run's own) and
+`{config}` (the config's path in the copy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pytest_repro.contract import ContractError, RunRequest
+from pytest_repro.running.tree_copy import copy_tree
+
+PLACEHOLDERS = ("seed", "output_dir", "config")
+COPY_FOLDER = "project"
+OUTPUT_FOLDER = "repro-output"
+
+
+@dataclass(frozen=True)
+class CommandTraining:
+    """What the ini settings say of a command training: the command, its output globs, its metrics file."""
+
+    command: str
+    outputs: tuple[str, ...]
+    metrics: str | None
+    root: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "command": self.command,
+            "outputs": list(self.outputs),
+            "metrics": self.metrics,
+            "root": str(self.root),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CommandTraining:
+        return cls(data["command"], tuple(data["outputs"]), data.get("metrics"), Path(data["root"]))
+
+    @property
+    def takes_seed(self) -> bool:
+        """Whether the command passes the run's seed on; a script that does not owns its seed."""
+        return "{seed}" in self.command
+
+    def problems(self) -> list[str]:
+        """What makes these settings unusable, each as one line (empty when they are fine)."""
+        found = []
+        try:
+            words = shlex.split(self.command)
+        except ValueError as exc:
+            return [f"repro_command {self.command!r}: not a valid command line ({exc})"]
+        if not words:
+            found.append("repro_command is empty")
+        for word in words:
+            for name in _placeholders(word):
+                if name not in PLACEHOLDERS:
+                    allowed = ", ".join("{" + p + "}" for p in PLACEHOLDERS)
+                    found.append(f"repro_command: unknown placeholder {{{name}}}; allowed: {allowed}")
+        if not self.outputs and "{output_dir}" not in self.command:
+            found.append(
+                "repro_outputs: not set; list the files the command writes as globs relative to the "
+                'project (e.g. ["models/*.pkl", "metrics.json"]), or pass {output_dir} to the command'
+            )
+        for pattern in self.outputs:
+            if pattern.startswith("/") or ".." in Path(pattern).parts:
+                found.append(f"repro_outputs {pattern!r}: must be a glob relative to the project")
+        return found
+
+
+def run_command_training(training: CommandTraining, request: RunRequest, output_dir: Path) -> dict[str, Any]:
+    """Copy the project, run the command in the copy, and return the contract's mapping of what it wrote."""
+    tree = output_dir / COPY_FOLDER
+    copy_tree(training.root, tree, exclude=training.outputs)
+    own_output = tree / OUTPUT_FOLDER
+    own_output.mkdir(exist_ok=True)
+    config = _config_in_copy(request.config_path, training.root, tree)
+    words = [_expand(word, request, own_output, config) for word in shlex.split(training.command)]
+    if words and words[0] in ("python", "python3"):
+        words[0] = sys.executable  # the interpreter pytest runs in, with the project's packages
+    sys.stdout.flush()
+    code = subprocess.run(
+        words, cwd=tree, env=_environment(tree), stdin=subprocess.DEVNULL, check=False
+    ).returncode
+    if code != 0:
+        raise SystemExit(code)
+    return {
+        "artifacts": _collect(training, tree, own_output),
+        "folds": None,
+        "metrics": _metrics(training, tree),
+        "lineage": None,
+    }
+
+
+def _environment(tree: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # The copy comes first, so the script imports the copy's packages, not the user's tree.
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(tree), *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)]
+    )
+    return env
+
+
+def _config_in_copy(config_path: Path, root: Path, tree: Path) -> Path | None:
+    if not config_path.is_file():
+        return None
+    try:
+        return tree / config_path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return config_path  # a config outside the project is read where it is
+
+
+def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:
+    values = {"output_dir": str(output_dir)}
+    if "{seed}" in word:
+        if request.seed is None:
+            raise ContractError(
+                "repro_command uses {seed}, but no seed is known: give the config a top-level seed "
+                "or pass --repro-seed"
+            )
+        values["seed"] = str(request.seed)
+    if "{config}" in word:
+        if config is None:
+            raise ContractError("repro_command uses {config}, but the project has no config file")
+        values["config"] = str(config)
+    for name, value in values.items():
+        word = word.replace("{" + name + "}", value)
+    return word
+
+
+def _collect(training: CommandTraining, tree: Path, own_output: Path) -> dict[str, str]:
+    """Every output file by its path relative to the copy (a name any user recognises)."""
+    found: dict[str, str] = {}
+    for pattern in training.outputs:
+        matched = sorted(p for p in tree.glob(pattern) if p.is_file() and not p.is_symlink())
+        if not matched:
+            raise ContractError(f"repro_outputs {pattern!r} matched no file the command wrote")
+        for path in matched:
+            found[path.relative_to(tree).as_posix()] = str(path)
+    if "{output_dir}" in training.command:
+        for path in sorted(own_output.rglob("*")):
+            if path.is_file():
+                found[path.relative_to(tree).as_posix()] = str(path)
+    if not found:
+        raise ContractError("the command wrote no output file")
+    return found
+
+
+def _metrics(training: CommandTraining, tree: Path) -> dict[str, Any]:
+    if training.metrics is None:
+        return {}
+    path = tree / training.metrics
+    try:
+        metrics = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ContractError(f"repro_metrics {training.metrics!r}: the command wrote no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ContractError(f"repro_metrics {training.metrics!r}: not a JSON file ({exc})") from None
+    if not isinstance(metrics, dict):
+        raise ContractError(f"repro_metrics {training.metrics!r}: expected a JSON object of metrics")
+    return metrics
+
+
+def _placeholders(word: str) -> list[str]:
+    names = []
+    start = word.find("{")
+    while start != -1:
+        end = word.find("}", start)
+        if end == -1:
+            break
+        names.append(word[start + 1 : end])
+        start = word.find("{", end)
+    return names
