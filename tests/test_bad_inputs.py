@@ -262,9 +262,18 @@ def _envelope(text: str) -> Setup:
     return setup
 
 
-def _pop(key: str) -> Callable[[dict[str, Any]], None]:
+def _put_entry(name: str, field: str | None, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Change entry `name` (or one of its fields) wherever the manifest records it: section and mirror."""
+
     def edit(lineage: dict[str, Any]) -> None:
-        del lineage[key]
+        for section in ("inputs", "outputs"):
+            if name in lineage[section]:
+                homes = [(lineage[section], name), *([(lineage, name)] if name in lineage else [])]
+        for node, key in homes:
+            if field is None:
+                node[key] = value
+            else:
+                node[key][field] = value
 
     return edit
 
@@ -558,31 +567,31 @@ CASES: list[Case] = [
         tool=CHECK,
     ),
     Case(
-        "lineage-model-entry-missing",
-        _lineage(_pop("model")),
+        "lineage-mirror-without-its-entry",
+        _lineage(lambda lineage: lineage["outputs"].pop("model") and None),
         1,
-        "artifacts/lineage.json: model: missing required entry",
+        "artifacts/lineage.json: model: a top-level entry that is neither an input nor an output",
         tool=CHECK,
     ),
     Case(
         "lineage-entry-is-a-string",
-        _lineage(_put("threshold", "artifacts/threshold.txt")),
+        _lineage(_put_entry("threshold", None, "artifacts/threshold.txt")),
         1,
-        "artifacts/lineage.json: threshold: expected an object with path and sha256",
+        "artifacts/lineage.json: outputs.threshold: expected an object with path and sha256",
         tool=CHECK,
     ),
     Case(
         "lineage-sha256-is-a-number",
-        _lineage(_put("model.sha256", 12)),
+        _lineage(_put_entry("model", "sha256", 12)),
         1,
-        "artifacts/lineage.json: model.sha256: expected a non-empty string",
+        "artifacts/lineage.json: outputs.model.sha256: expected a non-empty string",
         tool=CHECK,
     ),
     Case(
         "lineage-sha256-not-hex",
-        _lineage(_put("config.sha256", "Z" * 64)),
+        _lineage(_put_entry("config", "sha256", "Z" * 64)),
         1,
-        "artifacts/lineage.json: config.sha256: not a lowercase hex SHA-256",
+        "artifacts/lineage.json: inputs.config.sha256: not a lowercase hex SHA-256",
         tool=CHECK,
     ),
     Case(
@@ -608,14 +617,14 @@ CASES: list[Case] = [
     ),
     Case(
         "lineage-path-escapes-root",
-        _lineage(_put("dataset.path", "../../etc/passwd")),
+        _lineage(_put_entry("dataset", "path", "../../etc/passwd")),
         1,
         "artifacts/lineage.json: dataset.path: path escapes outside the project root",
         tool=CHECK,
     ),
     Case(
         "lineage-path-absolute",
-        _lineage(_put("dataset.path", "/etc/passwd")),
+        _lineage(_put_entry("dataset", "path", "/etc/passwd")),
         1,
         "artifacts/lineage.json: dataset.path: absolute paths are not allowed",
         tool=CHECK,
@@ -650,7 +659,7 @@ CASES: list[Case] = [
     ),
     Case(
         "lineage-hash-tampered",
-        _lineage(_put("threshold.sha256", "0" * 64)),
+        _lineage(_put_entry("threshold", "sha256", "0" * 64)),
         1,
         "but the lineage records " + "0" * 64,
         tool=CHECK,

@@ -127,6 +127,12 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> 
 def trained_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
     """A git repository holding a small config and dataset, trained and committed with its artifacts."""
     root = write_small_project(tmp_path_factory.mktemp("trained"), rows=300)
+    # A user's repository holds its own training package; repro-hook config validates the
+    # configs through the loader the project's ini settings name, imported from the repository.
+    shutil.copytree(REPO / "training", root / "training", ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nrepro_config_loader = "training.config:load_config"\n', encoding="utf-8"
+    )
     _init_repo(root, env)
     trained = subprocess.run(
         [sys.executable, "-m", "training", "--quiet"],

@@ -238,9 +238,13 @@ def _entry(name: str, role: str, raw: Any, where: str, path: str | Path) -> Entr
 def _check_mirrors(lineage: Mapping[str, Any], recorded: Mapping[str, Entry], path: str | Path) -> None:
     """A top-level copy of an entry (the design's layout) must say exactly what the entry says."""
     for key, value in lineage.items():
-        if key in RESERVED_KEYS or not isinstance(value, dict) or "sha256" not in value:
+        if key in RESERVED_KEYS:
             continue
         original = recorded.get(key)
+        if original is not None and not isinstance(value, dict):
+            raise LineageError(f"{path}: {key}: expected an object with path and sha256")
+        if not isinstance(value, dict) or "sha256" not in value:
+            continue
         if original is None:
             raise LineageError(f"{path}: {key}: a top-level entry that is neither an input nor an output")
         if value != {"path": original.path, "sha256": original.sha256}:

@@ -31,7 +31,7 @@ def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
 
     result = example.run_subprocess("-n", "2", "--repro", "-v")
 
-    result.assert_outcomes(passed=8, skipped=4)
+    result.assert_outcomes(passed=10, skipped=2)
     result.stdout.fnmatch_lines(["created: 2/2 workers"])
     # Both workers ran checks that need the twins, and yet only one pair was trained.
     for worker in ("gw0", "gw1"):
