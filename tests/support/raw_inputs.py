@@ -38,6 +38,6 @@ def raw_inputs(
     if missing_minutes_every:
         frame.loc[frame.index[::missing_minutes_every], col.MINUTES_WATCHED] = np.nan
     if missing_country_every:
-        frame.loc[frame.index[::missing_country_every], col.COUNTRY] = None
+        frame.loc[frame.index[::missing_country_every], col.COUNTRY] = np.nan  # missing, in pandas 2 and 3
     target = (minutes + rng.normal(0, 100, n) > 200).astype(int)
     return frame, target
