@@ -12,37 +12,47 @@ from __future__ import annotations
 
 import math
 import numbers
-import pickle
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
+from pytest_repro.lineage.hashing import sha256_file
 
 
-def model_digest(path: Path, ignore_params: Collection[str]) -> str:
-    """Return a hash of the model at `path` with the named estimator parameters blanked.
+def same_model_except(path_a: Path, path_b: Path, ignore_params: Collection[str]) -> bool:
+    """Whether two saved models are the same model once the named estimator parameters are blanked.
 
-    Parameters are matched by their last `__` component (`model__n_jobs` is `n_jobs`).
-    A file that does not load as an estimator is hashed as bytes.
+    Decided by the diagnostics' own model walk over the loaded estimators (fitted arrays,
+    trees, get_params), not by hashing a re-pickled copy: pickling a loaded model again is
+    not stable (a forest gave three digests for one file), so a digest would raise false
+    alarms.  Parameters are matched by their last `__` component (`model__n_jobs` is
+    `n_jobs`).  Files that do not load as estimators are the same only if their bytes are.
     """
-    import joblib
+    models = [_loaded_estimator(path) for path in (path_a, path_b)]
+    if any(model is None for model in models):
+        return sha256_file(path_a) == sha256_file(path_b)
+    from pytest_repro.diagnose.model_diff import compare_models
 
     try:
+        for model in models:
+            blanked = {
+                key: None for key in model.get_params(deep=True) if key.rsplit("__", 1)[-1] in ignore_params
+            }
+            model.set_params(**blanked)
+        return compare_models(models[0], models[1], max_paths=1).count == 0
+    except Exception:  # a model that cannot be blanked or walked: fall back to its bytes
+        return sha256_file(path_a) == sha256_file(path_b)
+
+
+def _loaded_estimator(path: Path) -> Any:
+    try:
+        import joblib
+
         # Only this plugin's own fresh training outputs are loaded, as in diagnostics.
         model = joblib.load(path)
     except Exception:
-        return sha256_file(path)
-    if not hasattr(model, "get_params") or isinstance(model, type):
-        return sha256_file(path)
-    try:
-        blanked = {
-            key: None for key in model.get_params(deep=True) if key.rsplit("__", 1)[-1] in ignore_params
-        }
-        model.set_params(**blanked)
-        return sha256_bytes(pickle.dumps(model, protocol=4))
-    except Exception:
-        return sha256_file(path)
+        return None
+    return model if hasattr(model, "get_params") and not isinstance(model, type) else None
 
 
 def numeric_leaves(value: Any) -> dict[str, list[float]]:

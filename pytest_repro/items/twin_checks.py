@@ -47,6 +47,8 @@ class TwinCheck(ReproItem):
         self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
         if self.kind == "lineage":
             self._check_lineage(a if self.subject == "run-a" else b)
+            if self.subject == "run-b":
+                self._compare_lineages(a, b)
             return
         if self.kind == "replay":
             self._replay(a, settings)
@@ -94,6 +96,20 @@ class TwinCheck(ReproItem):
             self._summary("mismatch")
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
         self._summary(f"verified ({len(report.report.checks)} files, {report.signature})")
+
+    def _compare_lineages(self, a: Any, b: Any) -> None:
+        """The twins' manifests must agree on everything but their paths (their bytes may not)."""
+        from pytest_repro.diagnose.json_diff import diff_json_values
+        from pytest_repro.lineage.manifest import comparable, read_lineage
+
+        if a.lineage is None:
+            return
+        difference = diff_json_values(
+            "lineage", comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage)), 0.0
+        )
+        if difference is not None:
+            self._summary("verified, but differs from run-a's")
+            raise ReproMismatch("the twins' lineages differ (paths aside):\n" + difference.render())
 
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""

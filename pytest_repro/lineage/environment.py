@@ -7,6 +7,7 @@ the machine or a time.
 
 from __future__ import annotations
 
+import json
 import platform
 import subprocess
 from importlib import metadata
@@ -36,15 +37,20 @@ def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str
     return versions
 
 
-def thread_pools() -> list[dict[str, Any]]:
-    """Describe the loaded BLAS/OpenMP libraries and their thread counts, without file paths."""
-    from threadpoolctl import threadpool_info
+def thread_pools() -> list[dict[str, Any]] | None:
+    """Describe the loaded BLAS/OpenMP libraries and their thread counts, without file paths.
 
+    Sorted by every field, so that two libraries that agree on their names (two OpenBLAS
+    builds, one in numpy and one in scipy) are listed in the same order whatever the
+    hash seed: the lineage must not differ between twins.  None when threadpoolctl (in
+    the `sklearn` extra) is not installed.
+    """
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
     pools = [{k: info.get(k) for k in _POOL_FIELDS if k in info} for info in threadpool_info()]
-    return sorted(
-        pools,
-        key=lambda p: (str(p.get("user_api")), str(p.get("internal_api")), str(p.get("prefix"))),
-    )
+    return sorted(pools, key=lambda pool: json.dumps(pool, sort_keys=True, default=str))
 
 
 def capture_environment() -> dict[str, Any]:

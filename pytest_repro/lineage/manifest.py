@@ -249,3 +249,19 @@ def _check_mirrors(lineage: Mapping[str, Any], recorded: Mapping[str, Entry], pa
             raise LineageError(f"{path}: {key}: a top-level entry that is neither an input nor an output")
         if value != {"path": original.path, "sha256": original.sha256}:
             raise LineageError(f"{path}: {key}: differs from the {original.role} entry it repeats")
+
+
+def comparable(lineage: Mapping[str, Any], path: str | Path = "<lineage>") -> dict[str, Any]:
+    """What two runs' manifests must share: everything but where the files lie.
+
+    Paths and `root` differ between twins by construction (each run has its folder);
+    every name, role and hash, the seed, the folds, the environment and the code must not.
+    """
+    kept = {
+        key: lineage.get(key)
+        for key in ("schema_version", "run_id", "seed", "cv_folds", "environment", "code")
+    }
+    kept["entries"] = {
+        item.name: {"role": item.role, "sha256": item.sha256} for item in entries(lineage, path)
+    }
+    return kept

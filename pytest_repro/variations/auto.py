@@ -222,14 +222,24 @@ def compare_outcome(
 def _without_expected(
     differences: list[Difference], a: RunRecord, b: RunRecord, varied_names: Sequence[str]
 ) -> tuple[list[Difference], str]:
-    """Drop a model difference that lies only in parameters a variation sets on purpose (n_jobs)."""
-    from pytest_repro.diagnose.digests import model_digest
+    """Drop model differences that lie only in parameters a variation sets on purpose (n_jobs).
+
+    Any artifact that loads as an estimator counts, whatever its name.
+    """
+    from pytest_repro.diagnose.digests import same_model_except
 
     ignored = tuple(p for name in varied_names for p in lookup(name).expected_parameters)
-    model = next((d for d in differences if d.subject == "model"), None)
-    if not ignored or model is None or "model" not in a.artifacts or "model" not in b.artifacts:
+    if not ignored:
         return differences, ""
-    if model_digest(a.artifacts["model"], ignored) != model_digest(b.artifacts["model"], ignored):
+    expected = [
+        d
+        for d in differences
+        if d.subject in a.artifacts
+        and d.subject in b.artifacts
+        and same_model_except(a.artifacts[d.subject], b.artifacts[d.subject], ignored)
+    ]
+    if not expected:
         return differences, ""
-    kept = [d for d in differences if d is not model]
-    return kept, f"the model differs only in {', '.join(ignored)} (set by the variation)"
+    kept = [d for d in differences if d not in expected]
+    names = ", ".join(d.subject for d in expected)
+    return kept, f"{names} differs only in {', '.join(ignored)} (set by the variation)"

@@ -78,7 +78,8 @@ class Sensitivity:
 
 def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Sensitivity:
     """Compare the outputs of runs with two seeds, modulo the seed showing through."""
-    from pytest_repro.diagnose.digests import model_digest, without_seed_echo
+    from pytest_repro.diagnose.content_kind import ArtifactKind, artifact_kind
+    from pytest_repro.diagnose.digests import same_model_except, without_seed_echo
 
     changed, unchanged = [], []
     for name in sorted(set(a.artifacts) | set(b.artifacts)):
@@ -88,8 +89,9 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
         path_a, path_b = a.artifacts[name], b.artifacts[name]
         if a.hashes.get(name) == b.hashes.get(name):
             same = True
-        elif name == "model":
-            same = model_digest(path_a, ("random_state",)) == model_digest(path_b, ("random_state",))
+        elif artifact_kind(path_a, path_b) == ArtifactKind.MODEL:
+            # A seed stored as random_state is the input showing through, not a learned difference.
+            same = same_model_except(path_a, path_b, ("random_state",))
         elif path_a.suffix == ".json":
             same = _same_json(path_a, path_b, seed_a, seed_b)
         else:

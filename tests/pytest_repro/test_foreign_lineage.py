@@ -148,3 +148,27 @@ def test_command_lines_accept_it(project: Path):
     statement = json.loads(_run(project, _script("repro-export"), "intoto", "--lineage", lineage).stdout)
     assert sorted(s["name"] for s in statement["subject"]) == ["out/report.json", "out/weights.bin"]
     assert statement["predicate"]["buildDefinition"]["externalParameters"]["config"]["content"] == {"seed": 5}
+
+
+def test_twin_lineages_that_differ_beyond_their_paths_fail_naming_the_field(pytester: pytest.Pytester):
+    pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\nrepro_train = "pidtrain:train"\n')
+    pytester.makefile(".yaml", config="seed: 1\n")
+    pytester.makepyfile(
+        pidtrain="""
+import os
+from pathlib import Path
+from pytest_repro.lineage import write_lineage
+
+def train(config_path, output_dir, seed=None):
+    out = Path(output_dir)
+    (out / "weights.bin").write_bytes(b"same bytes")
+    write_lineage(out / "lineage.json", inputs={"config": config_path},
+                  outputs={"weights": out / "weights.bin"}, environment={"pid": os.getpid()})
+    return {"artifacts": {"weights": "weights.bin"}, "lineage": "lineage.json"}
+"""
+    )
+    result = pytester.runpytest("--repro", "-p", "no:randomly", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(
+        ["*_ repro lineage?run-b? _*", "the twins' lineages differ (paths aside):", "*/environment/pid*"]
+    )
+    result.assert_outcomes(passed=4, failed=1, skipped=3, warnings=1)
