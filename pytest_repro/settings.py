@@ -107,6 +107,15 @@ def add_options(parser: pytest.Parser) -> None:
         help="a command training's metrics JSON (ini repro_metrics)",
     )
     group.addoption(
+        "--repro-artifacts",
+        default=None,
+        metavar="NAME,NAME",
+        help="artifacts compared one test each (ini repro_artifacts; default: one test for all)",
+    )
+    group.addoption(
+        "--repro-lineage", default=None, metavar="PATH", help="on-disk lineage manifest (ini repro_lineage)"
+    )
+    group.addoption(
         "--repro-config",
         default=None,
         metavar="PATH",
@@ -188,11 +197,18 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         seed=config.getoption("repro_seed"),
         tolerance=tolerance,
         isolation=isolation,
-        artifacts=tuple(config.getini("repro_artifacts")),
-        lineage_path=_resolve(root, config.getini("repro_lineage")),
+        artifacts=_artifact_names(config),
+        lineage_path=_resolve(root, config.getoption("repro_lineage") or config.getini("repro_lineage")),
         config_loader=config.getini("repro_config_loader") or None,
         command=command,
     )
+
+
+def _artifact_names(config: pytest.Config) -> tuple[str, ...]:
+    option = config.getoption("repro_artifacts")
+    if option is not None:
+        return tuple(name.strip() for name in option.split(",") if name.strip())
+    return tuple(config.getini("repro_artifacts"))
 
 
 def _command_training(config: pytest.Config, entry: str | None) -> Any:

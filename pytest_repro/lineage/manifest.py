@@ -252,16 +252,16 @@ def _check_mirrors(lineage: Mapping[str, Any], recorded: Mapping[str, Entry], pa
 
 
 def comparable(lineage: Mapping[str, Any], path: str | Path = "<lineage>") -> dict[str, Any]:
-    """What two runs' manifests must share: everything but where the files lie.
+    """What two runs' manifests must share beyond what the other twin checks compare.
 
-    Paths and `root` differ between twins by construction (each run has its folder);
-    every name, role and hash, the seed, the folds, the environment and the code must not.
+    Paths and `root` differ between twins by construction (each run has its folder).
+    Output hashes, the folds and the run_id (derived from the hashes) are compared by
+    the artifact and folds checks already: one cause, one failure.  What is left must
+    be equal: the inputs and their hashes, the output names, the seed, the environment
+    and the code version.
     """
-    kept = {
-        key: lineage.get(key)
-        for key in ("schema_version", "run_id", "seed", "cv_folds", "environment", "code")
-    }
-    kept["entries"] = {
-        item.name: {"role": item.role, "sha256": item.sha256} for item in entries(lineage, path)
-    }
+    kept = {key: lineage.get(key) for key in ("schema_version", "seed", "environment", "code")}
+    found = entries(lineage, path)
+    kept["inputs"] = {item.name: item.sha256 for item in found if item.role == INPUT}
+    kept["outputs"] = sorted(item.name for item in found if item.role == OUTPUT)
     return kept

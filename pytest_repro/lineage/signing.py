@@ -91,10 +91,25 @@ def parse_key(text: str, source: str = KEY_ENV) -> bytes:
 
 
 def key_from_env(environ: Mapping[str, str] | None = None) -> bytes | None:
-    """Return the signing key from REPRO_SIGNING_KEY, or None when it is unset or empty."""
+    """Return the signing key from REPRO_SIGNING_KEY, or None when it is unset or empty.
+
+    A key of whitespace only is an error: it is a secret that went missing on its way
+    into the environment, and treating it as "no key" would silently train unsigned.
+    """
     environ = os.environ if environ is None else environ
     text = environ.get(KEY_ENV, "")
-    return parse_key(text) if text.strip() else None
+    if text and not text.strip():
+        raise ConfigError(
+            [Problem("environment", KEY_ENV, "set but blank (whitespace only); set the key or unset it")]
+        )
+    return parse_key(text) if text else None
+
+
+def opted_out_of_signatures(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether REPRO_REQUIRE_SIGNATURE says explicitly that no signature is required (0/false/no/off)."""
+    environ = os.environ if environ is None else environ
+    value = environ.get(REQUIRE_ENV)
+    return value is not None and value.strip().lower() in _FALSE - {""}
 
 
 def require_from_env(environ: Mapping[str, str] | None = None) -> bool:
@@ -173,6 +188,9 @@ def verify_signature(lineage_path: str | Path, key: bytes | None, required: bool
     without a key is a configuration error (exit 2): nothing could be verified.
     """
     lineage_path = Path(lineage_path)
+    # A configured key means signatures are required: otherwise deleting the envelope and
+    # rehashing a tampered file would pass as "unsigned".  Opting out must be explicit.
+    required = required or (key is not None and not opted_out_of_signatures())
     if required and key is None:
         raise ConfigError(
             [

@@ -170,10 +170,28 @@ def test_url_safe_base64_is_accepted(lineage_path: Path):
     assert verify_signature(lineage_path, KEY, required=True).status == "signed"
 
 
-def test_missing_envelope_is_unsigned_unless_required(lineage_path: Path):
+def test_a_configured_key_requires_the_envelope(lineage_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Deleting the envelope (and rehashing a tampered file) must not pass as "unsigned" when a key is set."""
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    for required in (False, True):
+        with pytest.raises(SignatureError, match="a signature is required"):
+            verify_signature(lineage_path, KEY, required=required)
+
+
+def test_without_a_key_or_with_an_explicit_opt_out_a_missing_envelope_is_unsigned(
+    lineage_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.delenv(REQUIRE_ENV, raising=False)
+    assert verify_signature(lineage_path, None, required=False).status == "unsigned"
+    monkeypatch.setenv(REQUIRE_ENV, "0")
     assert verify_signature(lineage_path, KEY, required=False).status == "unsigned"
-    with pytest.raises(SignatureError, match="a signature is required"):
-        verify_signature(lineage_path, KEY, required=True)
+
+
+def test_a_blank_key_is_a_configuration_error_not_silent_unsigned_training(monkeypatch: pytest.MonkeyPatch):
+    from pytest_repro.lineage.signing import key_from_env
+
+    with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY: set but blank"):
+        key_from_env({KEY_ENV: "  \n"})
 
 
 def test_envelope_without_a_key_is_unverified_not_signed(lineage_path: Path):
