@@ -157,3 +157,86 @@ def test_an_unknown_placeholder_is_one_usage_error(pytester: pytest.Pytester):
     result = pytester.runpytest("--repro")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "unknown placeholder {outdir}; allowed: {seed}, {output_dir}, {config}" in result.stderr.str()
+
+
+SET_ORDER_SCRIPT = """\
+import json, pickle
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+header, *lines = Path("data/train.csv").read_text().splitlines()
+names = header.split(",")
+features = list({"a", "b"})  # a set: its order follows PYTHONHASHSEED
+columns = [names.index(name) for name in features]
+rows = np.array([[float(v) for v in line.split(",")] for line in lines])
+model = LogisticRegression().fit(rows[:, columns], rows[:, -1].astype(int))
+Path("models").mkdir(exist_ok=True)
+with open("models/model.pkl", "wb") as handle:
+    pickle.dump(model, handle)
+Path("reports").mkdir(exist_ok=True)
+Path("reports/metrics.json").write_text(json.dumps({"features": features}))
+"""
+
+
+@pytest.mark.slow
+def test_a_column_list_built_from_a_set_is_named(pytester: pytest.Pytester):
+    _repository(pytester.path, SET_ORDER_SCRIPT, IMPORT_TIME_INI)
+    # The twins run with PYTHONHASHSEED 1 and 2, which order {"a", "b"} differently here.
+    result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["*_ repro metrics _*", "metrics differ: *", "  /features/0: 'a' != 'b'*"])
+    result.stdout.fnmatch_lines(["*models/model.pkl.coef_: 2 of 2 elements differ*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+PACKAGE_SCRIPT = """\
+import pickle
+from pathlib import Path
+
+import numpy as np
+from churnlib.pipeline import build
+
+rows = np.loadtxt("data/train.csv", delimiter=",", skiprows=1)
+model = build({C}).fit(rows[:, :2], rows[:, 2].astype(int))
+Path("models").mkdir(exist_ok=True)
+with open("models/model.pkl", "wb") as handle:
+    pickle.dump(model, handle)
+"""
+
+PACKAGE_PIPELINE = """\
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+
+def log_features(X):
+    return np.log1p(X)
+
+
+def build(C):
+    return make_pipeline(FunctionTransformer(log_features), LogisticRegression(C=C))
+"""
+
+
+@pytest.mark.slow
+def test_a_pipeline_holding_the_projects_own_function_is_diagnosed_attribute_by_attribute(
+    pytester: pytest.Pytester,
+):
+    """The comparing process imports the project as the training did, so the model loads and is walked."""
+    (pytester.path / "churnlib").mkdir()
+    (pytester.path / "churnlib" / "__init__.py").write_text("")
+    (pytester.path / "churnlib" / "pipeline.py").write_text(PACKAGE_PIPELINE)
+    # A C that differs between the two runs' processes: 1.0 under one hash seed, 2.0 under the other.
+    script = PACKAGE_SCRIPT.replace("{C}", "1.0 + (hash('x') % 2)")
+    ini = 'repro_command = "python src/train.py"\nrepro_outputs = ["models/*.pkl"]\n'
+    _repository(pytester.path, script, ini)
+    result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
+    output = result.stdout.str()
+    if "identical (1 artifacts" in output:
+        pytest.skip("both hash seeds gave the same hash('x') % 2 on this interpreter")
+    result.stdout.fnmatch_lines(
+        ["*models/model.pkl.named_steps[[]'logisticregression'[]].get_params()[[]'C'[]]: 1.0 != 2.0"]
+    )
+    assert "could not load" not in output and "ModuleNotFoundError" not in output
