@@ -47,8 +47,8 @@ def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
             "artifact[[]threshold] * identical",
             "folds * identical (3 folds)",
             "metrics * equal",
-            "lineage[[]run-a] * no lineage",
-            "lineage[[]run-b] * no lineage",
+            "lineage[[]run-a] * verified (3 files, unsigned)",
+            "lineage[[]run-b] * verified (3 files, unsigned)",
         ]
     )
     assert sum(re.fullmatch(r"=+ reproducibility =+", line) is not None for line in result.outlines) == 1
