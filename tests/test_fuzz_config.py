@@ -196,6 +196,7 @@ def test_invalid_config_is_rejected_naming_its_key(case: tuple[dict[str, Any], s
 # --------------------------------------------------------------- 3. twin trainings
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # max_iter is kept small
 @settings(max_examples=scaled(5))
 @given(raw=valid_configs(data_path=SLICE_NAME, **CHEAP))

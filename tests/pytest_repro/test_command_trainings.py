@@ -74,6 +74,7 @@ repro_metrics = "reports/metrics.json"
 """
 
 
+@pytest.mark.slow
 def test_an_import_time_script_with_relative_paths_passes_untouched(pytester: pytest.Pytester):
     root = _repository(
         pytester.path, IMPORT_TIME_SCRIPT.format(forest="random_state=42", extra=""), IMPORT_TIME_INI
@@ -93,7 +94,7 @@ def test_an_import_time_script_with_relative_paths_passes_untouched(pytester: py
 
 
 def test_an_unseeded_forest_in_a_script_is_named(pytester: pytest.Pytester):
-    _repository(
+    root = _repository(
         pytester.path, IMPORT_TIME_SCRIPT.format(forest="random_state=None", extra=""), IMPORT_TIME_INI
     )
     result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
@@ -106,6 +107,7 @@ def test_an_unseeded_forest_in_a_script_is_named(pytester: pytest.Pytester):
         ]
     )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert not (root / "models").exists(), "a run wrote into the user's tree"
 
 
 @pytest.mark.slow

@@ -80,6 +80,7 @@ def test_lineage_holds_relative_paths_and_no_machine_path(project: Path, trained
     assert str(project) not in text and str(Path.home()) not in text
 
 
+@pytest.mark.slow
 def test_second_run_from_another_folder_and_hash_seed_is_byte_identical(
     project: Path, trained: Path, tmp_path: Path
 ):
