@@ -40,6 +40,15 @@ class ReproItem(pytest.Item):
     def plugin(self) -> Any:
         return self.config.stash[PLUGIN_KEY]
 
+    def skip(self, reason: str) -> None:
+        """Skip this check, reported at the check's own location (config.yaml), not the plugin's source."""
+        # pytest.skip() reports where it was raised; its exception type takes a flag, not
+        # part of pytest's documented API, to report the item's location instead.
+        try:
+            raise pytest.skip.Exception(reason, _use_item_location=True)
+        except TypeError:  # a pytest without the flag: a plain skip, located in the plugin
+            pytest.skip(reason)
+
     def summary(self, outcome: str, detail: str = "", a: str = "", b: str = "") -> None:
         """Add this check's row to the session's reproducibility table."""
         row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}

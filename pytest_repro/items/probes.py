@@ -74,6 +74,23 @@ class ProbeCheck(ReproItem):
         except TwinFailure as exc:
             raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
 
+    def require_reproducible_twins(self) -> Any:
+        """Stand down when the twins already differ: any probe's conclusion would be noise.
+
+        A seed or an environment cannot be blamed for a change when two runs with the same
+        seed and environment already disagree; the twin checks name that cause.  Nothing
+        more is trained.  Returns the twins when they agree.
+        """
+        from pytest_repro.diagnose.compare import compare_runs
+
+        twins = self.twins()
+        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        if differences:
+            what = ", ".join(d.subject for d in differences)
+            self.summary("inconclusive", f"the twins already differ ({what})")
+            self.skip(f"inconclusive: the twins already differ ({what}); see the failing twin checks")
+        return twins
+
 
 class SeedCheck(ProbeCheck):
     """One seed of the sweep: its twin runs agree, and its metrics join the spread."""
@@ -118,7 +135,7 @@ class SeedSensitivityCheck(ProbeCheck):
         command = self.settings.command
         if command is not None and not command.takes_seed:
             self.summary("skipped", "the command sets its own seed")
-            pytest.skip(
+            self.skip(
                 "the command takes no {seed}: its seed is set inside the script, not by pytest-repro, so "
                 "a seed cannot be varied (the twin checks still prove the runs agree); pass {seed} to "
                 "the script (e.g. --seed {seed}) to have it checked"
@@ -126,11 +143,11 @@ class SeedSensitivityCheck(ProbeCheck):
         seed = configured_seed(self.settings.seed, self.settings.config_path)
         if seed is None:
             self.summary("skipped", "no seed known")
-            pytest.skip(
+            self.skip(
                 "cannot tell the configured seed: pass --repro-seed N or give the config a top-level seed"
             )
         other = seed + 1 if seed < SEED_MAX else seed - 1
-        run = self.twins().a
+        run = self.require_reproducible_twins().a
         # A swept seed+1 already has its twins: reuse their run-a rather than train again.
         other_run = self.twins(other).a if other in self.plugin.probes.seeds else self._train(other, run)
         found = seed_sensitivity(run, other_run, seed, other)
@@ -190,6 +207,7 @@ class VariationCheck(ProbeCheck):
     def runtest(self) -> None:
         from pytest_repro.variations import INFORMATIONAL
 
+        self.require_reproducible_twins()
         report = self._report()
         outcome = report.outcomes[self.variation]
         change = f"{outcome.reference} -> {outcome.varied}"

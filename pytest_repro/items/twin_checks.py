@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
-
 from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
 from pytest_repro.settings import ReproSettings
 
@@ -63,7 +61,7 @@ class TwinCheck(ReproItem):
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
                     self._summary("skipped: the training returns no folds")
-                    pytest.skip(NO_FOLDS)
+                    self.skip(NO_FOLDS)
                 self._record(
                     _fold_digest(a.folds), _fold_digest(b.folds), detail=f"{len(a.folds or [])} folds"
                 )
@@ -84,7 +82,7 @@ class TwinCheck(ReproItem):
 
         if run.lineage is None:
             self._summary("no lineage")
-            pytest.skip("the entry point returned no lineage")
+            self.skip("the entry point returned no lineage")
         try:
             report = check(run.lineage, write_reports=False)
         except ReproError as exc:
@@ -119,7 +117,7 @@ class TwinCheck(ReproItem):
             outcome = replay_recorded(settings.lineage_path, run)
         except ReplaySkipped as exc:
             self._summary(f"skipped: {exc}")
-            pytest.skip(str(exc))
+            self.skip(str(exc))
         self._hashes = (
             outcome.recorded_outputs[:12],
             outcome.fresh_outputs[:12],
