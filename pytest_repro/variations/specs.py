@@ -50,6 +50,11 @@ class Side:
         if self.umask is not None:
             changes["umask"] = self.umask
         if self.moved is not None:
-            changes["request"] = dataclasses.replace(spec.request, config_path=self.moved.config_path)
+            request = dataclasses.replace(spec.request, config_path=self.moved.config_path)
+            if request.command is not None:  # a command training copies its tree from the moved project
+                request = dataclasses.replace(
+                    request, command=dataclasses.replace(request.command, root=self.moved.root)
+                )
+            changes["request"] = request
             changes["import_first"] = self.moved.root
         return dataclasses.replace(spec, **changes)

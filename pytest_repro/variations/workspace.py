@@ -88,7 +88,16 @@ def move_project(request: RunRequest, project_root: Path, cwd: Path, destination
     destination.mkdir(parents=True)
     copied: list[str] = []
     config_path = request.config_path
-    _copy_into(destination, config_path, project_root, copied)
+    if request.command is not None:
+        # A command training reads whatever its script reads: the whole tree moves.
+        from pytest_repro.running.tree_copy import copy_tree
+
+        shutil.rmtree(destination)
+        copy_tree(request.command.root, destination, exclude=request.command.outputs)
+        relative = inside(config_path.resolve(), project_root) or Path(config_path.name)
+        return MovedProject(destination, destination / relative, ("the project tree",), True)
+    if config_path.is_file():
+        _copy_into(destination, config_path, project_root, copied)
     for named in _named_files(config_path, project_root):
         _copy_into(destination, named, project_root, copied)
         registry = named.parent / PINS_FILE

@@ -242,3 +242,11 @@ def test_a_pipeline_holding_the_projects_own_function_is_diagnosed_attribute_by_
         ["*models/model.pkl.named_steps[[]'logisticregression'[]].get_params()[[]'C'[]]: 1.0 != 2.0"]
     )
     assert "could not load" not in output and "ModuleNotFoundError" not in output
+
+
+@pytest.mark.slow
+def test_the_variation_hunt_runs_a_script_too(pytester: pytest.Pytester):
+    _repository(pytester.path, IMPORT_TIME_SCRIPT.format(forest="random_state=42", extra=""), IMPORT_TIME_INI)
+    result = pytester.runpytest_subprocess("--repro", "--repro-vary=path,cwd,tz", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines(["vary[[]path] * identical (*)", "vary[[]tz] * identical (*)"])
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
