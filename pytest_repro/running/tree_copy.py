@@ -58,11 +58,14 @@ def copy_tree(source: Path, destination: Path, *, exclude: Iterable[str] = ()) -
     destination.mkdir(parents=True, exist_ok=False)
     count = 0
     listed = _git_files(source)
-    files = listed if listed is not None else ((path, False) for path in _walk(source))
+    # Without git, a linked folder (as a copy made here links git-ignored data) is linked again.
+    files = listed if listed is not None else ((path, path.endswith("/")) for path in _walk(source))
     for relative, ignored in files:
         origin = source / relative.rstrip("/")
         if _skipped(relative) or matches_any(relative, patterns):
             continue
+        if origin.is_symlink() and origin.is_dir():  # a linked folder stays a link
+            relative, ignored = relative.rstrip("/") + "/", True
         if relative.endswith("/"):  # an ignored folder, listed whole
             if _holds_outputs(relative, patterns) or (origin / "pyvenv.cfg").is_file():
                 continue
@@ -71,7 +74,7 @@ def copy_tree(source: Path, destination: Path, *, exclude: Iterable[str] = ()) -
         target = destination / relative.rstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         if ignored:
-            target.symlink_to(origin, target_is_directory=origin.is_dir())
+            target.symlink_to(origin.resolve(), target_is_directory=origin.is_dir())
         else:
             shutil.copy2(origin, target)
         count += 1
@@ -126,14 +129,21 @@ def _git(root: Path, *args: str) -> str | None:
 
 
 def _walk(root: Path) -> Iterator[str]:
+    """Every file under `root`, and every symbolic link to a folder as `name/` (not descended into)."""
     for folder, subfolders, names in os.walk(root):
         here = Path(folder)
-        subfolders[:] = sorted(
-            name
-            for name in subfolders
-            if name not in SKIPPED_FOLDERS
-            and not name.endswith(".egg-info")
-            and not (here / name / "pyvenv.cfg").is_file()
-        )
+        kept = []
+        for name in sorted(subfolders):
+            if (
+                name in SKIPPED_FOLDERS
+                or name.endswith(".egg-info")
+                or (here / name / "pyvenv.cfg").is_file()
+            ):
+                continue
+            if (here / name).is_symlink():
+                yield (here / name).relative_to(root).as_posix() + "/"
+            else:
+                kept.append(name)
+        subfolders[:] = kept
         for name in sorted(names):
             yield (here / name).relative_to(root).as_posix()
