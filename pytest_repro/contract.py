@@ -93,6 +93,7 @@ class RunRequest:
     seed: int | None = None
     overrides: Mapping[str, Any] | None = None
     command: Any = None  # a running.command_training.CommandTraining, for a command line training
+    timeout: float | None = None  # seconds a run may take before it is stopped (None: no limit)
 
 
 def load_entry_point(entry: str, setting: str = "repro_train") -> Callable[..., Any]:

@@ -22,6 +22,7 @@ MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 # Every ini setting of the plugin, registered by `add_options` and `add_probe_options`;
 # the preflight refuses any other `repro*` key, naming the nearest of these.
 INI_NAMES: list[str] = []
+DEFAULT_TIMEOUT = 3600.0  # an hour: far above a test-sized training, and never a hung CI job
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ReproSettings:
     lineage_path: Path
     config_loader: str | None
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
+    timeout: float | None = DEFAULT_TIMEOUT
 
     def request(
         self,
@@ -54,7 +56,7 @@ class ReproSettings:
             from pytest_repro.configs import config_seed
 
             seed = config_seed(config_path)  # {seed} needs a value; a function reads its own config
-        return RunRequest(self.entry or "", config_path, seed, overrides, self.command)
+        return RunRequest(self.entry or "", config_path, seed, overrides, self.command, self.timeout)
 
     def with_marker(self, marker: pytest.Mark | None, rootpath: Path, where: str) -> ReproSettings:
         """Apply a `@pytest.mark.repro(...)` marker's keyword arguments, which win over everything."""
@@ -113,6 +115,12 @@ def add_options(parser: pytest.Parser) -> None:
         help="artifacts compared one test each (ini repro_artifacts; default: one test for all)",
     )
     group.addoption(
+        "--repro-timeout",
+        default=None,
+        metavar="SECONDS",
+        help=f"stop a training run after this long, failing its checks with its last output (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
+    group.addoption(
         "--repro-lineage", default=None, metavar="PATH", help="on-disk lineage manifest (ini repro_lineage)"
     )
     group.addoption(
@@ -167,6 +175,11 @@ def add_options(parser: pytest.Parser) -> None:
         "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
     )
     addini("repro_isolation", "subprocess or inprocess", default="subprocess")
+    addini(
+        "repro_timeout",
+        "seconds one training run may take before it is stopped (0: no limit)",
+        default=str(DEFAULT_TIMEOUT),
+    )
     addini("repro_tolerance", "absolute tolerance for metrics", default="0")
 
 
@@ -201,7 +214,27 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         lineage_path=_resolve(root, config.getoption("repro_lineage") or config.getini("repro_lineage")),
         config_loader=config.getini("repro_config_loader") or None,
         command=command,
+        timeout=_timeout(config),
     )
+
+
+def _timeout(config: pytest.Config) -> float | None:
+    """`--repro-timeout` over ini `repro_timeout`: seconds a run may take; 0 means no limit."""
+    option = config.getoption("repro_timeout")
+    text, source = (
+        (option, "--repro-timeout")
+        if option is not None
+        else (config.getini("repro_timeout"), "ini repro_timeout")
+    )
+    try:
+        value = float(text)
+    except ValueError:
+        raise pytest.UsageError(
+            f"{source}: got {text!r}; expected a number of seconds (0: no limit)"
+        ) from None
+    if not math.isfinite(value) or value < 0:
+        raise pytest.UsageError(f"{source}: got {text!r}; expected a number of seconds ≥ 0 (0: no limit)")
+    return value or None
 
 
 def _artifact_names(config: pytest.Config) -> tuple[str, ...]:

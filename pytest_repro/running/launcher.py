@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -175,11 +176,14 @@ class RunningTraining:
         if request.command is not None:
             command += ["--command", json.dumps(request.command.to_json())]
         self.started = time.perf_counter()
+        self.timeout = request.timeout
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
             env=env,
             umask=-1 if umask is None else umask,
+            # Its own process group, so a timeout also ends what the training started (a command's script).
+            start_new_session=True,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -200,7 +204,17 @@ class RunningTraining:
                 sink(self.label, line)
 
     def wait(self) -> RunRecord:
-        code = self.process.wait()
+        try:
+            code = self.process.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            self._reader.join()
+            raise TrainingFailed(
+                self.label,
+                f"training did not finish within {self.timeout:g} s (repro_timeout) and was stopped; "
+                "the end of its output:",
+                "\n".join(self.tail),
+            ) from None
         self._reader.join()
         seconds = time.perf_counter() - self.started
         tail = "\n".join(self.tail)
@@ -217,8 +231,12 @@ class RunningTraining:
         return _record(self.label, self.output_dir, data, seconds, self.env_summary)
 
     def kill(self) -> None:
+        """Stop the run and every process it started (its process group)."""
         if self.process.poll() is None:
-            self.process.kill()
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.process.kill()
             self.process.wait()
 
 

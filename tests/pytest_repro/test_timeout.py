@@ -1,0 +1,28 @@
+"""A training that hangs does not hang the session: repro_timeout stops it and fails its checks once."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+
+@pytest.mark.slow
+def test_a_training_that_sleeps_is_stopped_and_its_checks_say_why(example):
+    example.write(before="import time; print('about to hang', flush=True); time.sleep(600)", isolation=None)
+    started = time.monotonic()
+    result = example.run_subprocess("--repro", "--repro-timeout", "3", "-m", "repro and not repro_probe")
+    assert time.monotonic() - started < 300  # bounded: the 600 s sleep was cut short
+    result.stdout.fnmatch_lines(
+        ["*training did not finish within 3 s (repro_timeout) and was stopped; the end of its output:*"]
+    )
+    result.stdout.fnmatch_lines(["*about to hang*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan"])
+def test_a_bad_timeout_is_one_usage_error(example, value):
+    example.write()
+    result = example.run("--repro", f"--repro-timeout={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--repro-timeout: got" in result.stderr.str()
