@@ -61,3 +61,11 @@ class ReproItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, 0, f"repro {self.name}"
+
+
+def outputs_digest(hashes: dict[str, str]) -> str:
+    """One digest of a run's outputs (name -> SHA-256), for the summary table's hash columns."""
+    from pytest_repro.lineage.atomic import canonical_json
+    from pytest_repro.lineage.hashing import sha256_bytes
+
+    return sha256_bytes(canonical_json(hashes))

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import SEED_MAX
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
+from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
 from pytest_repro.paths import shown_path
 
 SEED_METRICS_PROPERTY = "repro_seed_metrics"
@@ -109,7 +109,7 @@ class SeedCheck(ProbeCheck):
             (SEED_METRICS_PROPERTY, json.dumps({"seed": self.seed, "metrics": twins.a.metrics}))
         )
         differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
-        model_a, model_b = twins.a.hashes.get("model", ""), twins.b.hashes.get("model", "")
+        model_a, model_b = outputs_digest(twins.a.hashes), outputs_digest(twins.b.hashes)
         if differences:
             self.summary("differ", ", ".join(d.subject for d in differences), model_a, model_b)
             raise ReproMismatch(

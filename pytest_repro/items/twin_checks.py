@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch
+from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
 from pytest_repro.settings import ReproSettings
 
 NO_FOLDS = (
@@ -56,7 +56,7 @@ class TwinCheck(ReproItem):
                 self._record(a.hashes.get(self.subject), b.hashes.get(self.subject))
                 difference = compare_artifact(self.subject, a, b)
             elif self.kind == "artifacts":
-                self._record(_hashes_digest(a.hashes), _hashes_digest(b.hashes), _names(a, b))
+                self._record(outputs_digest(a.hashes), outputs_digest(b.hashes), _names(a, b))
                 difference = compare_every_artifact(a, b)
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
@@ -151,13 +151,6 @@ def _metrics_digest(metrics: dict[str, Any]) -> str:
     from pytest_repro.lineage.hashing import sha256_bytes
 
     return sha256_bytes(canonical_json(metrics))
-
-
-def _hashes_digest(hashes: dict[str, str]) -> str:
-    from pytest_repro.lineage.atomic import canonical_json
-    from pytest_repro.lineage.hashing import sha256_bytes
-
-    return sha256_bytes(canonical_json(hashes))
 
 
 def _names(a: Any, b: Any) -> str:

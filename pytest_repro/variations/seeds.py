@@ -48,14 +48,14 @@ class Sensitivity:
     other: int
     changed: tuple[str, ...]
     unchanged: tuple[str, ...]
-    has_model: bool
+    models: tuple[str, ...]  # the outputs that are fitted models (by content, whatever their names)
 
     @property
     def verdict(self) -> str:
         """`seed unused`, `model seed-independent` or `seed used`."""
         if not self.changed:
             return UNUSED
-        if self.has_model and "model" not in self.changed:
+        if self.models and not set(self.models) & set(self.changed):
             return MODEL_INDEPENDENT
         return USED
 
@@ -81,15 +81,18 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
     from pytest_repro.diagnose.content_kind import ArtifactKind, artifact_kind
     from pytest_repro.diagnose.digests import same_model_except, without_seed_echo
 
-    changed, unchanged = [], []
+    changed, unchanged, models = [], [], []
     for name in sorted(set(a.artifacts) | set(b.artifacts)):
         if name not in a.artifacts or name not in b.artifacts:
             changed.append(name)
             continue
         path_a, path_b = a.artifacts[name], b.artifacts[name]
+        is_model = artifact_kind(path_a, path_b) == ArtifactKind.MODEL
+        if is_model or name == "model":  # a pickled estimator, or what the training calls its model
+            models.append(name)
         if a.hashes.get(name) == b.hashes.get(name):
             same = True
-        elif artifact_kind(path_a, path_b) == ArtifactKind.MODEL:
+        elif is_model:
             # A seed stored as random_state is the input showing through, not a learned difference.
             same = same_model_except(path_a, path_b, ("random_state",))
         elif path_a.suffix == ".json":
@@ -107,7 +110,7 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
     elif "metrics" not in changed:
         unchanged.append("metrics")
     changed, unchanged = list(dict.fromkeys(changed)), list(dict.fromkeys(unchanged))
-    return Sensitivity(seed_a, seed_b, tuple(changed), tuple(unchanged), "model" in a.artifacts)
+    return Sensitivity(seed_a, seed_b, tuple(changed), tuple(unchanged), tuple(models))
 
 
 def _same_json(path_a: Path, path_b: Path, seed_a: int, seed_b: int) -> bool:
