@@ -48,11 +48,12 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
         load_entry_point(settings.entry)
     except ContractError as exc:
         raise pytest.UsageError(f"pytest --repro: {exc}") from None
-    _check_config(settings)
+    if _names_a_config(config):  # a config named but missing is a mistake; none at all is a choice
+        _check_config(settings)
 
 
 def _names_a_config(config: pytest.Config) -> bool:
-    """Whether the user named a config (a command training needs none; a function gets its path)."""
+    """Whether the user named a config; a training needs none (a function then gets the default path)."""
     return bool(config.getoption("repro_config")) or "repro_config" in _ini_keys(config)
 
 

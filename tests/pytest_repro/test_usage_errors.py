@@ -94,3 +94,22 @@ def test_last_failed_reruns_exactly_the_checks_that_failed(example, pytester: py
     again = pytester.runpytest("--repro", "--lf")
     rerun = sorted(r.nodeid for r in again.reprec.getreports("pytest_runtest_logreport") if r.when == "call")
     assert rerun == failed
+
+
+def test_a_function_training_needs_no_config_file(pytester: pytest.Pytester):
+    pytester.makefile(".toml", pyproject='[tool.pytest.ini_options]\nrepro_train = "noconfig:train"\n')
+    pytester.makepyfile(
+        noconfig="""
+from pathlib import Path
+
+def train(config_path, output_dir, seed=None):
+    assert not Path(config_path).exists()  # the default path is passed; this training reads none
+    (Path(output_dir) / "weights.bin").write_bytes(bytes(range(16)))
+    return {"artifacts": {"weights": "weights.bin"}}
+"""
+    )
+    result = pytester.runpytest("--repro", "-p", "no:cacheprovider", "-p", "no:randomly")
+    result.stdout.fnmatch_lines(
+        ["repro: on; entry noconfig:train, no config, seed *", "artifacts * identical*"]
+    )
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
