@@ -33,6 +33,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fake_project import replace_entry, set_entry
 from small_project import write_small_project
 
 from pytest_repro.lineage.pins import PINS_FILE, pin_dataset
@@ -266,14 +267,19 @@ def _put_entry(name: str, field: str | None, value: Any) -> Callable[[dict[str, 
     """Change entry `name` (or one of its fields) wherever the manifest records it: section and mirror."""
 
     def edit(lineage: dict[str, Any]) -> None:
-        for section in ("inputs", "outputs"):
-            if name in lineage[section]:
-                homes = [(lineage[section], name), *([(lineage, name)] if name in lineage else [])]
-        for node, key in homes:
-            if field is None:
-                node[key] = value
-            else:
-                node[key][field] = value
+        if field is None:
+            replace_entry(lineage, name, value)
+        else:
+            set_entry(lineage, name, **{field: value})
+
+    return edit
+
+
+def _drop_from_section(name: str) -> Callable[[dict[str, Any]], None]:
+    """Remove an output from its section, leaving its top-level mirror behind."""
+
+    def edit(lineage: dict[str, Any]) -> None:
+        del lineage["outputs"][name]
 
     return edit
 
@@ -568,7 +574,7 @@ CASES: list[Case] = [
     ),
     Case(
         "lineage-mirror-without-its-entry",
-        _lineage(lambda lineage: lineage["outputs"].pop("model") and None),
+        _lineage(_drop_from_section("model")),
         1,
         "artifacts/lineage.json: model: a top-level entry that is neither an input nor an output",
         tool=CHECK,

@@ -95,13 +95,25 @@ class FakeProject:
         return path
 
 
-def set_entry(lineage: dict[str, Any], name: str, **fields: str) -> None:
+def set_entry(lineage: dict[str, Any], name: str, **fields: Any) -> None:
     """Change an entry's fields wherever the manifest records it: its section and its top-level mirror."""
-    homes = [lineage[name]] if name in lineage else []
-    for section in ("inputs", "outputs"):
-        if name in lineage.get(section, {}):
-            homes.append(lineage[section][name])
+    for home, key in _entry_homes(lineage, name):
+        home[key].update(fields)
+
+
+def replace_entry(lineage: dict[str, Any], name: str, value: Any) -> None:
+    """Replace an entry as a whole (with anything, valid or not) wherever the manifest records it."""
+    for home, key in _entry_homes(lineage, name):
+        home[key] = value
+
+
+def _entry_homes(lineage: dict[str, Any], name: str) -> list[tuple[dict[str, Any], str]]:
+    """Where entry `name` is recorded: a version-2 section and its mirror, or a version-1 top level."""
+    homes = [
+        (lineage[section], name) for section in ("inputs", "outputs") if name in lineage.get(section, {})
+    ]
+    if name in lineage:
+        homes.append((lineage, name))
     if not homes:
         raise KeyError(name)
-    for home in homes:
-        home.update(fields)
+    return homes

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_project import FakeProject
+from fake_project import FakeProject, replace_entry, set_entry
 
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.atomic import canonical_json
@@ -227,34 +227,18 @@ def test_version_1_requires_the_design_entries(v1_lineage_path: Path, name: str)
 
 
 def _set(*keys: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    """Change a key of the manifest; a file entry's key is changed wherever the entry is recorded."""
+    """Change a key of the manifest; a file entry (or one of its fields) wherever the entry is recorded."""
 
     def change(data: dict[str, Any]) -> None:
-        for node in _homes(data, keys[0]):
-            for key in keys[1:-1]:
-                node = node[key]
-            if len(keys) == 1:
-                continue
-            node[keys[-1]] = value
-        if len(keys) == 1 or keys[0] not in FILES:
-            if keys[0] in FILES and data.get("schema_version", 1) == 2:
-                section = "inputs" if keys[0] in FakeProject.INPUTS else "outputs"
-                data[section][keys[0]] = value
-                data.pop(keys[0], None)
-            else:
-                data[keys[0]] = value
+        name, *field = keys
+        if name not in FILES:
+            data[name] = value
+        elif field:
+            set_entry(data, name, **{field[0]: value})
+        else:
+            replace_entry(data, name, value)
 
     return change
-
-
-def _homes(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    """The objects holding entry `name`: its section's, and its top-level mirror (if any)."""
-    if name not in FILES:
-        return []
-    if data.get("schema_version", 1) == 1:
-        return [data[name]]
-    section = "inputs" if name in FakeProject.INPUTS else "outputs"
-    return [data[section][name], *([data[name]] if name in data else [])]
 
 
 MALFORMED = [
