@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
 
 INI_PREFIX = "repro"
 
@@ -53,8 +53,12 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
 
 
 def _names_a_config(config: pytest.Config) -> bool:
-    """Whether the user named a config; a training needs none (a function then gets the default path)."""
-    return bool(config.getoption("repro_config")) or "repro_config" in _ini_keys(config)
+    """Whether the user named a config; a training needs none (a function then gets the default path).
+
+    An ini value equal to the default counts as not named: pytest cannot tell the two apart
+    without private API, and either way the header then says "no config".
+    """
+    return bool(config.getoption("repro_config")) or config.getini("repro_config") != DEFAULT_CONFIG
 
 
 def _check_config(settings: ReproSettings) -> None:
@@ -63,16 +67,6 @@ def _check_config(settings: ReproSettings) -> None:
             f"pytest --repro: the training's config {settings.config_path} is not a file "
             "(set repro_config or --repro-config to the config the training reads)"
         )
-
-
-def _ini_keys(config: pytest.Config) -> list[str]:
-    """The keys the ini file sets (a registered key is read with getini, which cannot tell "unset")."""
-    # Same private API as below, the only way to tell an ini default from a value the file sets.
-    inicfg = getattr(config, "_inicfg", None)
-    try:
-        return [str(key) for key in inicfg] if inicfg is not None else []
-    except TypeError:
-        return []
 
 
 def _unknown_ini_keys(config: pytest.Config) -> list[str]:

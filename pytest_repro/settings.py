@@ -22,6 +22,7 @@ MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 # Every ini setting of the plugin, registered by `add_options` and `add_probe_options`;
 # the preflight refuses any other `repro*` key, naming the nearest of these.
 INI_NAMES: list[str] = []
+DEFAULT_CONFIG = "config.yaml"
 DEFAULT_TIMEOUT = 3600.0  # an hour: far above a test-sized training, and never a hung CI job
 
 
@@ -159,7 +160,7 @@ def add_options(parser: pytest.Parser) -> None:
         default=[],
     )
     addini("repro_metrics", "a command training's JSON metrics file, relative to the project", default=None)
-    addini("repro_config", "training config file, relative to the rootdir", default="config.yaml")
+    addini("repro_config", "training config file, relative to the rootdir", default=DEFAULT_CONFIG)
     addini(
         "repro_config_loader",
         "module:function that loads and validates the config (default: YAML)",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Union
+from typing import Any, BinaryIO
 
 from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
@@ -34,7 +34,8 @@ from pytest_repro.lineage.publish import (
 )
 from pytest_repro.lineage.signing import envelope_bytes, envelope_path, key_from_env
 
-InputFile = Union[str, os.PathLike, "tuple[str | os.PathLike[str], str]"]
+# A file to hash, or (file, SHA-256 of the bytes the training actually read).
+InputFile = str | os.PathLike | tuple[str | os.PathLike, str]
 Writer = Callable[[BinaryIO], None]
 _UNSET: Any = object()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import string
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -174,12 +175,8 @@ def _metrics(training: CommandTraining, tree: Path) -> dict[str, Any]:
 
 
 def _placeholders(word: str) -> list[str]:
-    names = []
-    start = word.find("{")
-    while start != -1:
-        end = word.find("}", start)
-        if end == -1:
-            break
-        names.append(word[start + 1 : end])
-        start = word.find("{", end)
-    return names
+    """The `{name}` fields of one word of the command, parsed as str.format would parse them."""
+    try:
+        return [field for _, field, _, _ in string.Formatter().parse(word) if field is not None]
+    except ValueError:  # an unmatched brace: the literal text is passed through unchanged
+        return []
