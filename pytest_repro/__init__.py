@@ -18,17 +18,18 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_HOMES = {
-    "write_lineage": "pytest_repro.lineage.writing",
-    "Publication": "pytest_repro.lineage.writing",
-    "read_lineage": "pytest_repro.lineage.manifest",
-    "verify_lineage": "pytest_repro.lineage.verify",
-    "check": "pytest_repro.lineage.check",
-    "load_model": "pytest_repro.lineage.model_loading",
-    "pin_dataset": "pytest_repro.lineage.pins",
-    "check_dataset_pin": "pytest_repro.lineage.pins",
-    "ReproError": "pytest_repro.errors",
-}
+# The lineage names re-exported here have their one home in pytest_repro.lineage's table.
+_LINEAGE_NAMES = (
+    "write_lineage",
+    "Publication",
+    "read_lineage",
+    "verify_lineage",
+    "check",
+    "load_model",
+    "pin_dataset",
+    "check_dataset_pin",
+)
+_HOMES = {**dict.fromkeys(_LINEAGE_NAMES, "pytest_repro.lineage"), "ReproError": "pytest_repro.errors"}
 
 __all__ = sorted(_HOMES)
 
