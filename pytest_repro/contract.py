@@ -55,6 +55,8 @@ class RunRecord:
     lineage: Path | None
     seconds: float
     environment: dict[str, str] = field(default_factory=dict)
+    # The contract variables (REPRO_N_JOBS, REPRO_ROW_ORDER_SEED) the training read; None when unknown.
+    variables_read: tuple[str, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -67,6 +69,7 @@ class RunRecord:
             "lineage": str(self.lineage) if self.lineage else None,
             "seconds": self.seconds,
             "environment": self.environment,
+            "variables_read": list(self.variables_read) if self.variables_read is not None else None,
         }
 
     @classmethod
@@ -81,6 +84,7 @@ class RunRecord:
             lineage=Path(data["lineage"]) if data["lineage"] else None,
             seconds=data["seconds"],
             environment=dict(data.get("environment") or {}),
+            variables_read=tuple(data["variables_read"]) if data.get("variables_read") is not None else None,
         )
 
 

@@ -14,6 +14,8 @@ from pytest_repro.contract import SEED_MAX, SEED_MIN
 from pytest_repro.settings import recorded_addini
 
 SENSITIVITY_MODES = ("warn", "fail", "off")
+# What a portability variation (blas_kernel, simd) that changes the output does.
+PORTABILITY_MODES = ("info", "fail")
 MAX_SEEDS = 1000
 
 
@@ -24,6 +26,11 @@ class ProbeSettings:
     vary: tuple[str, ...]
     seeds: tuple[int, ...]
     sensitivity: str
+    portability: str = "info"
+
+    @property
+    def fail_portability(self) -> bool:
+        return self.portability == "fail"
 
 
 def add_probe_options(parser: pytest.Parser) -> None:
@@ -34,7 +41,14 @@ def add_probe_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="all|NAME,NAME",
         help="also retrain under varied environments, one test per variation "
-        "(hashseed, threads, n_jobs, cwd, path, tz, locale, umask, home, row_order)",
+        "(hashseed, threads, n_jobs, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd)",
+    )
+    group.addoption(
+        "--repro-portability",
+        default=None,
+        choices=PORTABILITY_MODES,
+        help="what a portability variation (blas_kernel, simd) that changes the output does: "
+        "info (default, reported) or fail",
     )
     group.addoption(
         "--repro-seeds",
@@ -52,6 +66,9 @@ def add_probe_options(parser: pytest.Parser) -> None:
     addini("repro_vary", "variations checked under --repro (all or a comma list)", default="")
     addini("repro_seeds", "seeds swept under --repro (0-9 or 1,5,7)", default="")
     addini("repro_seed_sensitivity", "warn, fail or off", default="warn")
+    addini(
+        "repro_portability", "info or fail: a portability variation that changes the output", default="info"
+    )
 
 
 def read_probe_settings(config: pytest.Config) -> ProbeSettings:
@@ -82,7 +99,12 @@ def read_probe_settings(config: pytest.Config) -> ProbeSettings:
         raise pytest.UsageError(
             f"ini repro_seed_sensitivity: got {sensitivity!r}; expected one of {', '.join(SENSITIVITY_MODES)}"
         )
-    return ProbeSettings(vary=vary, seeds=seeds, sensitivity=sensitivity)
+    portability = config.getoption("repro_portability") or config.getini("repro_portability")
+    if portability not in PORTABILITY_MODES:
+        raise pytest.UsageError(
+            f"ini repro_portability: got {portability!r}; expected one of {', '.join(PORTABILITY_MODES)}"
+        )
+    return ProbeSettings(vary=vary, seeds=seeds, sensitivity=sensitivity, portability=portability)
 
 
 def parse_seeds(text: str, source: str) -> tuple[int, ...]:
@@ -117,6 +139,7 @@ def rerun_options(config: pytest.Config) -> list[str]:
         ("repro_vary", "--repro-vary"),
         ("repro_seeds", "--repro-seeds"),
         ("repro_seed_sensitivity", "--repro-seed-sensitivity"),
+        ("repro_portability", "--repro-portability"),
     ):
         value = config.getoption(name)
         if value is not None:

@@ -72,6 +72,7 @@ def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...])
             tolerance=args.tolerance,
             sink=relay if args.verbose else None,
             notify=_notify,
+            fail_portability=args.portability == "fail",
         )
     finally:
         if args.keep:
@@ -91,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         "First one run with everything varied at once; only if that differs, each variation alone.\n"
         "Exit 0: reproducible under every variation; 1: a variation changed the output; 2: usage error.",
     )
-    parser.epilog = "variations:\n" + "\n".join(f"  {name:<10} {text}" for name, text in VARIATIONS.items())
+    parser.epilog = "variations:\n" + "\n".join(f"  {name:<11} {text}" for name, text in VARIATIONS.items())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--config",
@@ -117,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--json", type=Path, default=None, metavar="PATH", help="also write the report as JSON"
+    )
+    parser.add_argument(
+        "--portability",
+        choices=("info", "fail"),
+        default="info",
+        help="a portability variation (blas_kernel, simd) that changes the output: "
+        "info (default: reported, exit 0) or fail (exit 1)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the runs' folders and print where they are")
     parser.add_argument("-v", "--verbose", action="store_true", help="relay every run's output to stderr")

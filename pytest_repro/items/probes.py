@@ -205,7 +205,8 @@ class VariationCheck(ProbeCheck):
         self.variation = variation
 
     def runtest(self) -> None:
-        from pytest_repro.variations import INFORMATIONAL
+        from pytest_repro.variations import ALONE, INFORMATIONAL, PORTABILITY
+        from pytest_repro.variations.report import NOT_EXERCISED, SKIPPED
 
         self.require_reproducible_twins()
         report = self._report()
@@ -213,11 +214,20 @@ class VariationCheck(ProbeCheck):
         change = f"{outcome.reference} -> {outcome.varied}"
         named = f"{self.variation} ({change})"
         rerun = f"rerun: repro-vary --vary {self.variation} --config {self._shown_config()}"
+        if outcome.status in (NOT_EXERCISED, SKIPPED):
+            self.summary(outcome.status, outcome.note)
+            self.skip(f"{self.variation} {outcome.status}: {outcome.note}")
         if self.variation in INFORMATIONAL:
             if outcome.status == "failed":
                 self.summary("failed", change)
                 raise ReproCheckError(f"{named}: the training failed\n{outcome.error}")
             self.summary(outcome.status, outcome.what_differed())
+            return
+        if self.variation in PORTABILITY and outcome.status in ("identical", "portability"):
+            # Another machine's kernels: reported; `--repro-portability=fail` turns a change into `differs`.
+            self.summary(
+                outcome.status, f"{change}: {outcome.what_differed()}" if outcome.differences else change
+            )
             return
         if report.control is not None and report.control.broke:
             self.summary("inconclusive", "the control run differs too")
@@ -229,7 +239,7 @@ class VariationCheck(ProbeCheck):
         if report.interaction:
             assert report.combined is not None
             self.summary("interaction", "identical alone; all variations at once differ")
-            checked = ", ".join(n for n in report.selected if n not in INFORMATIONAL)
+            checked = ", ".join(n for n in report.selected if n not in ALONE)
             raise ReproMismatch(
                 f"{named} alone leaves the output identical, but varying {checked} at once changes it:\n"
                 + "\n".join(d.render() for d in report.combined.differences)
@@ -278,6 +288,7 @@ def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], 
         settings.seed,
         names,
         settings.tolerance,
+        plugin.probes.fail_portability,
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
     return plugin.shared_cache().get(
@@ -290,6 +301,7 @@ def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], 
             cwd=Path.cwd(),
             tolerance=settings.tolerance,
             notify=lambda message: plugin.progress("vary", message),
+            fail_portability=plugin.probes.fail_portability,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

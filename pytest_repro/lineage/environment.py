@@ -1,8 +1,10 @@
-"""What a run depended on besides its inputs: interpreter, libraries, thread pools, code version.
+"""What a run depended on besides its inputs: interpreter, libraries, machine, code version.
 
 Recorded in the lineage so that a run that does not reproduce elsewhere can be
-explained (scikit-learn 1.9.1 -> 1.9.2, another BLAS); nothing here is a path of
-the machine or a time.
+explained (scikit-learn 1.9.1 -> 1.9.2, BLAS kernel Haswell -> SkylakeX); nothing
+here is a path of the machine or a time.  The machine part (`cpu`, `numpy_simd`,
+BLAS architectures in `threadpools`, `variables`) is what decides which compiled
+kernels run, and so the last bits of floating-point results, on another runner.
 """
 
 from __future__ import annotations
@@ -55,13 +57,19 @@ def thread_pools() -> list[dict[str, Any]] | None:
 
 def capture_environment() -> dict[str, Any]:
     """Return the environment section of a lineage."""
+    from pytest_repro.lineage.machine import cpu_description, numpy_simd, relevant_variables
+
+    simd = numpy_simd()  # imports numpy when installed, so that its BLAS shows in the thread pools
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "machine": platform.machine(),
+        "cpu": cpu_description(),
+        "numpy_simd": simd,
         "packages": package_versions(),
         "threadpools": thread_pools(),
+        "variables": relevant_variables(),
     }
 
 
@@ -85,15 +93,24 @@ def _git(folder: Path, *args: str) -> str | None:
 
 
 def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """List what changed between two environment sections, e.g. 'scikit-learn 1.9.1 -> 1.9.2'."""
-    changes = []
-    for key in ("python", "implementation", "platform", "machine"):
-        if recorded.get(key) != current.get(key):
-            changes.append(f"{key} {recorded.get(key)} -> {current.get(key)}")
+    """List what changed between two environment sections, the most probable cause of a moved output first.
+
+    A changed BLAS kernel or library comes first (it moves the last bits of every
+    matrix product), then numpy's SIMD dispatch and the CPU, then library versions,
+    the variables that steer those kernels, the interpreter and platform, and last the
+    thread counts (which a training that pins its threads does not depend on).
+    """
+    from pytest_repro.lineage.machine import machine_differences
+
+    ranked = machine_differences(recorded, current)
+    changes = ranked["kernel"] + ranked["simd"] + ranked["cpu"]
     old, new = recorded.get("packages") or {}, current.get("packages") or {}
     for name in sorted(set(old) | set(new)):
         if old.get(name) != new.get(name):
             changes.append(f"{name} {old.get(name)} -> {new.get(name)}")
-    if (recorded.get("threadpools") or []) != (current.get("threadpools") or []):
-        changes.append("BLAS/OpenMP thread pools differ (library, version or thread count)")
+    changes += ranked["variables"]
+    for key in ("python", "implementation", "platform", "machine"):
+        if recorded.get(key) != current.get(key):
+            changes.append(f"{key} {recorded.get(key)} -> {current.get(key)}")
+    changes += ranked["threads"]
     return changes

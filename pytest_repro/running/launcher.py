@@ -61,7 +61,12 @@ def _record(
         lineage=Path(result["lineage"]) if result["lineage"] else None,
         seconds=seconds,
         environment=env,
+        variables_read=_optional_names(result.get("variables_read")),
     )
+
+
+def _optional_names(names: Any) -> tuple[str, ...] | None:
+    return tuple(names) if isinstance(names, list) else None
 
 
 RECORDED_LINEAGE_SUFFIX = ".lineage.json"

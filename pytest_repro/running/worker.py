@@ -8,6 +8,7 @@ from pathlib import Path
 from pytest_repro.contract import ContractError, RunRequest
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining
+from pytest_repro.running.environ_reads import variables_read, watch_environ
 from pytest_repro.running.launcher import train_once
 
 
@@ -28,11 +29,14 @@ def worker_main(argv: list[str] | None = None) -> int:
     request = RunRequest(
         args.entry, args.config, args.seed, json.loads(args.overrides) if args.overrides else None, command
     )
+    if command is None:  # a command's own process is out of sight: what it reads stays unknown
+        watch_environ()
     try:
         result = train_once(request, args.output_dir)
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0
+    result = {**result, "variables_read": variables_read() if command is None else None}
     write_json_atomic(args.record, result)
     return 0
 

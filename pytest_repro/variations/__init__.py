@@ -14,9 +14,15 @@ of the same training (same entry point, config and seed):
     locale     LC_ALL/LANG C.UTF-8 -> another installed locale (C if it is the only one)
     umask      022 -> 002
     home       HOME -> an empty folder
+    time       the wall clock moved 400 days ahead with libfaketime (skipped without it)
     row_order  REPRO_ROW_ORDER_SEED unset -> 1: the entry point feeds its rows in a
                shuffled order.  A model may legitimately depend on row order, so this
                one reports how far each metric moved instead of failing.
+    blas_kernel  OpenBLAS's kernel family one CPU generation older (OPENBLAS_CORETYPE),
+               or MKL limited to older instructions: a *portability* finding, reported
+               unless `--repro-portability=fail`
+    simd       numpy's SIMD dispatch narrowed to its baseline (NPY_DISABLE_CPU_FEATURES),
+               as on an older CPU: a portability finding too
 
 The reference run pins every one of these to its reference value, so a comparison
 differs in exactly what was varied.  Every run also gets PYTHONSAFEPATH=1, so that
@@ -29,6 +35,8 @@ The modules, one job each:
     specs      `RunSpec` (how one run starts) and `Side` (what one side of a variation changes)
     workspace  the hunt's folders and machine facts, and the moved copy of the project
     locales    the installed locales, and the two the `locale` variation compares
+    kernels    which BLAS kernel and numpy SIMD a run loads, read in a fresh interpreter
+    clock      where libfaketime is, for `time`
     runs       training the specs through the plugin's launcher
     auto       auto mode: everything at once, then each variation alone only if that differs
     report     `Outcome`, `VariationReport`, its JSON, table and verdict
@@ -42,8 +50,10 @@ from __future__ import annotations
 
 from pytest_repro.variations.auto import compare_outcome, run_variations
 from pytest_repro.variations.catalogue import (
+    ALONE,
     CATALOGUE,
     INFORMATIONAL,
+    PORTABILITY,
     VARIATIONS,
     Variation,
     describe,
@@ -67,8 +77,10 @@ from pytest_repro.variations.specs import RunSpec, Side
 from pytest_repro.variations.workspace import MovedProject, Workspace, move_project
 
 __all__ = [
+    "ALONE",
     "CATALOGUE",
     "INFORMATIONAL",
+    "PORTABILITY",
     "VARIATIONS",
     "MovedProject",
     "Outcome",

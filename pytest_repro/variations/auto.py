@@ -1,10 +1,10 @@
 """Auto mode: every variation at once, and each variation alone only if that changes the output.
 
-One run with every selected variation (except the informational ones) applied at once
-is compared with the reference; only if it differs is each variation trained alone,
-together with a *control* (the reference again) that tells a variation apart from
-plain run-to-run non-determinism.  An all-clear costs two trainings (three with
-row_order).
+One run with every selected variation (except the informational and portability
+ones, which always train alone) applied at once is compared with the reference; only
+if it differs is each variation trained alone, together with a *control* (the
+reference again) that tells a variation apart from plain run-to-run non-determinism.
+An all-clear costs two trainings, plus one per informational or portability variation.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pytest_repro.contract import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.running.launcher import ProgressSink
 from pytest_repro.variations.catalogue import (
+    ALONE,
     INFORMATIONAL,
     VARIATIONS,
     describe,
@@ -25,7 +26,7 @@ from pytest_repro.variations.catalogue import (
     varied_spec,
 )
 from pytest_repro.variations.errors import VariationError
-from pytest_repro.variations.report import SKIPPED, Outcome, VariationReport
+from pytest_repro.variations.report import NOT_EXERCISED, SKIPPED, Outcome, VariationReport
 from pytest_repro.variations.runs import RunResult, train_specs
 from pytest_repro.variations.specs import RunSpec
 from pytest_repro.variations.workspace import Workspace
@@ -44,14 +45,19 @@ def run_variations(
     sink: ProgressSink | None = None,
     notify: Notify | None = None,
     parallel: int | None = None,
+    fail_portability: bool = False,
 ) -> VariationReport:
-    """Compare the reference with all variations at once, then, only if that differs, each alone."""
+    """Compare the reference with all variations at once, then, only if that differs, each alone.
+
+    A portability variation (another machine's kernels) that changes the output is
+    reported as `portability`, or as `differs` when `fail_portability` is set.
+    """
     names = tuple(name for name in VARIATIONS if name in names)
     if not names:
         raise VariationError("no variation selected")
     folder.mkdir(parents=True, exist_ok=True)
     ws = Workspace(request, folder, project_root, cwd or Path.cwd())
-    hunt = _Hunt(ws, names, tolerance, notify or (lambda message: None), sink, parallel)
+    hunt = _Hunt(ws, names, tolerance, notify or (lambda message: None), sink, parallel, fail_portability)
     return hunt.run()
 
 
@@ -59,6 +65,7 @@ class _Hunt:
     """One auto-mode computation: its workspace, the runs trained so far, and what they showed."""
 
     reference_record: RunRecord  # set by the first round; every comparison is made against it
+    combined_record: RunRecord | Exception  # the all-at-once run, when there was one
 
     def __init__(
         self,
@@ -68,8 +75,10 @@ class _Hunt:
         tell: Notify,
         sink: ProgressSink | None,
         parallel: int | None,
+        fail_portability: bool = False,
     ):
         self.ws = ws
+        self.fail_portability = fail_portability
         self.names = names
         self.tolerance = tolerance
         self.tell = tell
@@ -80,8 +89,8 @@ class _Hunt:
             name: reason for name in names if (reason := lookup(name).unavailable(ws)) is not None
         }
         active = [name for name in names if name not in self.unavailable]
-        self.checked = [name for name in active if name not in INFORMATIONAL]
-        self.informational = [name for name in active if name in INFORMATIONAL]
+        self.checked = [name for name in active if name not in ALONE]
+        self.alone = [name for name in active if name in ALONE]
         self.reference = reference_spec(ws)
         self.descriptions = {name: describe(name, ws) for name in active}
 
@@ -94,7 +103,9 @@ class _Hunt:
             control = self._second_round(outcomes, together=combined is not None)
         elif combined is not None:
             for name in self.checked:
-                outcomes[name] = Outcome(name, *self.descriptions[name], "identical", "together")
+                outcomes[name] = _unexercised(
+                    name, self.combined_record, self.descriptions[name], "together"
+                ) or (Outcome(name, *self.descriptions[name], "identical", "together"))
         for name, reason in self.unavailable.items():
             reference = lookup(name).reference(self.ws).description
             outcomes[name] = Outcome(name, reference, "(not applicable)", SKIPPED, "alone", note=reason)
@@ -114,12 +125,12 @@ class _Hunt:
         )
 
     def _first_round(self) -> tuple[dict[str, Outcome], Outcome | None]:
-        """The reference, all checked variations at once (or the one alone), and each informational one."""
+        """The reference, all checked variations at once (or the one alone), and each of those that train alone."""
         runs: dict[str, RunSpec] = {"reference": self.reference}
         combined_label = "all" if len(self.checked) > 1 else (self.checked[0] if self.checked else None)
         if combined_label is not None:
             runs[combined_label] = varied_spec(self.reference, self.checked, self.ws)
-        for name in self.informational:
+        for name in self.alone:
             runs[name] = varied_spec(self.reference, [name], self.ws)
         self.tell(f"training {len(runs)} runs: {', '.join(runs)}")
         records = self._train(runs)
@@ -127,13 +138,14 @@ class _Hunt:
         if isinstance(reference, Exception):
             raise VariationError(f"the reference training failed, so nothing can be compared:\n{reference}")
         self.reference_record = reference
-        outcomes = {name: self._alone(name, records[name]) for name in self.informational}
+        outcomes = {name: self._alone(name, records[name]) for name in self.alone}
         if combined_label != "all":
             if combined_label is not None:
                 outcomes[combined_label] = self._compare(
                     combined_label, records[combined_label], self.checked, "alone"
                 )
             return outcomes, None
+        self.combined_record = records["all"]
         combined = compare_outcome(
             "all",
             reference,
@@ -142,6 +154,7 @@ class _Hunt:
             ("reference", f"{len(self.checked)} variations at once"),
             "together",
             self.tolerance,
+            self.fail_portability,
         )
         return outcomes, combined
 
@@ -160,6 +173,7 @@ class _Hunt:
             ("reference", "reference again"),
             "alone",
             self.tolerance,
+            self.fail_portability,
         )
         if together:
             outcomes.update({name: self._alone(name, records[name]) for name in self.checked})
@@ -186,6 +200,7 @@ class _Hunt:
             self.descriptions[name],
             tested,
             self.tolerance,
+            self.fail_portability,
         )
 
 
@@ -197,8 +212,14 @@ def compare_outcome(
     descriptions: tuple[str, str],
     tested: str,
     tolerance: float,
+    fail_portability: bool = False,
 ) -> Outcome:
-    """Compare a varied run with the reference and classify the result."""
+    """Compare a varied run with the reference and classify the result.
+
+    Informational variations say `changed`/`unchanged`; a portability variation that
+    changed the output says `portability` (or `differs` with `fail_portability`), and
+    both list how far each metric moved.
+    """
     from pytest_repro.diagnose.compare import compare_runs
     from pytest_repro.diagnose.digests import metric_deltas
 
@@ -206,6 +227,8 @@ def compare_outcome(
         return Outcome(name, *descriptions, "failed", tested, error=str(result))
     differences = compare_runs(reference, result, tolerance)
     differences, note = _without_expected(differences, reference, result, varied_names)
+    if not differences and (unexercised := _unexercised(name, result, descriptions, tested)) is not None:
+        return unexercised
     variation = lookup(name) if name in VARIATIONS else None
     if variation is not None and variation.informational:
         deltas = metric_deltas(reference.metrics, result.metrics)
@@ -215,8 +238,27 @@ def compare_outcome(
         return Outcome(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
+    if variation is not None and variation.portability and differences:
+        status = "differs" if fail_portability else "portability"
+        deltas = metric_deltas(reference.metrics, result.metrics)
+        return Outcome(
+            name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
+        )
     status = "differs" if differences else "identical"
     return Outcome(name, *descriptions, status, tested, tuple(differences), note=note)
+
+
+def _unexercised(
+    name: str, result: RunRecord | Exception, descriptions: tuple[str, str], tested: str
+) -> Outcome | None:
+    """`not exercised` when the variation sets a variable that the training was seen never to read."""
+    variable = lookup(name).reads if name in VARIATIONS else None
+    if variable is None or isinstance(result, Exception) or result.variables_read is None:
+        return None
+    if variable in result.variables_read:
+        return None
+    note = f"the training never read {variable}, so nothing was varied"
+    return Outcome(name, *descriptions, NOT_EXERCISED, tested, note=note)
 
 
 def _without_expected(

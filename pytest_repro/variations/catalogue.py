@@ -9,13 +9,21 @@ to `CATALOGUE`; nothing else branches on variation names.
 from __future__ import annotations
 
 import difflib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from typing import ClassVar
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE
 from pytest_repro.running.launcher import THREAD_VARIABLES
+from pytest_repro.variations.clock import find_libfaketime
 from pytest_repro.variations.errors import VariationError
+from pytest_repro.variations.kernels import (
+    Kernels,
+    mkl_instructions,
+    narrowed_dispatch,
+    older_openblas_family,
+)
 from pytest_repro.variations.locales import same_locale
 from pytest_repro.variations.specs import RunSpec, Side
 from pytest_repro.variations.workspace import MovedProject, Workspace
@@ -29,10 +37,18 @@ class Variation(ABC):
     description: ClassVar[str]
     # A change is reported, never a failure (a model may legitimately depend on it).
     informational: ClassVar[bool] = False
+    # It stands in for another machine: a change is reported as a portability finding,
+    # and fails only when portability is asked to (`--repro-portability=fail`).
+    portability: ClassVar[bool] = False
     # Model parameters the variation sets on purpose: a model differing only in them is reproducible.
     expected_parameters: ClassVar[tuple[str, ...]] = ()
     # What an informational variation that changed nothing means.
     unchanged_note: ClassVar[str] = ""
+    # The reference run sets this variation's reference value; False when the reference is
+    # the machine as it is (nothing to set, and finding out what it is costs a probe).
+    pins_reference: ClassVar[bool] = True
+    # The cooperation variable the training must read for this variation to vary anything.
+    reads: ClassVar[str | None] = None
 
     @abstractmethod
     def reference(self, ws: Workspace) -> Side:
@@ -87,6 +103,7 @@ class NJobs(OneVariable):
     variable = N_JOBS_VARIABLE
     values = ("1", "2")
     expected_parameters = ("n_jobs",)
+    reads = N_JOBS_VARIABLE
 
 
 class WorkingDirectory(Variation):
@@ -167,6 +184,7 @@ class RowOrder(Variation):
     description = f"{ROW_ORDER_VARIABLE}: the order of the dataset's rows (reported, never a failure)"
     informational = True
     unchanged_note = f"no output changed: order-independent, or the entry point ignores {ROW_ORDER_VARIABLE}"
+    reads = ROW_ORDER_VARIABLE
     seed = "1"
 
     def reference(self, ws: Workspace) -> Side:
@@ -174,6 +192,133 @@ class RowOrder(Variation):
 
     def varied(self, ws: Workspace) -> Side:
         return Side(f"shuffled ({ROW_ORDER_VARIABLE}={self.seed})", {ROW_ORDER_VARIABLE: self.seed})
+
+
+class Clock(Variation):
+    name = "time"
+    description = "the wall clock, moved ahead by libfaketime: features computed from today's date"
+    offset_days = 400
+
+    def reference(self, ws: Workspace) -> Side:
+        return Side("the real clock", {"FAKETIME": None})
+
+    def varied(self, ws: Workspace) -> Side:
+        library = find_libfaketime()
+        assert library is not None, "unavailable() is asked first"
+        preload = " ".join(p for p in (str(library), os.environ.get("LD_PRELOAD", "")) if p)
+        env = {
+            "LD_PRELOAD": preload,
+            "FAKETIME": f"+{self.offset_days}d",
+            # Timeouts and progress timers inside the training keep the real monotonic clock.
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
+            "DONT_FAKE_MONOTONIC": "1",
+        }
+        return Side(f"{self.offset_days} days later (libfaketime)", env)
+
+    def unavailable(self, ws: Workspace) -> str | None:
+        if find_libfaketime() is None:
+            return "libfaketime is not installed (Debian and Ubuntu: apt-get install faketime)"
+        return None
+
+
+class KernelVariation(Variation):
+    """A stand-in for another runner's CPU: the plan is (varied description, environment) or why not."""
+
+    portability = True
+    pins_reference = False
+
+    @abstractmethod
+    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
+        """The varied side's description and variables, or the reason this variation cannot apply."""
+
+    def varied(self, ws: Workspace) -> Side:
+        plan = self.plan(ws)
+        assert not isinstance(plan, str), "unavailable() is asked first"
+        return Side(*plan)
+
+    def unavailable(self, ws: Workspace) -> str | None:
+        plan = self.plan(ws)
+        return plan if isinstance(plan, str) else None
+
+
+class BlasKernel(KernelVariation):
+    name = "blas_kernel"
+    description = (
+        "the BLAS kernel family, one CPU generation older (OPENBLAS_CORETYPE, or MKL_ENABLE_INSTRUCTIONS): "
+        "another runner (portability)"
+    )
+
+    def reference(self, ws: Workspace) -> Side:
+        current = ws.kernels()
+        families = "/".join(current.architectures()) or "as loaded"
+        libraries = (
+            "/".join(dict.fromkeys(_library_name(p.get("internal_api")) for p in current.blas)) or "BLAS"
+        )
+        return Side(f"{libraries} kernel {families}")
+
+    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
+        current = ws.kernels()
+        if current.error:
+            return f"could not see which BLAS the training loads: {current.error}"
+        apis = {str(pool.get("internal_api")) for pool in current.blas}
+        if not apis:
+            return "numpy and scipy load no BLAS library that threadpoolctl can see"
+        if "openblas" in apis:
+            return self._openblas(ws, current)
+        if "mkl" in apis:
+            target = mkl_instructions(current.cpu_flags)
+            return f"MKL limited to {target} (MKL_ENABLE_INSTRUCTIONS={target})", {
+                "MKL_ENABLE_INSTRUCTIONS": target
+            }
+        return f"no kernel switch is known for this BLAS ({', '.join(sorted(apis))})"
+
+    @staticmethod
+    def _openblas(ws: Workspace, current: Kernels) -> tuple[str, dict[str, str | None]] | str:
+        families = current.architectures()
+        if not families:
+            return "OpenBLAS does not report its kernel family (threadpoolctl 3.2 or newer reports it)"
+        target = older_openblas_family(families[0])
+        if target is None:
+            return f"OpenBLAS already runs its oldest kernel family here ({families[0]})"
+        varied = ws.kernels({"OPENBLAS_CORETYPE": target})
+        if varied.error or not varied.architectures() or varied.architectures() == families:
+            return f"OpenBLAS ignores OPENBLAS_CORETYPE={target} here (a build without DYNAMIC_ARCH)"
+        return f"{'/'.join(varied.architectures())} (OPENBLAS_CORETYPE={target})", {
+            "OPENBLAS_CORETYPE": target
+        }
+
+
+def _library_name(internal_api: object) -> str:
+    return {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(str(internal_api), str(internal_api))
+
+
+class Simd(KernelVariation):
+    name = "simd"
+    description = "numpy's SIMD dispatch narrowed to its baseline (NPY_DISABLE_CPU_FEATURES): an older CPU (portability)"
+
+    def reference(self, ws: Workspace) -> Side:
+        simd = ws.kernels().simd or {}
+        dispatched = " ".join(simd.get("dispatched") or []) or "nothing"
+        return Side(f"numpy dispatching {dispatched}")
+
+    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
+        current = ws.kernels()
+        if current.error:
+            return f"could not see numpy's SIMD dispatch: {current.error}"
+        if current.simd is None:
+            return "numpy is not installed for the training's interpreter"
+        disabled = " ".join(narrowed_dispatch(current.simd))
+        if not disabled:
+            return "numpy dispatches no extension above its baseline on this CPU"
+        varied = ws.kernels({"NPY_DISABLE_CPU_FEATURES": disabled})
+        if varied.error:
+            return f"numpy refuses NPY_DISABLE_CPU_FEATURES={disabled!r}: {varied.error}"
+        if varied.simd == current.simd:
+            return f"numpy ignores NPY_DISABLE_CPU_FEATURES={disabled!r} here"
+        baseline = " ".join(current.simd.get("baseline") or []) or "its baseline"
+        return f"baseline {baseline} only (NPY_DISABLE_CPU_FEATURES={disabled})", {
+            "NPY_DISABLE_CPU_FEATURES": disabled
+        }
 
 
 CATALOGUE: tuple[Variation, ...] = (
@@ -186,11 +331,17 @@ CATALOGUE: tuple[Variation, ...] = (
     Locale(),
     Umask(),
     Home(),
+    Clock(),
     RowOrder(),
+    BlasKernel(),
+    Simd(),
 )
 _BY_NAME = {variation.name: variation for variation in CATALOGUE}
 VARIATIONS: dict[str, str] = {variation.name: variation.description for variation in CATALOGUE}
 INFORMATIONAL = frozenset(variation.name for variation in CATALOGUE if variation.informational)
+PORTABILITY = frozenset(variation.name for variation in CATALOGUE if variation.portability)
+# Trained alone in the first round, never in the all-at-once run: a change there is expected.
+ALONE = INFORMATIONAL | PORTABILITY
 
 
 def lookup(name: str) -> Variation:
@@ -226,7 +377,8 @@ def reference_spec(ws: Workspace) -> RunSpec:
     """The reference run: every variation at its reference value."""
     spec = RunSpec(ws.request, cwd=ws.cwd)
     for variation in CATALOGUE:
-        spec = variation.reference(ws).apply(spec)
+        if variation.pins_reference:
+            spec = variation.reference(ws).apply(spec)
     return spec
 
 

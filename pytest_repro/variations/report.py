@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.diagnose.difference import Difference
-from pytest_repro.variations.catalogue import INFORMATIONAL
+from pytest_repro.variations.catalogue import ALONE
 
 TABLE_DETAIL = 90
 # A variation that cannot vary anything on this machine is not trained (see `Variation.unavailable`).
 SKIPPED = "skipped"
+# A portability variation changed the output: reported, not a failure unless asked for.
+PORTABILITY = "portability"
+# The training never read the variable the variation sets, so nothing was varied.
+NOT_EXERCISED = "not exercised"
 
 
 @dataclass(frozen=True)
@@ -22,7 +26,9 @@ class Outcome:
     name: str
     reference: str
     varied: str
-    status: str  # identical | differs | failed | inconclusive | changed | unchanged | skipped
+    # identical | differs | failed | inconclusive | changed | unchanged | portability
+    # | not exercised | skipped
+    status: str
     tested: str  # alone | together
     differences: tuple[Difference, ...] = ()
     error: str | None = None
@@ -101,7 +107,7 @@ class VariationReport:
     @property
     def interaction(self) -> bool:
         """The combined run differs although no variation alone does."""
-        checked = [o for o in self.outcomes.values() if o.name not in INFORMATIONAL and o.status != SKIPPED]
+        checked = [o for o in self.outcomes.values() if o.name not in ALONE and o.status != SKIPPED]
         return (
             self.combined is not None
             and self.combined.broke
@@ -121,6 +127,10 @@ class VariationReport:
         """Names of the variations that changed the output."""
         return [name for name, outcome in self.outcomes.items() if outcome.broke]
 
+    def not_portable(self) -> list[str]:
+        """Names of the portability variations (another machine's kernels) that changed the output."""
+        return [name for name, outcome in self.outcomes.items() if outcome.status == PORTABILITY]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "entry": self.entry,
@@ -130,6 +140,7 @@ class VariationReport:
             "selected": list(self.selected),
             "reproducible": self.reproducible,
             "broken_by": self.broken(),
+            "not_portable_under": self.not_portable(),
             "interaction": self.interaction,
             "trainings": self.trainings,
             "combined": self.combined.to_json() if self.combined else None,
@@ -181,7 +192,7 @@ def table_lines(report: VariationReport) -> list[str]:
         checked = ", ".join(
             name
             for name, outcome in report.outcomes.items()
-            if name not in INFORMATIONAL and outcome.status != SKIPPED
+            if name not in ALONE and outcome.status != SKIPPED
         )
         rows.append(
             (
@@ -222,9 +233,13 @@ def verdict(report: VariationReport) -> str:
     if report.interaction:
         return f"NOT reproducible: only the combination of variations changes the output {runs}"
     broken = report.broken()
+    moved = report.not_portable()
+    portability = (
+        f"; another machine may differ: {', '.join(moved)} changed the output (portability)" if moved else ""
+    )
     if broken:
-        return f"NOT reproducible under: {', '.join(broken)} {runs}"
-    return f"reproducible under every variation checked {runs}"
+        return f"NOT reproducible under: {', '.join(broken)}{portability} {runs}"
+    return f"reproducible under every variation checked{portability} {runs}"
 
 
 def detail_lines(report: VariationReport) -> list[str]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import RunRequest
+from pytest_repro.variations.kernels import Kernels
 from pytest_repro.variations.locales import choose_locales, installed_locales
 
 
@@ -39,6 +40,18 @@ class Workspace:
         self.home = os.environ.get("HOME") or str(Path.home())
         self._locales: tuple[str, str] | None = None
         self._moved: MovedProject | None = None
+        self._kernels: dict[tuple[tuple[str, str], ...], Kernels] = {}
+
+    def kernels(self, changes: Mapping[str, str] | None = None) -> Kernels:
+        """What a run's interpreter loads (BLAS kernels, numpy SIMD) with `changes` to its environment, read once."""
+        key = tuple(sorted((changes or {}).items()))
+        if key not in self._kernels:
+            from pytest_repro.variations.kernels import probe
+            from pytest_repro.variations.runs import run_environment
+            from pytest_repro.variations.specs import RunSpec
+
+            self._kernels[key] = probe(run_environment(RunSpec(self.request, env=dict(key))))
+        return self._kernels[key]
 
     def locales(self) -> tuple[str, str]:
         """Return (reference, varied) locale names among those installed."""

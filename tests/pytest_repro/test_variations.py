@@ -17,11 +17,13 @@ import pytest
 
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
-from pytest_repro.variations import VARIATIONS, lookup
+from pytest_repro.variations import VARIATIONS, Workspace, lookup
+from pytest_repro.variations.clock import find_libfaketime
 
 _TRAINING = Template('''\
 """A tiny numpy-only training with (at most) one planted dependence on its environment."""
 
+import datetime
 import json
 import locale
 import math
@@ -112,6 +114,11 @@ PLANTED = {
     ),
     "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
     "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
+    # An account's age from today's date: the classic model that changes from one day to the next.
+    "time": (
+        {"extra": '{"age_days": (datetime.date.today() - datetime.date(2020, 1, 1)).days}'},
+        "/age_days",
+    ),
 }
 
 
@@ -130,19 +137,27 @@ def write(example, **knobs: str):
 
 # ----------------------------------------------------------------------------- the plugin
 
+# artifact, folds, metrics, lineage[run-a|b], replay, seed-sensitivity and the lineage's verify.
+TWIN_ITEMS = 8
+
 
 def test_deterministic_training_passes_every_variation_after_one_all_at_once_run(example):
     write(example)
 
     result = example.run("--repro", "--repro-vary=all")
 
-    result.assert_outcomes(passed=16, skipped=2)
-    result.stdout.fnmatch_lines(["[[]repro vary] training 3 runs: reference, all, row_order"])
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == TWIN_ITEMS + len(VARIATIONS)
+    # Those that train alone come after the all-at-once run (blas_kernel, simd where they apply here).
+    result.stdout.fnmatch_lines(["[[]repro vary] training * runs: reference, all, row_order*"])
     result.stdout.no_fnmatch_line("*to find the cause*")
     result.stdout.fnmatch_lines(
         [
             "vary[[]hashseed] * identical (PYTHONHASHSEED=1 -> 2, in the all-at-once run)",
             "vary[[]threads] * identical (1 BLAS/OpenMP thread -> * threads, in the all-at-once run)",
+            # The training never reads REPRO_N_JOBS: identical, but it proves nothing.
+            "vary[[]n_jobs] * not exercised (the training never read REPRO_N_JOBS, so nothing was varied)",
             "vary[[]row_order] * unchanged (no output changed: order-independent, or *",
         ]
     )
@@ -150,12 +165,16 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 
 # Without PYTHONSAFEPATH (new in 3.11) the working directory shadows the moved copy of the code.
 NEEDS_SAFE_PATH = {"path": pytest.mark.skipif(sys.version_info < (3, 11), reason="needs PYTHONSAFEPATH")}
+NEEDS_FAKETIME = pytest.mark.skipif(
+    find_libfaketime() is None, reason="libfaketime is not installed (apt-get install faketime)"
+)
 # Each planted case is a hunt of 12 trainings; the default run keeps one, `-m slow` the rest.
 DEFAULT_RUN_PLANTS = ("hashseed",)
 
 
 def _plant_marks(name: str) -> list[pytest.MarkDecorator]:
     marks = [NEEDS_SAFE_PATH[name]] if name in NEEDS_SAFE_PATH else []
+    marks += [NEEDS_FAKETIME] if name == "time" else []
     return marks if name in DEFAULT_RUN_PLANTS else [*marks, pytest.mark.slow]
 
 
@@ -178,8 +197,10 @@ def test_planted_dependence_fails_its_own_variation_only(example, variation, kno
         ]
     )
     result.stdout.fnmatch_lines([f"FAILED config.yaml::vary[[]{variation}] - *"])
-    result.stdout.fnmatch_lines(["*the output changed; training 10 runs to find the cause*"])
-    result.assert_outcomes(passed=15, failed=1, skipped=2)
+    result.stdout.fnmatch_lines(["*the output changed; training * runs to find the cause*"])
+    outcomes = result.parseoutcomes()
+    assert outcomes["failed"] == 1
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == TWIN_ITEMS - 1 + len(VARIATIONS)
 
 
 def test_row_order_dependence_reports_how_far_the_metrics_move_without_failing(example):
@@ -220,6 +241,78 @@ def test_unknown_variation_is_a_usage_error_suggesting_the_nearest_name(example)
 
     result.stderr.fnmatch_lines(["*--repro-vary: unknown variation 'hashsed' (did you mean 'hashseed'?)*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_training_that_reads_repro_n_jobs_is_exercised_by_the_n_jobs_variation(example):
+    write(example, extra='{"jobs_seen": len(os.environ.get("REPRO_N_JOBS", "1")) > 0}')
+
+    result = example.run("--repro", "--repro-vary=n_jobs", "--repro-seed-sensitivity=off")
+
+    result.stdout.fnmatch_lines(["vary[[]n_jobs] * identical (REPRO_N_JOBS=1 -> 2, alone)"])
+    result.assert_outcomes(passed=6, skipped=2)
+
+
+# ----------------------------------------------------------------------------- other machines
+
+
+def _applies(name: str, example) -> None:
+    """Skip unless the variation can vary something for this interpreter (its BLAS, numpy)."""
+    from pytest_repro.contract import RunRequest
+
+    ws = Workspace(
+        RunRequest("tinytrain:train", example.path / "config.yaml", 3),
+        example.path / "ws",
+        example.path,
+        example.path,
+    )
+    reason = lookup(name).unavailable(ws)
+    if reason is not None:
+        pytest.skip(f"{name} does not apply here: {reason}")
+
+
+# A matrix product (BLAS) and an exponential (numpy's SIMD kernels) whose last bits depend on the CPU path.
+KERNEL_PLANTS = {
+    "blas_kernel": '{"projection": (np.random.default_rng(1).normal(size=(50, 300)) @ np.random.default_rng(2).normal(size=(300, 20))).ravel().tolist()}',
+    "simd": '{"growth": np.exp(np.random.default_rng(5).normal(size=256)).tolist()}',
+}
+
+
+@pytest.mark.parametrize("variation", list(KERNEL_PLANTS))
+def test_another_machines_kernels_are_reported_as_portability_not_as_a_failure(example, variation):
+    write(example, extra=KERNEL_PLANTS[variation])
+    _applies(variation, example)
+
+    result = example.run("--repro", f"--repro-vary={variation}", "--repro-seed-sensitivity=off")
+
+    result.stdout.fnmatch_lines([f"vary[[]{variation}] * portability (* -> *: weights*"])
+    result.assert_outcomes(passed=6, skipped=2)
+
+
+def test_portability_fails_when_asked_to_naming_the_output_that_moved(example):
+    write(example, extra=KERNEL_PLANTS["blas_kernel"])
+    _applies("blas_kernel", example)
+
+    result = example.run(
+        "--repro", "--repro-vary=blas_kernel", "--repro-portability=fail", "--repro-seed-sensitivity=off"
+    )
+
+    result.stdout.fnmatch_lines(
+        [
+            "blas_kernel (* -> *OPENBLAS_CORETYPE=*) changes the output:",
+            "weights differ: * of * values differ*",
+            "  /projection/*",
+        ]
+    )
+    result.assert_outcomes(passed=5, failed=1, skipped=2)
+
+
+def test_bad_portability_mode_is_a_usage_error(example):
+    write(example)
+
+    result = example.run("--repro", "--repro-portability=warn")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--repro-portability: invalid choice: 'warn'*"])
 
 
 # ----------------------------------------------------------------------------- seeds
@@ -403,13 +496,16 @@ def test_xdist_workers_share_one_variation_hunt(example):
 
     result = example.run_subprocess("-n", "2", "--repro", "--repro-vary=all", "-v")
 
-    result.assert_outcomes(passed=16, skipped=2)
+    outcomes = result.parseoutcomes()
+    assert "failed" not in outcomes
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == TWIN_ITEMS + len(VARIATIONS)
     for worker in ("gw0", "gw1"):
         result.stdout.fnmatch_lines([f"[[]{worker}]*PASSED config.yaml::vary*"])
     hunts = list(example.path.glob("**/repro-shared/vary-*/runs"))
     assert len(hunts) == 1
-    assert sorted(path.name for path in hunts[0].iterdir() if path.is_dir()) == [
-        "all",
-        "reference",
-        "row_order",
-    ]
+    trained = {path.name for path in hunts[0].iterdir() if path.is_dir()}
+    assert (
+        {"all", "reference", "row_order"}
+        <= trained
+        <= {"all", "reference", "row_order", "blas_kernel", "simd"}
+    )
