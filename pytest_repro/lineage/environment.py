@@ -98,7 +98,8 @@ def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -
     A changed BLAS kernel or library comes first (it moves the last bits of every
     matrix product), then numpy's SIMD dispatch and the CPU, then library versions,
     the variables that steer those kernels, the interpreter and platform, and last the
-    thread counts (which a training that pins its threads does not depend on).
+    libraries only one run happened to load and the thread counts (which a training
+    that pins its threads does not depend on).
     """
     from pytest_repro.lineage.machine import machine_differences
 
@@ -112,5 +113,5 @@ def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -
     for key in ("python", "implementation", "platform", "machine"):
         if recorded.get(key) != current.get(key):
             changes.append(f"{key} {recorded.get(key)} -> {current.get(key)}")
-    changes += ranked["threads"]
+    changes += ranked["loaded"] + ranked["threads"]
     return changes

@@ -112,8 +112,10 @@ def relevant_variables(environ: Mapping[str, str] | None = None) -> dict[str, st
 
 
 def machine_differences(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, list[str]]:
-    """What changed between two environment sections, by kind: kernel, simd, cpu, variables, threads."""
-    kernel, threads = _pool_differences(recorded.get("threadpools") or [], current.get("threadpools") or [])
+    """What changed between two environment sections, by kind: kernel, simd, cpu, variables, loaded, threads."""
+    kernel, loaded, threads = _pool_differences(
+        recorded.get("threadpools") or [], current.get("threadpools") or []
+    )
     variables, thread_variables = _variable_differences(
         recorded.get("variables") or {}, current.get("variables") or {}
     )
@@ -122,50 +124,64 @@ def machine_differences(recorded: Mapping[str, Any], current: Mapping[str, Any])
         "simd": _simd_differences(recorded.get("numpy_simd"), current.get("numpy_simd")),
         "cpu": _cpu_differences(recorded.get("cpu"), current.get("cpu")),
         "variables": variables,
+        "loaded": loaded,
         "threads": threads + thread_variables,
     }
 
 
 def _pool_differences(
     old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
-) -> tuple[list[str], list[str]]:
-    """Kernel and library changes of the BLAS/OpenMP pools, then thread-count changes, each line once."""
+) -> tuple[list[str], list[str], list[str]]:
+    """Kernel and version changes of the BLAS/OpenMP pools; libraries loaded on one side only; thread counts.
+
+    Pools are paired by library and version first, then by library alone (a version
+    change), so that a library that one run happened to load (scipy's OpenBLAS) does
+    not hide the kernel change of the library both loaded.
+    """
     kernel: list[str] = []
+    loaded: list[str] = []
     threads: list[str] = []
-
-    def note(lines: list[str], line: str) -> None:
-        if line not in lines:
-            lines.append(line)
-
-    old_groups, new_groups = _by_library(old), _by_library(new)
-    for key in sorted(set(old_groups) | set(new_groups)):
-        before, after = old_groups.get(key, []), new_groups.get(key, [])
-        if len(before) != len(after):
-            note(kernel, f"{key[0]} libraries {_names(before)} -> {_names(after)}")
-            continue
-        for a, b in zip(before, after, strict=True):
-            library = a.get("prefix") or a.get("internal_api")
-            if a.get("architecture") != b.get("architecture"):
-                note(kernel, f"BLAS kernel {a.get('architecture')} -> {b.get('architecture')} ({library})")
-            if a.get("version") != b.get("version"):
-                note(kernel, f"{library} {a.get('version')} -> {b.get('version')}")
-            if a.get("threading_layer") != b.get("threading_layer"):
-                note(kernel, f"{library} threading {a.get('threading_layer')} -> {b.get('threading_layer')}")
-            if a.get("num_threads") != b.get("num_threads"):
-                note(threads, f"{library} threads {a.get('num_threads')} -> {b.get('num_threads')}")
-    return kernel, threads
-
-
-def _by_library(pools: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str, str], list[Mapping[str, Any]]]:
-    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = {}
-    for pool in pools:
-        key = (str(pool.get("user_api")), str(pool.get("internal_api")), str(pool.get("prefix")))
-        groups.setdefault(key, []).append(pool)
-    return groups
+    before, after = list(old), list(new)
+    pairs = []
+    for key in (_library_version, _library):
+        for a in list(before):
+            b = next((b for b in after if key(b) == key(a)), None)
+            if b is not None:
+                pairs.append((a, b))
+                before.remove(a)
+                after.remove(b)
+    for a, b in pairs:
+        library = a.get("prefix") or a.get("internal_api")
+        _note(kernel, _change("BLAS kernel", a.get("architecture"), b.get("architecture"), library))
+        _note(kernel, _change(str(library), a.get("version"), b.get("version")))
+        _note(kernel, _change(f"{library} threading", a.get("threading_layer"), b.get("threading_layer")))
+        _note(threads, _change(f"{library} threads", a.get("num_threads"), b.get("num_threads")))
+    for pools, where in ((before, "the recorded run"), (after, "this run")):
+        for pool in pools:
+            _note(
+                loaded,
+                f"{pool.get('user_api')} library {pool.get('prefix')} {pool.get('version')} loaded in {where} only",
+            )
+    return kernel, loaded, threads
 
 
-def _names(pools: list[Mapping[str, Any]]) -> str:
-    return "[" + ", ".join(f"{p.get('prefix')} {p.get('version')}" for p in pools) + "]"
+def _library(pool: Mapping[str, Any]) -> tuple[str, ...]:
+    return (str(pool.get("user_api")), str(pool.get("internal_api")), str(pool.get("prefix")))
+
+
+def _library_version(pool: Mapping[str, Any]) -> tuple[str, ...]:
+    return (*_library(pool), str(pool.get("version")))
+
+
+def _change(what: str, before: Any, after: Any, library: Any = None) -> str | None:
+    if before == after:
+        return None
+    return f"{what} {before} -> {after}" + (f" ({library})" if library else "")
+
+
+def _note(lines: list[str], line: str | None) -> None:
+    if line is not None and line not in lines:
+        lines.append(line)
 
 
 def _simd_differences(old: Any, new: Any) -> list[str]:

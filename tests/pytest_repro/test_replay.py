@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
 from fake_project import set_entry
 
 from pytest_repro.lineage.atomic import canonical_json
@@ -75,3 +76,64 @@ def test_replay_is_skipped_without_a_recorded_lineage(example):
     result = example.run("--repro", "-k", "replay", "-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["*no recorded lineage at artifacts/lineage.json to replay*"])
+
+
+# A training whose model is a matrix product: its last bits depend on the BLAS kernel that computed it.
+_KERNEL_TRAINING = """\
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def train(config_path, output_dir, seed=None, overrides=None):
+    a = np.random.default_rng(1).normal(size=(50, 300))
+    b = np.random.default_rng(2).normal(size=(300, 20))
+    (Path(output_dir) / "model.json").write_text(json.dumps((a @ b).ravel().tolist()))
+    return {"artifacts": {"model": "model.json"}, "folds": None, "metrics": {"rows": 50}}
+"""
+
+_RECORD = (
+    "from pathlib import Path; from pytest_repro.contract import RunRequest; "
+    "from pytest_repro.running.launcher import train_once; "
+    "train_once(RunRequest('tinytrain:train', Path('config.yaml').resolve(), None), Path('recorded').resolve())"
+)
+
+
+def test_replay_of_a_lineage_recorded_under_another_blas_kernel_names_the_kernel_first(example):
+    """The lineage of another runner (another OpenBLAS kernel family) fails replay, and says why."""
+    import os
+    import subprocess
+
+    from pytest_repro.contract import RunRequest
+    from pytest_repro.variations import Workspace, lookup
+
+    example.write(_KERNEL_TRAINING, config={"seed": 3})
+    ws = Workspace(
+        RunRequest("tinytrain:train", example.path / "config.yaml", 3),
+        example.path / "ws",
+        example.path,
+        example.path,
+    )
+    blas_kernel = lookup("blas_kernel")
+    reason = blas_kernel.unavailable(ws)
+    if reason is not None:
+        pytest.skip(f"no other BLAS kernel family to record with here: {reason}")
+    other = blas_kernel.varied(ws)
+    current = "/".join(ws.kernels().architectures())
+    recorded_family = "/".join(ws.kernels(dict(other.env)).architectures())
+    (example.path / "recorded").mkdir()
+    env = {**os.environ, **other.env, "PYTHONPATH": str(example.path)}
+    subprocess.run([sys.executable, "-c", _RECORD], cwd=example.path, env=env, check=True, timeout=120)
+
+    result = example.run("--repro", "--repro-lineage", "recorded.lineage.json", "-k", "replay")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*a fresh training does not reproduce the recorded lineage:*",
+            "*model: recorded *, fresh *",
+            "*probable cause, the environment changed since the recorded run:*",
+            f"*  BLAS kernel {recorded_family} -> {current} (*",
+        ]
+    )
