@@ -32,6 +32,12 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
     """Under --repro: a training must be configured, load, and find its config."""
     if not settings.enabled:
         return
+    if settings.entry is None and config.inipath is None and config.getoption("repro_config"):
+        raise pytest.UsageError(
+            "pytest --repro: no ini file found, so no training is configured; pytest looks for the ini "
+            "file before it knows --repro-config and takes a separate PATH for a test path: write "
+            "--repro-config=PATH (one word) for a config outside the project"
+        )
     if settings.entry is None:
         raise pytest.UsageError(
             'pytest --repro: no training configured; set repro_train = "module:function" (a function '

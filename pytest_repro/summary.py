@@ -51,7 +51,13 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
 
 def rerun_command(config: str | None, seed: int | None, extra: Iterable[str] = ()) -> str:
     """The command that reproduces this session, quoted so that it works when pasted into a shell."""
-    words = ["pytest", "--repro", *(["--repro-config", config] if config is not None else [])]
+    # `--repro-config=PATH`, one word, for a config outside the project: pytest looks for its ini
+    # file before it knows the plugin's options, and would take a separate PATH for a test path.
+    outside = config is not None and (config.startswith(("/", "..")) or Path(config).is_absolute())
+    config_words = (
+        [] if config is None else [f"--repro-config={config}"] if outside else ["--repro-config", config]
+    )
+    words = ["pytest", "--repro", *config_words]
     if seed is not None:
         words += ["--repro-seed", str(seed)]
     return shlex.join([*words, *extra])

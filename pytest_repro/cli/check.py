@@ -12,6 +12,7 @@ from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.lineage.check import check
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
+from pytest_repro.lineage.verify import inferred_project_root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,8 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--root",
         type=Path,
-        default=Path("."),
-        help="project root that every path in the lineage must stay inside (default: current folder)",
+        default=None,
+        help="project root that every path in the lineage must stay inside (default: the current folder, "
+        "or for a lineage outside it the folder above the lineage's own folder)",
     )
     parser.add_argument(
         "--require-signature",
@@ -41,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = check(
             args.lineage,
             write_reports=not args.no_report,
-            project_root=args.root,
+            project_root=args.root if args.root is not None else inferred_project_root(args.lineage),
             require_signature=args.require_signature or require_from_env(),
         )
         print(json.dumps(report.to_report(), indent=2, sort_keys=False))

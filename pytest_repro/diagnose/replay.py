@@ -39,6 +39,25 @@ class ReplayOutcome:
         return "\n".join(lines)
 
 
+def recorded_lineage(lineage_path: Path, config_path: Path, rootpath: Path) -> Path:
+    """The lineage a replay compares with: the configured one, else the same path beside the config.
+
+    A config kept outside the project (an experiment folder with its own data) has its
+    training's lineage beside it (`<config folder>/artifacts/lineage.json`), not under the
+    project root where the ini setting points.
+    """
+    if lineage_path.exists():
+        return lineage_path
+    try:
+        relative = lineage_path.resolve().relative_to(rootpath.resolve())
+    except ValueError:
+        return lineage_path
+    for candidate in (config_path.parent / relative, config_path.parent / relative.name):
+        if candidate.is_file():
+            return candidate
+    return lineage_path
+
+
 def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     """Compare `run` (a fresh RunRecord with a lineage) against the lineage at `recorded_path`."""
     from pytest_repro.errors import LineageError

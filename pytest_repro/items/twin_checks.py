@@ -111,10 +111,11 @@ class TwinCheck(ReproItem):
 
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
-        from pytest_repro.diagnose.replay import ReplaySkipped, replay_recorded
+        from pytest_repro.diagnose.replay import ReplaySkipped, recorded_lineage, replay_recorded
 
+        recorded = recorded_lineage(settings.lineage_path, settings.config_path, self.config.rootpath)
         try:
-            outcome = replay_recorded(settings.lineage_path, run)
+            outcome = replay_recorded(recorded, run)
         except ReplaySkipped as exc:
             self._summary(f"skipped: {exc}")
             self.skip(str(exc))

@@ -35,6 +35,19 @@ def lineage_root(lineage: Mapping[str, Any], lineage_path: Path, project_root: P
     return resolved
 
 
+def inferred_project_root(lineage_path: Path, cwd: Path | None = None) -> Path:
+    """The project root to confine a lineage to when none is given.
+
+    The working directory when the lineage lies inside it (the usual case: the check
+    runs in the project); otherwise the folder above the lineage's own folder, which is
+    where a training that writes `artifacts/lineage.json` beside its config puts it.
+    A lineage whose `root` reaches higher than that needs an explicit `--root`.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    resolved = lineage_path.resolve()
+    return cwd if resolved.is_relative_to(cwd) else resolved.parent.parent
+
+
 def resolve_entry(root: Path, relative: str, *, name: str, lineage_path: Path) -> Path:
     """Resolve an entry's path inside `root`; absolute paths, '..' escapes and symlinks out are errors."""
     where = f"{lineage_path}: {name}.path"

@@ -86,46 +86,52 @@ class Workspace:
 
 
 def move_project(request: RunRequest, project_root: Path, cwd: Path, destination: Path) -> MovedProject:
-    """Copy what the training reads to `destination`, keeping each file's place relative to the project.
+    """Copy what the training reads to `destination`, keeping every file's place relative to the others.
 
     Copied: the config file; every existing file the config names by a path relative to
-    its folder (as a YAML string anywhere in it) that lies inside the project, with the
-    dataset pin registry beside it; and the entry module (its top-level package folder,
-    or its single .py file) when it lives in the project or the working directory.
-    Anything else (other modules, absolute paths in the config) stays where it is.
+    its folder (as a YAML string anywhere in it), wherever it lies, with the dataset pin
+    registry beside it; and the entry module (its top-level package folder, or its single
+    .py file) when it lives in the project or the working directory, or for a command
+    training the whole project tree.  Files outside the project (a config and its data
+    in another folder) are copied too, below the folder that holds all of them, so that
+    relative paths between them still resolve.  Absolute paths in the config and other
+    modules stay where they are.
     """
     from pytest_repro.lineage.pins import PINS_FILE  # imports yaml: only when a copy is made
 
     if destination.exists():
         shutil.rmtree(destination)
-    destination.mkdir(parents=True)
+    config_path = request.config_path.resolve()
+    files: list[Path] = [config_path] if config_path.is_file() else []
+    for named in _named_files(config_path):
+        files.append(named)
+        registry = named.parent / PINS_FILE
+        if registry.is_file():
+            files.append(registry)
+    module = None if request.command is not None else _entry_module_path(request.entry, project_root, cwd)
+    anchor = Path(
+        os.path.commonpath([project_root, *(f.parent for f in files), *([module] if module else [])])
+    )
+    root = destination / project_root.relative_to(anchor)
     copied: list[str] = []
-    config_path = request.config_path
     if request.command is not None:
         # A command training reads whatever its script reads: the whole tree moves.
         from pytest_repro.running.tree_copy import copy_tree
 
-        shutil.rmtree(destination)
-        copy_tree(request.command.root, destination, exclude=request.command.outputs)
-        relative = inside(config_path.resolve(), project_root) or Path(config_path.name)
-        return MovedProject(destination, destination / relative, ("the project tree",), True)
-    if config_path.is_file():
-        _copy_into(destination, config_path, project_root, copied)
-    for named in _named_files(config_path, project_root):
-        _copy_into(destination, named, project_root, copied)
-        registry = named.parent / PINS_FILE
-        if registry.is_file():
-            _copy_into(destination, registry, project_root, copied)
-    module = _entry_module_path(request.entry, project_root, cwd)
-    if module is not None:
-        _copy_into(destination, module, project_root, copied)
-    relative_config = inside(config_path.resolve(), project_root) or Path(config_path.name)
-    return MovedProject(destination, destination / relative_config, tuple(copied), module is not None)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        copy_tree(request.command.root, root, exclude=request.command.outputs)
+        copied.append("the project tree")
+    else:
+        destination.mkdir(parents=True)
+    for source in [*files, *([module] if module else [])]:
+        _copy_into(destination, source, anchor, copied)
+    code_moved = request.command is not None or module is not None
+    return MovedProject(root, destination / config_path.relative_to(anchor), tuple(copied), code_moved)
 
 
-def _copy_into(destination: Path, source: Path, project_root: Path, copied: list[str]) -> None:
+def _copy_into(destination: Path, source: Path, anchor: Path, copied: list[str]) -> None:
     """Copy a file or folder to its place under `destination` (once), and note it in `copied`."""
-    relative = inside(source.resolve(), project_root) or Path(source.name)
+    relative = source.resolve().relative_to(anchor)
     target = destination / relative
     if target.exists():
         return
@@ -138,8 +144,8 @@ def _copy_into(destination: Path, source: Path, project_root: Path, copied: list
         copied.append(relative.as_posix())
 
 
-def _named_files(config_path: Path, project_root: Path) -> list[Path]:
-    """The existing files inside the project that the config names by a relative path."""
+def _named_files(config_path: Path) -> list[Path]:
+    """The existing files that the config names by a path relative to its folder."""
     try:
         import yaml
 
@@ -155,7 +161,7 @@ def _named_files(config_path: Path, project_root: Path) -> list[Path]:
             exists = candidate.is_file()
         except OSError:
             continue
-        if exists and inside(candidate, project_root) is not None and candidate not in found:
+        if exists and candidate != config_path and candidate not in found:
             found.append(candidate)
     return found
 

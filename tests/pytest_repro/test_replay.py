@@ -137,3 +137,71 @@ def test_replay_of_a_lineage_recorded_under_another_blas_kernel_names_the_kernel
             f"*  BLAS kernel {recorded_family} -> {current} (*",
         ]
     )
+
+
+# A training that reads the data its config names, relative to the config, and records its own lineage.
+_DATA_TRAINING = """\
+import json
+from pathlib import Path
+
+from pytest_repro.lineage import write_lineage
+
+
+def train(config_path, output_dir, seed=None, overrides=None):
+    config_path = Path(config_path)
+    settings = dict(line.split(": ") for line in config_path.read_text().splitlines())
+    data = config_path.parent / settings["data"]
+    rows = [float(value) for value in data.read_text().split()]
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "model.json").write_text(json.dumps({"mean": sum(rows) / len(rows)}))
+    write_lineage(
+        out / "lineage.json",
+        inputs={"config": config_path, "dataset": data},
+        outputs={"model": out / "model.json"},
+        seed=int(settings["seed"]),
+        environment={},
+        code=None,
+    )
+    return {"artifacts": {"model": "model.json"}, "folds": None, "metrics": {"rows": len(rows)},
+            "lineage": "lineage.json"}
+"""
+
+
+def test_config_and_data_outside_the_project_pass_path_and_replay_against_the_lineage_beside_them(example):
+    example.write(_DATA_TRAINING, config={"seed": 3})
+    experiment = example.path.parent / f"{example.path.name}-experiment"
+    (experiment / "data").mkdir(parents=True)
+    (experiment / "data" / "rows.txt").write_text("1.5 2.5 4.0\n")
+    (experiment / "train.yaml").write_text("seed: 3\ndata: data/rows.txt\n")
+    spec = importlib.util.spec_from_file_location("tinytrain_experiment", example.path / "tinytrain.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.train(
+        experiment / "train.yaml", experiment / "artifacts"
+    )  # as the user trained it, beside the config
+
+    # One word: pytest looks for its ini file before it knows the option (see the test below).
+    result = example.run(
+        "--repro", f"--repro-config={experiment / 'train.yaml'}", "--repro-vary=path", "-k", "replay or vary"
+    )
+
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        [
+            "replay * reproduced (recorded vs fresh outputs)",
+            "vary[[]path] * identical (the project folder -> a copy in another folder, alone)",
+        ]
+    )
+
+
+def test_a_separate_config_path_outside_the_project_gets_a_usage_error_that_says_how_to_write_it(example):
+    example.write()
+    outside = example.path.parent / f"{example.path.name}-outside"
+    outside.mkdir()
+    (outside / "config.yaml").write_text("seed: 3\n")
+
+    result = example.run("--repro", "--repro-config", str(outside / "config.yaml"))
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no ini file found*write --repro-config=PATH (one word)*"])

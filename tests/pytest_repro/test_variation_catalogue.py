@@ -135,6 +135,26 @@ def test_path_variation_moves_config_named_data_its_pins_and_the_entry_package(w
     assert describe("path", workspace) == ("the project folder", "a copy in another folder")
 
 
+def test_path_variation_copies_a_config_outside_the_project_with_the_data_beside_it(project, tmp_path):
+    outside = tmp_path / "shared" / "experiment"
+    (outside / "data").mkdir(parents=True)
+    (outside / "data" / "rows.csv").write_text("a,b\n3,4\n")
+    (outside / "train.yaml").write_text("seed: 3\ndata:\n  path: data/rows.csv\n")
+    ws = Workspace(RunRequest("pipeline:train", outside / "train.yaml", 3), tmp_path / "ws", project, project)
+
+    moved = ws.moved()
+
+    # Everything keeps its place relative to the others, below the folder that holds them all.
+    assert sorted(moved.copied) == [
+        "project/pipeline/",
+        "shared/experiment/data/rows.csv",
+        "shared/experiment/train.yaml",
+    ]
+    assert (moved.config_path.parent / "data" / "rows.csv").read_text() == "a,b\n3,4\n"
+    assert (moved.root / "pipeline" / "__init__.py").is_file()
+    assert moved.root != project and moved.config_path != outside / "train.yaml"
+
+
 def test_locale_variation_applies_only_when_another_locale_is_chosen(workspace):
     assert lookup("locale").unavailable(workspace) is None
     workspace._locales = ("C.UTF-8", "C.utf8")

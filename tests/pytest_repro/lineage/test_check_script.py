@@ -185,3 +185,31 @@ def test_interrupted_commit_is_rolled_forward_before_checking(project: Path):
     assert (artifacts / "best_model.joblib").read_bytes() == new_model
     assert not (artifacts / JOURNAL_NAME).exists()
     assert not list(artifacts.glob(".*.staged"))
+
+
+def test_a_lineage_outside_the_working_directory_is_checked_within_the_folder_above_its_own(
+    project: Path, tmp_path: Path
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    result = _check(elsewhere, "--lineage", str(project / "artifacts" / "lineage.json"), "--no-report")
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_outside_lineage_whose_root_climbs_higher_needs_an_explicit_root(project: Path, tmp_path: Path):
+    lineage_path = project / "artifacts" / "lineage.json"
+    lineage = json.loads(lineage_path.read_text(encoding="utf-8"))
+    lineage["root"] = "../.."
+    lineage_path.write_bytes(canonical_json(lineage))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    refused = _check(elsewhere, "--lineage", str(lineage_path), "--no-report")
+    explicit = _check(elsewhere, "--lineage", str(lineage_path), "--no-report", "--root", str(project.parent))
+
+    assert refused.returncode == 1
+    assert "resolves outside the project root" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert "outside the project root" not in explicit.stderr  # the root is allowed; the paths no longer match
