@@ -33,6 +33,7 @@ from pytest_repro.variations import (
     table_lines,
     varied_spec,
 )
+from pytest_repro.variations.kernels import Kernels, mkl_instructions, older_openblas_family
 
 
 @pytest.fixture
@@ -237,3 +238,91 @@ def test_skipped_variation_neither_breaks_nor_hides_an_interaction():
         line.startswith("locale") and "skipped" in line and "no other locale" in line for line in lines
     )
     assert any(line.startswith("(all at once)  reference -> tz ") for line in lines)
+
+
+# ----------------------------------------------------------------------------- other machines
+
+
+@pytest.mark.parametrize(
+    ("current", "older"),
+    [
+        ("SkylakeX", "Haswell"),
+        ("Cooperlake", "Haswell"),
+        ("SapphireRapids", "Haswell"),
+        ("Haswell", "Sandybridge"),
+        ("Zen", "Sandybridge"),
+        ("Sandybridge", "Nehalem"),
+        ("Nehalem", "Prescott"),
+        ("Prescott", None),
+        ("NeoverseN1", "ARMV8"),
+        ("ARMV8", None),
+    ],
+)
+def test_blas_kernel_goes_one_openblas_family_older(current, older):
+    assert older_openblas_family(current) == older
+
+
+def test_blas_kernel_limits_mkl_below_the_cpus_best_instructions():
+    assert mkl_instructions(frozenset({"avx2", "avx512f"})) == "AVX2"
+    assert mkl_instructions(frozenset({"avx2"})) == "SSE4_2"
+
+
+def _kernels(architecture: str | None, dispatched: list[str], error: str | None = None) -> Kernels:
+    pools = (
+        ()
+        if architecture is None
+        else (
+            {
+                "user_api": "blas",
+                "internal_api": "openblas",
+                "prefix": "libopenblas",
+                "architecture": architecture,
+            },
+        )
+    )
+    return Kernels(pools, {"baseline": ["SSE3"], "dispatched": dispatched}, frozenset({"avx2"}), error)
+
+
+def test_a_kernel_switch_the_library_ignores_makes_the_variation_not_applicable(workspace):
+    # An OpenBLAS built for one CPU only reports the same family whatever OPENBLAS_CORETYPE says.
+    workspace._kernels = {
+        (): _kernels("Haswell", ["AVX2"]),
+        (("OPENBLAS_CORETYPE", "Sandybridge"),): _kernels("Haswell", ["AVX2"]),
+    }
+
+    assert lookup("blas_kernel").unavailable(workspace) == (
+        "OpenBLAS ignores OPENBLAS_CORETYPE=Sandybridge here (a build without DYNAMIC_ARCH)"
+    )
+
+
+def test_blas_kernel_and_simd_name_what_they_switch_to(workspace):
+    workspace._kernels = {
+        (): _kernels("Haswell", ["SSE41", "AVX2"]),
+        (("OPENBLAS_CORETYPE", "Sandybridge"),): _kernels("Sandybridge", ["SSE41", "AVX2"]),
+        (("NPY_DISABLE_CPU_FEATURES", "SSE41 AVX2"),): _kernels("Haswell", []),
+    }
+
+    assert describe("blas_kernel", workspace) == (
+        "OpenBLAS kernel Haswell",
+        "Sandybridge (OPENBLAS_CORETYPE=Sandybridge)",
+    )
+    assert describe("simd", workspace) == (
+        "numpy dispatching SSE41 AVX2",
+        "baseline SSE3 only (NPY_DISABLE_CPU_FEATURES=SSE41 AVX2)",
+    )
+
+
+def test_simd_does_not_apply_when_numpy_dispatches_nothing_above_its_baseline(workspace):
+    workspace._kernels = {(): _kernels("Haswell", [])}
+
+    assert (
+        lookup("simd").unavailable(workspace)
+        == "numpy dispatches no extension above its baseline on this CPU"
+    )
+
+
+def test_a_failing_probe_is_a_reason_not_a_crash(workspace):
+    workspace._kernels = {(): _kernels(None, [], error="ModuleNotFoundError: No module named 'numpy'")}
+
+    assert lookup("blas_kernel").unavailable(workspace).startswith("could not see which BLAS")
+    assert lookup("simd").unavailable(workspace).startswith("could not see numpy's SIMD dispatch")
