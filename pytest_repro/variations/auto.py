@@ -111,6 +111,7 @@ class _Hunt:
             trainings=self.trainings,
             moved=moved.copied if moved is not None else (),
             moved_to=str(moved.root) if moved is not None else "",
+            outputs=output_names(self.reference_record),
         )
 
     def _first_round(self) -> tuple[dict[str, Outcome], Outcome | None]:
@@ -187,6 +188,12 @@ class _Hunt:
             tested,
             self.tolerance,
         )
+
+
+def output_names(record: RunRecord) -> tuple[str, ...]:
+    """The outputs a run produced, as `compare_runs` names them: each artifact, the folds, the metrics."""
+    folds = ("folds",) if record.folds is not None else ()
+    return (*sorted(record.artifacts), *folds, "metrics")
 
 
 def compare_outcome(
