@@ -62,7 +62,7 @@ class MatrixRow:
 
 def output_columns(report: Any) -> tuple[str, ...]:
     """The reference run's outputs, then any other subject a difference names; never empty."""
-    columns = list(report.outputs)
+    columns = list(dict.fromkeys(report.outputs))
     shown = [*report.outcomes.values(), *(o for o in (report.combined, report.control) if o is not None)]
     for outcome in shown:
         columns.extend(d.subject for d in outcome.differences if d.subject not in columns)

@@ -191,9 +191,12 @@ class _Hunt:
 
 
 def output_names(record: RunRecord) -> tuple[str, ...]:
-    """The outputs a run produced, as `compare_runs` names them: each artifact, the folds, the metrics."""
+    """The outputs a run produced, as `compare_runs` names them: each artifact, the folds, the metrics.
+
+    An artifact named `metrics` and the returned metrics are one output to a reader.
+    """
     folds = ("folds",) if record.folds is not None else ()
-    return (*sorted(record.artifacts), *folds, "metrics")
+    return tuple(dict.fromkeys((*sorted(record.artifacts), *folds, "metrics")))
 
 
 def compare_outcome(
