@@ -165,7 +165,7 @@ def test_a_second_session_replaces_its_own_earlier_report(example):
 @pytest.mark.slow
 def test_under_xdist_the_page_holds_what_a_serial_session_shows(example):
     pytest.importorskip("xdist")
-    example.write(isolation=None, threshold=PLANTED_THRESHOLD)
+    example.write(isolation=None, threshold=PLANTED_THRESHOLD, extra_metrics="{'auc': 0.8 + seed / 1000}")
     options = ("--repro", "--repro-seeds=3-4", "--repro-vary=tz", "-p", "no:randomly")
 
     serial = example.run_subprocess(*options, "--repro-report=serial.html")
@@ -191,7 +191,10 @@ def test_under_xdist_the_page_holds_what_a_serial_session_shows(example):
     # The twins' environments reached the controller from a worker: PYTHONHASHSEED 1 and 2.
     environment = {row[0]: row[1:] for row in two.tables["environment"][1:]}
     assert environment["process.PYTHONHASHSEED"] == ["1", "2"]
-    # The seed sweep's metrics came from the workers' reports too.
-    assert len([tag for tag, _ in two.tags if tag == "circle"]) == 2
+    # The seed sweep's metrics came from the workers' reports too: the same plot and table.
+    assert two.tables["seeds"] == one.tables["seeds"]
+    assert [row[0] for row in two.tables["seeds"][1:]][-1] == "/auc"
+    circles = [attrs for tag, attrs in two.tags if tag == "circle"]
+    assert circles == [attrs for tag, attrs in one.tags if tag == "circle"] and circles
     # The twins differ, so the variation could blame nothing.
     assert "inconclusive" in two.sections["variations"]
