@@ -7,6 +7,8 @@ pytest-xdist, where the page must come out the same from the workers' reports.
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from html_report import ALLOWED_TAGS, read_page, summary_rows
@@ -14,6 +16,7 @@ from html_report import ALLOWED_TAGS, read_page, summary_rows
 # The threshold moves by a few parts in 10^12 from one run to the next.
 PLANTED_THRESHOLD = "0.5 + time.perf_counter_ns() % 997 * 1e-12"
 WALL_TIME = re.compile(r"\d+\.\d s")
+README_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "local_time_training"
 
 
 def test_passing_twins_give_a_page_with_the_terminal_summary_and_both_environments(example):
@@ -198,3 +201,24 @@ def test_under_xdist_the_page_holds_what_a_serial_session_shows(example):
     assert circles == [attrs for tag, attrs in one.tags if tag == "circle"] and circles
     # The twins differ, so the variation could blame nothing.
     assert "inconclusive" in two.sections["variations"]
+
+
+@pytest.mark.slow
+def test_the_readme_example_is_a_time_zone_bug_the_twins_cannot_see(example):
+    shutil.copytree(README_EXAMPLE, example.path, dirs_exist_ok=True)
+
+    result = example.run_subprocess(
+        "--repro", "--repro-vary=tz", "--repro-report=report.html", "-p", "no:randomly"
+    )
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    page = read_page(example.path / "report.html")
+    outcomes = {row[0]: row[3] for row in summary_rows(page)}
+    assert (outcomes["artifact[model]"], outcomes["metrics"], outcomes["vary[tz]"]) == (
+        "identical",
+        "equal",
+        "differ",
+    )
+    header, *rows = page.tables["variations"]
+    tz = next(dict(zip(header, row, strict=True)) for row in rows if row[0] == "tz")
+    assert (tz["model"], tz["metrics"]) == ("differs", "differs")
