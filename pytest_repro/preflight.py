@@ -29,7 +29,8 @@ def check_ini_names(config: pytest.Config, known: Iterable[str]) -> None:
 
 
 def check_session(config: pytest.Config, settings: ReproSettings) -> None:
-    """Under --repro: a training must be configured, load, and find its config."""
+    """Under --repro: a training must be configured, load, and find its config, and a report can be written."""
+    check_report_option(config, settings)
     if not settings.enabled:
         return
     if settings.entry is None and config.inipath is None and config.getoption("repro_config"):
@@ -56,6 +57,33 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
         raise pytest.UsageError(f"pytest --repro: {exc}") from None
     if _names_a_config(config):  # a config named but missing is a mistake; none at all is a choice
         _check_config(settings)
+
+
+def check_report_option(config: pytest.Config, settings: ReproSettings) -> None:
+    """The HTML report's path: only with --repro, into an existing folder, never over an input.
+
+    Checked before anything trains, so a bad path costs nothing; an ini `repro_report`
+    without --repro is simply not used, like the other --repro settings.
+    """
+    if settings.report_path is None:
+        return
+    given = config.getoption("repro_report") is not None
+    source = "--repro-report" if given else "ini repro_report"
+    if not settings.enabled:
+        if given:
+            raise pytest.UsageError("--repro-report: the report shows what --repro checks; add --repro")
+        return
+    from pytest_repro.report.target import ReportPathError, check_report_path
+
+    inputs = {
+        "the training's config": settings.config_path,
+        "the ini file": config.inipath,
+        "the lineage manifest": settings.lineage_path,
+    }
+    try:
+        check_report_path(settings.report_path, source, inputs)
+    except ReportPathError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _names_a_config(config: pytest.Config) -> bool:

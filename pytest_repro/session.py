@@ -9,6 +9,7 @@ import pytest
 
 from pytest_repro.items.base import SUMMARY_PROPERTY
 from pytest_repro.items.probes import collect_seed_metrics, seed_spread
+from pytest_repro.paths import shown_path
 from pytest_repro.probe_settings import read_probe_settings
 from pytest_repro.settings import ReproSettings, read_settings
 from pytest_repro.summary import parse_summary, summary_lines
@@ -26,6 +27,12 @@ class ReproPlugin:
         self.row_nodeids: dict[str, str] = {}
         self.collection_order: dict[str, int] = {}
         self.twin_seconds: str | None = None
+        self.report: Any = None  # a report.collect.PytestCollector when an HTML report is asked for
+        self.report_message: str | None = None
+        if self.settings.enabled and self.settings.report_path is not None:
+            from pytest_repro.report.collect import PytestCollector
+
+            self.report = PytestCollector()
         self._cache: Any = None
         self._shared: Any = None
 
@@ -87,18 +94,53 @@ class ReproPlugin:
         if row is not None:
             self.summary_rows[row["check"]] = row
             self.row_nodeids[row["check"]] = report.nodeid
+        if self.report is not None:
+            self.report.observe(report)
+
+    def ordered_rows(self) -> list[dict[str, Any]]:
+        """The summary rows in collection order, not in the order xdist workers happen to finish them."""
+        last = len(self.collection_order)
+        return sorted(
+            self.summary_rows.values(),
+            key=lambda row: self.collection_order.get(self.row_nodeids[row["check"]], last),
+        )
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Write the HTML report (in the controller under xdist), before the terminal summary names it."""
+        if self.report is None or is_xdist_worker(self.config):
+            return
+        from pytest_repro.probe_settings import rerun_options
+        from pytest_repro.report import render_html, write_report
+        from pytest_repro.summary import header_lines
+
+        path = self.settings.report_path
+        assert path is not None
+        last = len(self.collection_order)
+        data = self.report.data(
+            context=header_lines(self.settings, self.config.rootpath, rerun_options(self.config)),
+            rows=self.ordered_rows(),
+            row_nodeids=self.row_nodeids,
+            twin_seconds=self.twin_seconds,
+            seed_metrics=self.seed_metrics,
+            order=lambda nodeid: self.collection_order.get(nodeid, last),
+        )
+        shown = shown_path(path, self.config.rootpath)
+        try:
+            write_report(path, render_html(data))
+        except OSError as exc:
+            self.report_message = f"report: could not write {shown}: {exc.strerror or exc}"
+            if session.exitstatus == pytest.ExitCode.OK:
+                session.exitstatus = pytest.ExitCode.USAGE_ERROR
+            return
+        self.report_message = f"report: {shown}"
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the table once (in the controller under xdist), and only when checks ran."""
         if is_xdist_worker(self.config):
             return
-        # Rows in collection order, not in the order xdist workers happen to finish them.
-        last = len(self.collection_order)
-        rows = sorted(
-            self.summary_rows.values(),
-            key=lambda row: self.collection_order.get(self.row_nodeids[row["check"]], last),
-        )
-        lines = summary_lines(rows, self.twin_seconds) + seed_spread(self.seed_metrics)
+        lines = summary_lines(self.ordered_rows(), self.twin_seconds) + seed_spread(self.seed_metrics)
+        if self.report_message is not None:
+            lines += ["", self.report_message] if lines else [self.report_message]
         if not lines:
             return
         terminalreporter.write_sep("=", "reproducibility")

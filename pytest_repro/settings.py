@@ -41,6 +41,7 @@ class ReproSettings:
     config_loader: str | None
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
     timeout: float | None = DEFAULT_TIMEOUT
+    report_path: Path | None = None  # the HTML report written at the end of a --repro session
 
     def request(
         self,
@@ -125,6 +126,12 @@ def add_options(parser: pytest.Parser) -> None:
         "--repro-lineage", default=None, metavar="PATH", help="on-disk lineage manifest (ini repro_lineage)"
     )
     group.addoption(
+        "--repro-report",
+        default=None,
+        metavar="PATH",
+        help="under --repro, also write one self-contained HTML report to PATH (ini repro_report)",
+    )
+    group.addoption(
         "--repro-config",
         default=None,
         metavar="PATH",
@@ -175,6 +182,11 @@ def add_options(parser: pytest.Parser) -> None:
     addini(
         "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
     )
+    addini(
+        "repro_report",
+        "HTML report written by every --repro session, relative to the rootdir (default: none)",
+        default=None,
+    )
     addini("repro_isolation", "subprocess or inprocess", default="subprocess")
     addini(
         "repro_timeout",
@@ -216,7 +228,14 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         config_loader=config.getini("repro_config_loader") or None,
         command=command,
         timeout=_timeout(config),
+        report_path=_report_path(config),
     )
+
+
+def _report_path(config: pytest.Config) -> Path | None:
+    """`--repro-report` over ini `repro_report`; checked by the preflight, which knows the inputs."""
+    value = config.getoption("repro_report") or config.getini("repro_report")
+    return _resolve(config.rootpath, value) if value else None
 
 
 def _timeout(config: pytest.Config) -> float | None:

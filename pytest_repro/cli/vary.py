@@ -6,6 +6,7 @@ Exit 0: reproducible under every variation; 1: a variation changed the output; 2
 from __future__ import annotations
 
 import argparse
+import shlex
 import shutil
 import sys
 import tempfile
@@ -16,6 +17,9 @@ from typing import Any
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.contract import SEED_RANGE_TEXT, RunRequest, is_seed
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
+from pytest_repro.paths import shown_path
+from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
+from pytest_repro.report.collect import vary_data
 from pytest_repro.variations import (
     VARIATIONS,
     VariationError,
@@ -44,8 +48,9 @@ def _vary(args: argparse.Namespace) -> int:
     """Hunt for the variation that changes the output, print the table and details, and write JSON."""
     try:
         request, names = _request_from_args(args)
+        _check_html_path(args, request)
         report = _hunt(args, request, names)
-    except VariationError as exc:
+    except (VariationError, ReportPathError) as exc:
         # The variations' own errors keep the command's name as their prefix (documented messages).
         _notify(str(exc))
         return exc.exit_code
@@ -53,7 +58,32 @@ def _vary(args: argparse.Namespace) -> int:
         print(line)
     if args.json is not None:
         save_json(report, args.json)
+    if args.html is not None:
+        _write_html(args, report)
     return EXIT_OK if report.reproducible else EXIT_VERIFICATION_FAILED
+
+
+def _check_html_path(args: argparse.Namespace, request: RunRequest) -> None:
+    """Refuse a bad --html path before anything trains: a missing folder, a folder, an input, --json."""
+    if args.html is None:
+        return
+    inputs = {
+        "the training's config": request.config_path,
+        "the project's pyproject.toml": Path.cwd() / "pyproject.toml",
+        "the --json report": args.json,
+    }
+    check_report_path(args.html.absolute(), "--html", inputs)
+
+
+def _write_html(args: argparse.Namespace, report: VariationReport) -> None:
+    """The hunt as one self-contained HTML page (the same table and details, and the matrix)."""
+    config = shown_path(Path(report.config))
+    words = [PROG, "--vary", ",".join(report.selected), "--config", config]
+    if report.seed is not None:
+        words += ["--seed", str(report.seed)]
+    data = vary_data(report, config=config, rerun=shlex.join(words))
+    write_report(args.html, render_html(data))
+    _notify(f"report: {shown_path(args.html)}")
 
 
 def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...]) -> VariationReport:
@@ -125,6 +155,13 @@ def _parser() -> argparse.ArgumentParser:
         default="info",
         help="a portability variation (blas_kernel, simd) that changes the output: "
         "info (default: reported, exit 0) or fail (exit 1)",
+    )
+    parser.add_argument(
+        "--html",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the report as one self-contained HTML page",
     )
     parser.add_argument("--keep", action="store_true", help="keep the runs' folders and print where they are")
     parser.add_argument("-v", "--verbose", action="store_true", help="relay every run's output to stderr")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,11 @@ class ReproItem(pytest.Item):
         """Add this check's row to the session's reproducibility table."""
         row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}
         self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
+
+    def report_property(self, name: str, value: Callable[[], str]) -> None:
+        """Attach data only the HTML report reads, and only when one is written (junitxml stays lean)."""
+        if self.plugin.report is not None:
+            self.user_properties.append((name, value()))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, ReproMismatch | ReproCheckError | pytest.skip.Exception):

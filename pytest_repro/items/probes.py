@@ -210,6 +210,7 @@ class VariationCheck(ProbeCheck):
 
         self.require_reproducible_twins()
         report = self._report()
+        self._attach_hunt(report)
         outcome = report.outcomes[self.variation]
         change = f"{outcome.reference} -> {outcome.varied}"
         named = f"{self.variation} ({change})"
@@ -255,6 +256,13 @@ class VariationCheck(ProbeCheck):
             raise ReproMismatch(f"{named} breaks the training:\n{outcome.error}\n{rerun}")
         body = "\n".join(d.render() for d in outcome.differences)
         raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
+
+    def _attach_hunt(self, report: Any) -> None:
+        """For the HTML report: the whole hunt, so the controller can draw the matrix under xdist too."""
+        if self.plugin.report is not None:
+            from pytest_repro.report.collect import VARIATIONS_PROPERTY
+
+            self.report_property(VARIATIONS_PROPERTY, lambda: json.dumps(report.to_json(), sort_keys=True))
 
     def _report(self) -> Any:
         from pytest_repro.variations import VariationError

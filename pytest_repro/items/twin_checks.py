@@ -43,6 +43,7 @@ class TwinCheck(ReproItem):
             raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
         a, b = twins.a, twins.b
         self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
+        self._attach_environments(a, b)
         if self.kind == "lineage":
             self._check_lineage(a if self.subject == "run-a" else b)
             if self.subject == "run-b":
@@ -75,6 +76,13 @@ class TwinCheck(ReproItem):
             self._summary("differ")
             raise ReproMismatch(difference.render())
         self._summary("identical" if self.kind != "metrics" else "equal")
+
+    def _attach_environments(self, a: Any, b: Any) -> None:
+        """For the HTML report: the twins' recorded environments, read where the runs are (an xdist worker)."""
+        if self.plugin.report is not None:
+            from pytest_repro.report.collect import RUNS_PROPERTY, runs_property
+
+            self.report_property(RUNS_PROPERTY, lambda: runs_property((a, b)))
 
     def _check_lineage(self, run: Any) -> None:
         from pytest_repro.errors import ReproError

@@ -122,6 +122,7 @@ class _Hunt:
             trainings=self.trainings,
             moved=moved.copied if moved is not None else (),
             moved_to=str(moved.root) if moved is not None else "",
+            outputs=output_names(self.reference_record),
         )
 
     def _first_round(self) -> tuple[dict[str, Outcome], Outcome | None]:
@@ -202,6 +203,15 @@ class _Hunt:
             self.tolerance,
             self.fail_portability,
         )
+
+
+def output_names(record: RunRecord) -> tuple[str, ...]:
+    """The outputs a run produced, as `compare_runs` names them: each artifact, the folds, the metrics.
+
+    An artifact named `metrics` and the returned metrics are one output to a reader.
+    """
+    folds = ("folds",) if record.folds is not None else ()
+    return tuple(dict.fromkeys((*sorted(record.artifacts), *folds, "metrics")))
 
 
 def compare_outcome(

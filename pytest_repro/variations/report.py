@@ -103,6 +103,9 @@ class VariationReport:
     trainings: int
     moved: tuple[str, ...] = ()
     moved_to: str = ""
+    # What the reference run produced (its artifacts, then folds and metrics): the
+    # columns of the HTML report's variation matrix.
+    outputs: tuple[str, ...] = ()
 
     @property
     def interaction(self) -> bool:
@@ -148,6 +151,7 @@ class VariationReport:
             "variations": [outcome.to_json() for outcome in self.outcomes.values()],
             "moved": list(self.moved),
             "moved_to": self.moved_to,
+            "outputs": list(self.outputs),
         }
 
     @classmethod
@@ -165,6 +169,7 @@ class VariationReport:
             trainings=data["trainings"],
             moved=tuple(data.get("moved", ())),
             moved_to=data.get("moved_to", ""),
+            outputs=tuple(data.get("outputs", ())),
         )
 
 
@@ -178,15 +183,15 @@ def save_json(report: VariationReport, path: Path) -> None:
 # ----------------------------------------------------------------------------- rendering
 
 
-def table_lines(report: VariationReport) -> list[str]:
-    """The variation | reference -> varied | result | what differed table, then the verdict."""
-    rows = [("variation", "reference -> varied", "result", "what differed")]
+def table_rows(report: VariationReport) -> list[tuple[str, str, str, str]]:
+    """The table's rows: variation, reference -> varied, result, what differed (in full)."""
+    rows = []
     for outcome in report.outcomes.values():
         status = (
             outcome.status if outcome.tested == "alone" or outcome.status != "identical" else "identical*"
         )
         rows.append(
-            (outcome.name, f"{outcome.reference} -> {outcome.varied}", status, _cut(outcome.what_differed()))
+            (outcome.name, f"{outcome.reference} -> {outcome.varied}", status, outcome.what_differed())
         )
     if report.combined is not None:
         checked = ", ".join(
@@ -199,7 +204,7 @@ def table_lines(report: VariationReport) -> list[str]:
                 "(all at once)",
                 f"reference -> {checked}",
                 report.combined.status,
-                _cut(report.combined.what_differed()),
+                report.combined.what_differed(),
             )
         )
     if report.control is not None:
@@ -208,16 +213,26 @@ def table_lines(report: VariationReport) -> list[str]:
                 "(control)",
                 "reference -> reference again",
                 report.control.status,
-                _cut(report.control.what_differed()),
+                report.control.what_differed(),
             )
         )
+    return rows
+
+
+TOGETHER_NOTE = "* identical in the run that varied all of them at once"
+
+
+def table_lines(report: VariationReport) -> list[str]:
+    """The variation | reference -> varied | result | what differed table, then the verdict."""
+    rows = [("variation", "reference -> varied", "result", "what differed")]
+    rows += [(name, change, status, _cut(what)) for name, change, status, what in table_rows(report)]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
         f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
         for row in rows
     ]
     if any(o.tested == "together" and o.status == "identical" for o in report.outcomes.values()):
-        lines.append("* identical in the run that varied all of them at once")
+        lines.append(TOGETHER_NOTE)
     lines.append(verdict(report))
     return lines
 
@@ -249,14 +264,14 @@ def detail_lines(report: VariationReport) -> list[str]:
     for outcome in shown:
         if outcome.differences or outcome.error:
             lines.append("")
-            lines.extend(_outcome_details(outcome))
+            lines.extend(outcome_detail_lines(outcome))
     if report.moved:
         lines.append("")
         lines.append(f"path: copied {', '.join(report.moved)} to {report.moved_to}")
     return lines
 
 
-def _outcome_details(outcome: Outcome) -> list[str]:
+def outcome_detail_lines(outcome: Outcome) -> list[str]:
     """The heading, error, differences, metric moves and note of one outcome."""
     lines = [f"{outcome.name}: {outcome.reference} -> {outcome.varied} ({outcome.status})"]
     if outcome.error:

@@ -128,20 +128,46 @@ def _same_json(path_a: Path, path_b: Path, seed_a: int, seed_b: int) -> bool:
 # ----------------------------------------------------------------------------- the sweep's spread
 
 
-def spread_lines(metrics_by_seed: Mapping[int, Mapping[str, Any]], limit: int = 25) -> list[str]:
-    """Mean, standard deviation, min and max of each scalar metric across the swept seeds.
+@dataclass(frozen=True)
+class MetricSpread:
+    """One scalar metric across the swept seeds: its value per seed and their statistics."""
 
-    Metrics that echo the seed, or that are missing in some runs, are left out;
-    constant ones are counted, not listed.
+    pointer: str
+    values: tuple[tuple[int, float], ...]  # (seed, value), by seed
+
+    @property
+    def numbers(self) -> list[float]:
+        return [value for _, value in self.values]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.numbers)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.numbers)
+
+    @property
+    def low(self) -> float:
+        return min(self.numbers)
+
+    @property
+    def high(self) -> float:
+        return max(self.numbers)
+
+
+def metric_spreads(metrics_by_seed: Mapping[int, Mapping[str, Any]]) -> tuple[list[MetricSpread], int]:
+    """The scalar metrics that vary across the swept seeds, and how many stayed constant.
+
+    Metrics that echo the seed, or that are missing in some runs, are left out.  The
+    terminal summary and the HTML report's plot both read this one selection.
     """
     from pytest_repro.diagnose.digests import numeric_leaves
 
-    if len(metrics_by_seed) < 2:
-        return []
     seeds = sorted(metrics_by_seed)
     leaves = {seed: numeric_leaves(metrics_by_seed[seed]) for seed in seeds}
-    common = set.intersection(*(set(found) for found in leaves.values()))
-    rows, constant = [], 0
+    common = set.intersection(*(set(found) for found in leaves.values())) if seeds else set()
+    spreads, constant = [], 0
     for pointer in sorted(common):
         if any(len(leaves[seed][pointer]) != 1 for seed in seeds):
             continue
@@ -151,13 +177,27 @@ def spread_lines(metrics_by_seed: Mapping[int, Mapping[str, Any]], limit: int = 
         if min(values) == max(values):
             constant += 1
             continue
-        rows.append((pointer, statistics.fmean(values), statistics.stdev(values), min(values), max(values)))
+        spreads.append(MetricSpread(pointer, tuple(zip(seeds, values, strict=True))))
+    return spreads, constant
+
+
+def spread_lines(metrics_by_seed: Mapping[int, Mapping[str, Any]], limit: int = 25) -> list[str]:
+    """Mean, standard deviation, min and max of each scalar metric across the swept seeds.
+
+    Constant metrics are counted, not listed.
+    """
+    if len(metrics_by_seed) < 2:
+        return []
+    seeds = sorted(metrics_by_seed)
+    rows, constant = metric_spreads(metrics_by_seed)
     lines = [f"seed sweep: spread of the metrics across {len(seeds)} seeds ({seed_ranges(seeds)})"]
     if rows:
-        width = max(len("metric"), *(len(row[0]) for row in rows[:limit]))
+        width = max(len("metric"), *(len(row.pointer) for row in rows[:limit]))
         lines.append(f"{'metric':<{width}}  {'mean':>11}  {'std':>11}  {'min':>11}  {'max':>11}")
-        for pointer, mean, std, low, high in rows[:limit]:
-            lines.append(f"{pointer:<{width}}  {_g(mean):>11}  {_g(std):>11}  {_g(low):>11}  {_g(high):>11}")
+        for row in rows[:limit]:
+            lines.append(
+                f"{row.pointer:<{width}}  {format_number(row.mean):>11}  {format_number(row.std):>11}  {format_number(row.low):>11}  {format_number(row.high):>11}"
+            )
         if len(rows) > limit:
             lines.append(f"(+{len(rows) - limit} more metrics)")
     else:
@@ -183,5 +223,6 @@ def seed_ranges(seeds: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def _g(value: float) -> str:
+def format_number(value: float) -> str:
+    """Six significant digits, as the spread table shows a metric."""
     return f"{value:.6g}" if math.isfinite(value) else str(value)

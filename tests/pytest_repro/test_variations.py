@@ -432,6 +432,26 @@ def test_command_names_the_variation_and_writes_the_json_report(example, monkeyp
     assert report["variations"][-1]["differences"][0]["subject"] == "weights"
 
 
+@pytest.mark.slow
+def test_command_writes_the_hunt_as_an_html_page_with_the_matrix(example, monkeypatch, capsys):
+    from html_report import read_page
+
+    write(example, **PLANTED["tz"][0])
+    monkeypatch.chdir(example.path)
+
+    code = main(["--vary", "tz,hashseed", "--html", "hunt.html"])
+
+    assert code == 1
+    assert "repro-vary: report: hunt.html" in capsys.readouterr().err
+    page = read_page(example.path / "hunt.html")
+    header, *rows = page.tables["variations"]
+    matrix = {row[0]: dict(zip(header[3:], row[3:], strict=True)) for row in rows}
+    assert matrix["tz"]["weights"] == "differs"
+    assert set(matrix["hashseed"].values()) == {"identical"}
+    assert "NOT reproducible under: tz" in page.text
+    assert "weights" in page.sections["differences"]
+
+
 def test_command_all_clear_costs_two_trainings(example, monkeypatch, capsys):
     write(example)
     monkeypatch.chdir(example.path)
@@ -448,6 +468,12 @@ def test_command_all_clear_costs_two_trainings(example, monkeypatch, capsys):
         (["--vary", "timezone"], "--vary: unknown variation 'timezone'"),
         (["--entry", "tinytrain"], "--entry: got 'tinytrain'; expected module:function"),
         (["--config", "missing.yaml"], "--config: */missing.yaml is not a file"),
+        (
+            ["--html", "config.yaml"],
+            "--html: config.yaml is the training's config; the report never overwrites it*",
+        ),
+        (["--html", "missing/hunt.html"], "--html: the folder missing does not exist*"),
+        (["--html", "hunt.json", "--json", "hunt.json"], "--html: hunt.json is the --json report*"),
     ],
 )
 def test_command_usage_errors_exit_2(example, monkeypatch, capsys, argv, message):
