@@ -14,7 +14,7 @@ of the same training (same entry point, config and seed):
     locale     LC_ALL/LANG C.UTF-8 -> another installed locale (C if it is the only one)
     umask      022 -> 002
     home       HOME -> an empty folder
-    time       the wall clock moved 400 days ahead with libfaketime (skipped without it)
+    time       the wall clock moved 400 days ahead by a preloaded library (built with cc)
     row_order  REPRO_ROW_ORDER_SEED unset -> 1: the entry point feeds its rows in a
                shuffled order.  A model may legitimately depend on row order, so this
                one reports how far each metric moved instead of failing.
@@ -36,7 +36,7 @@ The modules, one job each:
     workspace  the hunt's folders and machine facts, and the moved copy of the project
     locales    the installed locales, and the two the `locale` variation compares
     kernels    which BLAS kernel and numpy SIMD a run loads, read in a fresh interpreter
-    clock      where libfaketime is, for `time`
+    clock      the shifted wall clock of `time`, built from clock_shift.c
     runs       training the specs through the plugin's launcher
     auto       auto mode: everything at once, then each variation alone only if that differs
     report     `Outcome`, `VariationReport`, its JSON, table and verdict

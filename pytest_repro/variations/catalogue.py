@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE
 from pytest_repro.running.launcher import THREAD_VARIABLES
-from pytest_repro.variations.clock import find_libfaketime
+from pytest_repro.variations.clock import OFFSET_VARIABLE, unavailable_reason
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.kernels import (
     Kernels,
@@ -196,29 +196,28 @@ class RowOrder(Variation):
 
 class Clock(Variation):
     name = "time"
-    description = "the wall clock, moved ahead by libfaketime: features computed from today's date"
+    description = "the wall clock, moved 400 days ahead: features computed from today's date"
     offset_days = 400
 
     def reference(self, ws: Workspace) -> Side:
-        return Side("the real clock", {"FAKETIME": None})
+        return Side("the real clock", {OFFSET_VARIABLE: None})
 
     def varied(self, ws: Workspace) -> Side:
-        library = find_libfaketime()
-        assert library is not None, "unavailable() is asked first"
+        library = ws.clock_library()
         preload = " ".join(p for p in (str(library), os.environ.get("LD_PRELOAD", "")) if p)
-        env = {
-            "LD_PRELOAD": preload,
-            "FAKETIME": f"+{self.offset_days}d",
-            # Timeouts and progress timers inside the training keep the real monotonic clock.
-            "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-            "DONT_FAKE_MONOTONIC": "1",
-        }
-        return Side(f"{self.offset_days} days later (libfaketime)", env)
+        return Side(
+            f"{self.offset_days} days later",
+            {"LD_PRELOAD": preload, OFFSET_VARIABLE: str(self.offset_days * 86400)},
+        )
 
     def unavailable(self, ws: Workspace) -> str | None:
-        if find_libfaketime() is None:
-            return "libfaketime is not installed (Debian and Ubuntu: apt-get install faketime)"
-        return None
+        reason = unavailable_reason()
+        if reason is None:
+            try:
+                ws.clock_library()
+            except OSError as exc:
+                reason = str(exc)
+        return reason
 
 
 class KernelVariation(Variation):

@@ -59,6 +59,12 @@ class Workspace:
             self._locales = choose_locales(installed_locales())
         return self._locales
 
+    def clock_library(self) -> Path:
+        """The `time` variation's shifted-clock library, built into this workspace on first use."""
+        from pytest_repro.variations.clock import build_library
+
+        return build_library(self.folder / "clock")
+
     def moved(self) -> MovedProject:
         """Copy the project once, on first use."""
         if self._moved is None:

@@ -18,7 +18,7 @@ import pytest
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
 from pytest_repro.variations import VARIATIONS, Workspace, lookup
-from pytest_repro.variations.clock import find_libfaketime
+from pytest_repro.variations.clock import unavailable_reason as clock_unavailable
 
 _TRAINING = Template('''\
 """A tiny numpy-only training with (at most) one planted dependence on its environment."""
@@ -165,16 +165,14 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 
 # Without PYTHONSAFEPATH (new in 3.11) the working directory shadows the moved copy of the code.
 NEEDS_SAFE_PATH = {"path": pytest.mark.skipif(sys.version_info < (3, 11), reason="needs PYTHONSAFEPATH")}
-NEEDS_FAKETIME = pytest.mark.skipif(
-    find_libfaketime() is None, reason="libfaketime is not installed (apt-get install faketime)"
-)
+NEEDS_CLOCK = pytest.mark.skipif(clock_unavailable() is not None, reason=str(clock_unavailable()))
 # Each planted case is a hunt of 12 trainings; the default run keeps one, `-m slow` the rest.
 DEFAULT_RUN_PLANTS = ("hashseed",)
 
 
 def _plant_marks(name: str) -> list[pytest.MarkDecorator]:
     marks = [NEEDS_SAFE_PATH[name]] if name in NEEDS_SAFE_PATH else []
-    marks += [NEEDS_FAKETIME] if name == "time" else []
+    marks += [NEEDS_CLOCK] if name == "time" else []
     return marks if name in DEFAULT_RUN_PLANTS else [*marks, pytest.mark.slow]
 
 
