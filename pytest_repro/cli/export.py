@@ -56,10 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             project_root=Path.cwd(),
         )
         if args.format == "mlflow":
-            signature = verified.signature
-            record = mlflow_record(verified, signature.status, signature.keyid)
             run_id, notes = log_to_mlflow(
-                record, experiment=args.experiment, tracking_uri=args.tracking_uri, run_name=args.run_name
+                mlflow_record(verified),
+                experiment=args.experiment,
+                tracking_uri=args.tracking_uri,
+                run_name=args.run_name,
             )
             for note in notes:
                 print(f"note: {note}", file=sys.stderr)

@@ -57,12 +57,15 @@ class MlflowRecord:
     artifacts: dict[str, bytes]
 
 
-def mlflow_record(verified: VerifiedLineage, signature: str, keyid: str | None) -> MlflowRecord:
-    """Return the tags, params, metrics, datasets and artifacts of `verified`, from its recorded bytes."""
+def mlflow_record(verified: VerifiedLineage) -> MlflowRecord:
+    """Return the tags, params, metrics, datasets and artifacts of `verified`, from the bytes that were verified."""
     lineage = verified.lineage
-    tags = {"repro.run_id": str(lineage.get("run_id") or ""), "repro.signature": signature}
-    if keyid:
-        tags["repro.signature.keyids"] = keyid
+    signature = verified.signature
+    tags = {"repro.run_id": str(lineage.get("run_id") or "")}
+    if signature is not None:
+        tags["repro.signature"] = signature.status
+        if signature.keyid:
+            tags["repro.signature.keyids"] = signature.keyid
     code = lineage.get("code")
     if isinstance(code, Mapping):
         if code.get("git_commit"):
@@ -99,9 +102,9 @@ def mlflow_record(verified: VerifiedLineage, signature: str, keyid: str | None) 
         if item.name != CONFIG_INPUT
     )
     artifacts = {verified.path.name: verified.data}
-    envelope = envelope_path(verified.path)
-    if envelope.is_file():
-        artifacts[envelope.name] = envelope.read_bytes()
+    status = verified.signature
+    if status is not None and status.envelope_bytes is not None:
+        artifacts[envelope_path(verified.path).name] = status.envelope_bytes
     return MlflowRecord(tags, params, metrics, datasets, artifacts)
 
 

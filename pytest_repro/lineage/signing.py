@@ -239,14 +239,16 @@ class SignatureStatus:
 
     `status` is "signed" (every configured key verified a signature), "unsigned" (no
     envelope) or "unverified" (an envelope whose payload matches the lineage, but no key
-    to check its signature with).  `keyid` lists the keys that verified, comma-separated.  Callers parse `lineage_bytes` rather than reading the
-    file again, so what they trust is what was verified.
+    to check its signature with).  `keyid` lists the keys that verified, comma-separated.
+    Callers parse `lineage_bytes` (and copy `envelope_bytes`) rather than reading the
+    files again, so what they trust is what was verified.
     """
 
     status: str
     lineage_bytes: bytes
     keyid: str | None = None
     envelope: str | None = None
+    envelope_bytes: bytes | None = None
 
 
 def verify_signature(lineage_path: str | Path, key: Keys | None, required: bool) -> SignatureStatus:
@@ -285,7 +287,7 @@ def verify_signature(lineage_path: str | Path, key: Keys | None, required: bool)
                 file=shown,
             )
         return SignatureStatus(UNSIGNED, lineage_bytes)
-    envelope = _read_envelope(path)
+    raw_envelope, envelope = _read_envelope(path)
     payload_type, payload, signatures = _parse_envelope(envelope, shown)
     if payload != lineage_bytes:
         raise SignatureError(
@@ -294,7 +296,7 @@ def verify_signature(lineage_path: str | Path, key: Keys | None, required: bool)
             file=lineage_path.as_posix(),
         )
     if not keys:
-        return SignatureStatus(UNVERIFIED, lineage_bytes, envelope=shown)
+        return SignatureStatus(UNVERIFIED, lineage_bytes, envelope=shown, envelope_bytes=raw_envelope)
     message = pae(payload_type, payload)
     for configured in keys:
         # DSSE: the keyid is an unauthenticated hint, so every signature is tried whatever it claims.
@@ -310,10 +312,11 @@ def verify_signature(lineage_path: str | Path, key: Keys | None, required: bool)
             f"{shown}: payloadType is {payload_type!r}, expected {PAYLOAD_TYPE!r}", file=shown
         )
     keyids = ",".join(configured.keyid for configured in keys)
-    return SignatureStatus(SIGNED, lineage_bytes, keyid=keyids, envelope=shown)
+    return SignatureStatus(SIGNED, lineage_bytes, keyid=keyids, envelope=shown, envelope_bytes=raw_envelope)
 
 
-def _read_envelope(path: Path) -> Any:
+def _read_envelope(path: Path) -> tuple[bytes, Any]:
+    """Return the envelope file's bytes and their parsed JSON."""
     shown = path.as_posix()
     try:
         with path.open("rb") as handle:
@@ -325,7 +328,7 @@ def _read_envelope(path: Path) -> Any:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise SignatureError(f"{shown}: larger than {MAX_ENVELOPE_BYTES} bytes; not an envelope", file=shown)
     try:
-        return json.loads(data.decode("utf-8"))
+        return data, json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise SignatureError(f"{shown}: malformed envelope JSON", file=shown) from None
 
