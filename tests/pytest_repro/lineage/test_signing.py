@@ -332,3 +332,13 @@ def test_training_with_a_too_short_key_stops_before_fitting(
     monkeypatch.setenv(KEY_ENV, "abc")
     with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY"):
         run_module.train(fake_training, tmp_path / "out")
+
+
+def test_training_with_a_missing_private_key_file_stops_before_fitting(
+    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(run_module, "_fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setenv("REPRO_PRIVATE_KEY", str(tmp_path / "gone.pem"))
+    with pytest.raises(ConfigError, match=r"REPRO_PRIVATE_KEY: .*gone\.pem: key file not found"):
+        run_module.train(fake_training, tmp_path / "out")
+    assert not (tmp_path / "out" / "lineage.json").exists()
