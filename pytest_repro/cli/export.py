@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,9 @@ FORMATS = {
     "dvc": "a dvc.lock with one stage (schema 2.0, MD5 per file), for the folder of dvc.yaml",
     "mlflow": "log to a new MLflow run: tags, params, metrics, dataset inputs, the lineage as artifacts",
 }
+
+
+MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -56,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             project_root=Path.cwd(),
         )
         if args.format == "mlflow":
+            # MLflow retries an unreachable server 7 times with doubling waits (minutes);
+            # a command line should fail within seconds unless the user asks otherwise.
+            for name, value in MLFLOW_CLIENT_DEFAULTS.items():
+                os.environ.setdefault(name, value)
             run_id, notes = log_to_mlflow(
                 mlflow_record(verified),
                 experiment=args.experiment,

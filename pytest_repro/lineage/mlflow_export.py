@@ -20,6 +20,7 @@ imported only here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
@@ -147,9 +148,9 @@ def log_to_mlflow(
         found = client.get_experiment_by_name(experiment)
         experiment_id = found.experiment_id if found is not None else client.create_experiment(experiment)
         run = client.create_run(experiment_id, tags=record.tags, run_name=run_name)
-    except MlflowException as error:
+    except (MlflowException, OSError) as error:  # OSError: requests' connection errors derive from it
         raise ExportError(
-            f"MLflow: cannot create a run in experiment {experiment!r}: {error.message}"
+            f"MLflow: cannot create a run in experiment {experiment!r}: {_reason(error)}"
         ) from None
     run_id = run.info.run_id
     try:
@@ -168,12 +169,19 @@ def log_to_mlflow(
                 client.log_artifact(run_id, str(Path(folder) / name), artifact_path=ARTIFACT_FOLDER)
         client.log_batch(run_id, tags=[RunTag("repro.export", "complete")])
         client.set_terminated(run_id, "FINISHED")
-    except MlflowException as error:
-        client.set_terminated(run_id, "FAILED")
+    except (MlflowException, OSError) as error:
+        with contextlib.suppress(MlflowException, OSError):  # the store may be what failed
+            client.set_terminated(run_id, "FAILED")
         raise ExportError(
-            f"MLflow run {run_id}: export refused, run marked FAILED: {error.message}"
+            f"MLflow run {run_id}: export refused, run marked FAILED: {_reason(error)}"
         ) from None
     return run_id, notes
+
+
+def _reason(error: Exception) -> str:
+    """Return an MLflow or connection error as one line."""
+    text = getattr(error, "message", None) or str(error) or type(error).__name__
+    return " ".join(str(text).split())
 
 
 def _log_datasets(client: Any, run_id: str, datasets: tuple[dict[str, str], ...]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 from fake_project import FakeProject
 
 from pytest_repro.cli import keygen
-from pytest_repro.cli.export import main
+from pytest_repro.cli.export import MLFLOW_CLIENT_DEFAULTS, main
 from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, envelope_path, sign_lineage
@@ -48,6 +49,9 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (KEY_ENV, PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, REQUIRE_ENV, "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    # Set here so that the export's own defaults for them never outlive a test.
+    for name, value in MLFLOW_CLIENT_DEFAULTS.items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture
@@ -218,3 +222,23 @@ def test_a_sql_store_that_limits_digests_gets_32_hex_digits_and_the_full_hash_in
     sha256 = sha256_file(project.files["dataset"])
     assert dataset_input.dataset.digest == sha256[:32]
     assert {tag.key: tag.value for tag in dataset_input.tags}["repro.sha256"] == sha256
+
+
+def test_a_tracking_server_that_does_not_answer_is_one_line_and_exit_2(
+    project: FakeProject, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    pytest.importorskip(
+        "mlflow", reason="the mlflow extra is not installed (pip install 'pytest-repro[mlflow]')"
+    )
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    with socket.socket() as probe:  # a port nothing listens on: bound, then closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    before = _snapshot(project.root)
+    code, out, err = _export(capsys, f"http://127.0.0.1:{port}")
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith(
+        "error: MLflow: cannot create a run in experiment 'repro-tests': "
+    )
+    assert _snapshot(project.root) == before
