@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -166,13 +167,13 @@ def _problem(source: str, message: str) -> ConfigError:
 def write_new_file(path: Path, data: bytes, mode: int) -> None:
     """Create `path` with `data` and `mode`, atomically, and never replace an existing file.
 
-    The bytes go to a temporary file created with `mode` from the start (a private key
-    is never readable by others, not even for a moment), fsynced, then hard-linked to
-    `path`: `link` fails if `path` exists, so a key is never overwritten and a reader
-    never sees half a key.
+    The bytes go to a temporary file that mkstemp creates readable by its owner only (a
+    private key is never readable by others, not even for a moment), fsynced, given
+    `mode`, then hard-linked to `path`: `link` fails if `path` exists, so a key is never
+    overwritten and a reader never sees half a key.
     """
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
