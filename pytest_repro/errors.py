@@ -51,6 +51,21 @@ class ConfigError(ReproError):
         return tuple(p.key for p in self.problems)
 
 
+class MissingExtraError(ReproError):
+    """A feature needs an optional dependency that is not installed: one line naming the extra to install."""
+
+    def __init__(self, feature: str, *, extra: str, package: str):
+        self.extra = extra
+        super().__init__(
+            f"{feature} needs the optional package {package!r}, which is not installed: "
+            f"pip install 'pytest-repro[{extra}]'"
+        )
+
+
+class ExportError(ReproError):
+    """An export's destination (an MLflow tracking store) refused it or could not be reached."""
+
+
 class DatasetError(ReproError):
     """The dataset is missing, malformed, or does not match its pinned hash."""
 

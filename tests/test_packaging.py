@@ -132,3 +132,19 @@ def test_every_console_script_starts_in_the_foreign_project(
     # Console scripts do not put the current folder on sys.path: a command that imported
     # the demo's training package fails here even beside the stranger's own.
     assert not failures, "\n\n".join(f"{name} --help: {output}" for name, output in failures.items())
+
+
+def test_without_the_sign_extra_repro_keygen_names_the_extra_and_writes_nothing(
+    stranger_venv: StrangerVenv, tmp_path: Path
+):
+    absent = stranger_venv.run("-c", "import cryptography", cwd=tmp_path)
+    if absent.returncode == 0:
+        pytest.skip("a dependency of the stranger's install brought cryptography after all")
+    result = stranger_venv.run_command(str(stranger_venv.bin / "repro-keygen"), "signing.pem", cwd=tmp_path)
+
+    assert (result.returncode, result.stderr) == (
+        2,
+        "error: Ed25519 signing needs the optional package 'cryptography', which is not installed: "
+        "pip install 'pytest-repro[sign]'\n",
+    ), _output(result)
+    assert not list(tmp_path.iterdir())

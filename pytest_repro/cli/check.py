@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--require-signature",
         action="store_true",
-        help="fail unless the lineage's DSSE envelope verifies with REPRO_SIGNING_KEY "
-        "(also REPRO_REQUIRE_SIGNATURE=1)",
+        help="fail unless the lineage's DSSE envelope verifies with the configured key "
+        "(REPRO_SIGNING_KEY or REPRO_PUBLIC_KEY; also REPRO_REQUIRE_SIGNATURE=1)",
     )
     args = parser.parse_args(argv)
 
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(report.to_report(), indent=2, sort_keys=False))
         if report.signature == UNVERIFIED:
             print(
-                f"note: {args.lineage} is signed but REPRO_SIGNING_KEY is not set; signature not verified",
+                f"note: {args.lineage} is signed but no key is set (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY); signature not verified",
                 file=sys.stderr,
             )
         for failure in report.failures:

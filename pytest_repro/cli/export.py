@@ -1,7 +1,9 @@
-"""`repro-export`: write a verified lineage as in-toto provenance or SHA256SUMS."""
+"""`repro-export`: write a verified lineage as in-toto provenance, SHA256SUMS or a dvc.lock, or log it to MLflow."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -9,35 +11,45 @@ from pathlib import Path
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.errors import EXIT_OK
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
+from pytest_repro.lineage.dvc_export import DEFAULT_STAGE, dvc_lock, lock_yaml
 from pytest_repro.lineage.export import BUILDER_ID, intoto_statement, load_verified, sha256sums
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
+from pytest_repro.lineage.mlflow_export import DEFAULT_EXPERIMENT, log_to_mlflow, mlflow_record
 from pytest_repro.lineage.signing import key_from_env, require_from_env
+
+FORMATS = {
+    "intoto": "in-toto Statement v1 with a SLSA Provenance v1 predicate (JSON)",
+    "sha256sums": "SHA256SUMS lines that `sha256sum -c` accepts, run from the output's folder",
+    "dvc": "a dvc.lock with one stage (schema 2.0, MD5 per file), for the folder of dvc.yaml",
+    "mlflow": "log to a new MLflow run: tags, params, metrics, dataset inputs, the lineage as artifacts",
+}
+
+
+MLFLOW_CLIENT_DEFAULTS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `repro-export`; exit 0 on success, 1 when the lineage does not verify, 2 on usage errors."""
-    parser = make_parser("repro-export", "Export a verified lineage as in-toto provenance or SHA256SUMS.")
-    commands = parser.add_subparsers(dest="format", required=True, metavar="{intoto,sha256sums}")
-    for name, summary in (
-        ("intoto", "in-toto Statement v1 with a SLSA Provenance v1 predicate (JSON)"),
-        ("sha256sums", "SHA256SUMS lines that `sha256sum -c` accepts, run from the output's folder"),
-    ):
+    parser = make_parser(
+        "repro-export",
+        "Export a verified lineage as in-toto provenance, SHA256SUMS, a dvc.lock, or to MLflow.",
+    )
+    commands = parser.add_subparsers(dest="format", required=True, metavar="{" + ",".join(FORMATS) + "}")
+    for name, summary in FORMATS.items():
         command = commands.add_parser(name, help=summary, description=summary)
         command.add_argument(
             "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to export (default: %(default)s)"
         )
-        command.add_argument(
-            "--output", type=Path, default=None, help="file to write (default: standard output)"
-        )
+        if name != "mlflow":
+            command.add_argument(
+                "--output", type=Path, default=None, help="file to write (default: standard output)"
+            )
         command.add_argument(
             "--require-signature",
             action="store_true",
             help="fail unless the lineage carries a valid signature (also REPRO_REQUIRE_SIGNATURE=1)",
         )
-        if name == "intoto":
-            command.add_argument(
-                "--builder-id", default=BUILDER_ID, help="runDetails.builder.id URI (default: %(default)s)"
-            )
+        _add_format_options(name, command)
     args = parser.parse_args(argv)
 
     def run() -> int:
@@ -47,15 +59,54 @@ def main(argv: Sequence[str] | None = None) -> int:
             require_signature=args.require_signature or require_from_env(),
             project_root=Path.cwd(),
         )
+        if args.format == "mlflow":
+            # MLflow retries an unreachable server 7 times with doubling waits (minutes);
+            # a command line should fail within seconds unless the user asks otherwise.
+            for name, value in MLFLOW_CLIENT_DEFAULTS.items():
+                os.environ.setdefault(name, value)
+            run_id, notes = log_to_mlflow(
+                mlflow_record(verified),
+                experiment=args.experiment,
+                tracking_uri=args.tracking_uri,
+                run_name=args.run_name,
+            )
+            for note in notes:
+                print(f"note: {note}", file=sys.stderr)
+            print(f"logged {args.lineage.as_posix()} to MLflow run {run_id} (experiment {args.experiment!r})")
+            return EXIT_OK
+        folder = args.output.resolve().parent if args.output is not None else Path.cwd()
         if args.format == "intoto":
             data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))
+        elif args.format == "dvc":
+            data = lock_yaml(dvc_lock(verified, folder, stage=args.stage, cmd=args.cmd))
         else:
-            folder = args.output.resolve().parent if args.output is not None else Path.cwd()
             data = sha256sums(verified, folder).encode("utf-8")
         _write(args.output, data)
         return EXIT_OK
 
     return run_cli(run)
+
+
+def _add_format_options(name: str, command: argparse.ArgumentParser) -> None:
+    if name == "intoto":
+        command.add_argument(
+            "--builder-id", default=BUILDER_ID, help="runDetails.builder.id URI (default: %(default)s)"
+        )
+    elif name == "dvc":
+        command.add_argument(
+            "--cmd",
+            required=True,
+            help="the stage's command, exactly as in dvc.yaml (e.g. 'python train.py')",
+        )
+        command.add_argument("--stage", default=DEFAULT_STAGE, help="the stage's name (default: %(default)s)")
+    elif name == "mlflow":
+        command.add_argument(
+            "--experiment", default=DEFAULT_EXPERIMENT, help="experiment to log to (default: %(default)s)"
+        )
+        command.add_argument(
+            "--tracking-uri", default=None, help="tracking server or store (default: MLFLOW_TRACKING_URI)"
+        )
+        command.add_argument("--run-name", default=None, help="the run's name (default: MLflow picks one)")
 
 
 if __name__ == "__main__":

@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lineage.add_argument(
         "--require-signature",
         action="store_true",
-        help="fail unless the lineage's DSSE envelope verifies with REPRO_SIGNING_KEY "
-        "(also REPRO_REQUIRE_SIGNATURE=1)",
+        help="fail unless the lineage's DSSE envelope verifies with the configured key "
+        "(REPRO_SIGNING_KEY or REPRO_PUBLIC_KEY; also REPRO_REQUIRE_SIGNATURE=1)",
     )
     lineage.add_argument("files", nargs="*", metavar="FILE", help="changed files (ignored)")
     lineage.set_defaults(run=_lineage_command)
@@ -112,7 +112,7 @@ def _lineage_command(args: argparse.Namespace) -> int:
     where = args.lineage.as_posix()
     if result.signature == UNVERIFIED:
         print(
-            f"note: {where} is signed but REPRO_SIGNING_KEY is not set; signature not verified",
+            f"note: {where} is signed but no key is set (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY); signature not verified",
             file=sys.stderr,
         )
     checks = result.report.checks

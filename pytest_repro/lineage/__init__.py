@@ -19,6 +19,7 @@ from typing import Any
 _HOMES = {
     "sha256_file": "hashing",
     "sha256_bytes": "hashing",
+    "file_digests": "hashing",
     "canonical_json": "atomic",
     "write_bytes_atomic": "atomic",
     "write_json_atomic": "atomic",
@@ -34,6 +35,9 @@ _HOMES = {
     "check": "check",
     "sign_lineage": "signing",
     "verify_signature": "signing",
+    "HmacKey": "signing",
+    "Ed25519PrivateKey": "ed25519",
+    "Ed25519PublicKey": "ed25519",
     "pin_dataset": "pins",
     "check_dataset_pin": "pins",
     "load_model": "model_loading",

@@ -16,7 +16,7 @@ from pathlib import Path
 from pytest_repro.errors import ArtifactError, LineageError
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.lineage.publish import JOURNAL_NAME, output_lock, recover_interrupted_commit
-from pytest_repro.lineage.signing import key_from_env, verify_signature
+from pytest_repro.lineage.signing import Keys, key_from_env, verify_signature
 from pytest_repro.lineage.verify import FileCheck, VerificationReport, verify_lineage
 
 REPORT_NAME = "reproducibility_report.json"
@@ -48,14 +48,14 @@ def check(
     *,
     write_reports: bool = True,
     project_root: Path | None = None,
-    signing_key: bytes | None = None,
+    signing_key: Keys | None = None,
     require_signature: bool = False,
 ) -> CheckResult:
     """Verify `lineage_path`'s signature, then its files, and write the report and environment files beside it.
 
     A commit that a killed training left half-applied is finished first, under the
     output folder's lock, so the check never races a training that is publishing.
-    `signing_key` defaults to REPRO_SIGNING_KEY; a bad signature raises SignatureError.
+    `signing_key` defaults to the environment's keys (REPRO_SIGNING_KEY, REPRO_PRIVATE_KEY, REPRO_PUBLIC_KEY); a bad signature raises SignatureError.
     """
     folder = lineage_path.parent
     if (folder / JOURNAL_NAME).is_file():

@@ -19,7 +19,7 @@ from typing import Any
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import INPUT, OUTPUT, Entry, entries, parse_lineage
-from pytest_repro.lineage.signing import verify_signature
+from pytest_repro.lineage.signing import Keys, SignatureStatus, verify_signature
 from pytest_repro.lineage.verify import lineage_root, resolve_entry, verify_lineage
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
@@ -29,14 +29,22 @@ BUILDER_ID = "https://github.com/pytest-repro/pytest-repro/builder/local@v1"
 # An input of this name whose file is YAML or JSON is embedded, parsed, as the build's parameters.
 CONFIG_INPUT = "config"
 _PARSED_CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_PARSED_BYTES = 16 * 1024 * 1024  # a config or metrics file an export parses; larger is not one
 
 
 class VerifiedLineage:
     """A lineage whose signature (if any) and files were verified, with the bytes that were checked."""
 
-    def __init__(self, path: Path, data: bytes, project_root: Path | None = None):
+    def __init__(
+        self,
+        path: Path,
+        data: bytes,
+        project_root: Path | None = None,
+        signature: SignatureStatus | None = None,
+    ):
         self.path = path
         self.data = data
+        self.signature = signature
         self.lineage = parse_lineage(data, path)
         self.root = lineage_root(self.lineage, path, project_root)
         self.entries: tuple[Entry, ...] = entries(self.lineage, path)
@@ -53,7 +61,7 @@ class VerifiedLineage:
 def load_verified(
     lineage_path: Path,
     *,
-    signing_key: bytes | None,
+    signing_key: Keys | None,
     require_signature: bool,
     project_root: Path | None = None,
 ) -> VerifiedLineage:
@@ -68,7 +76,7 @@ def load_verified(
     if not report.passed:
         details = "; ".join(failure.describe() for failure in report.failures)
         raise LineageError(f"{lineage_path}: refusing to export, the artifacts do not match: {details}")
-    return VerifiedLineage(lineage_path, signature.lineage_bytes, project_root)
+    return VerifiedLineage(lineage_path, signature.lineage_bytes, project_root, signature)
 
 
 def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID) -> dict[str, Any]:
@@ -95,7 +103,7 @@ def intoto_statement(verified: VerifiedLineage, *, builder_id: str = BUILDER_ID)
     if config is not None:
         external["config"] = {"path": config.path, "sha256": config.sha256}
         if config.path.endswith(_PARSED_CONFIG_SUFFIXES):
-            external["config"]["content"] = _config_content(verified, config)
+            external["config"]["content"] = config_content(verified, config)
     lineage_name = _posix_relative(verified.path.resolve(), verified.root)
     byproducts = [
         {
@@ -138,22 +146,35 @@ def _descriptor(item: Entry) -> dict[str, Any]:
     return {"name": item.path, "digest": {"sha256": item.sha256}}
 
 
-def _config_content(verified: VerifiedLineage, config: Entry) -> Any:
+def config_content(verified: VerifiedLineage, config: Entry) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
     from pytest_repro.configs import MAX_CONFIG_BYTES, parse_yaml_bytes
 
-    path = verified.resolve(config)
+    return parse_yaml_bytes(verified_bytes(verified, config, MAX_CONFIG_BYTES), str(verified.resolve(config)))
+
+
+def verified_bytes(verified: VerifiedLineage, item: Entry, limit: int = MAX_PARSED_BYTES) -> bytes:
+    """Read an entry's file once and return its bytes if their SHA-256 is still the recorded one.
+
+    What is parsed is what was hashed: a file swapped after the lineage was verified is
+    refused, not read.  `limit` bounds the read, for files an export parses whole.
+    """
+    path = verified.resolve(item)
     try:
         with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+            data = handle.read(limit + 1)
     except OSError as exc:
-        raise LineageError(f"{path}: cannot read the config ({exc.strerror})") from None
-    expected = config.sha256
-    if sha256_bytes(data) != expected:
+        raise LineageError(f"{path}: cannot read {item.name} ({exc.strerror})") from None
+    if len(data) > limit:
         raise LineageError(
-            f"{path}: changed while exporting; SHA-256 is {sha256_bytes(data)}, lineage records {expected}"
+            f"{path}: {item.name} is larger than {limit} bytes; too large to export its content"
         )
-    return parse_yaml_bytes(data, str(path))
+    actual = sha256_bytes(data)
+    if actual != item.sha256:
+        raise LineageError(
+            f"{path}: changed while exporting; SHA-256 is {actual}, lineage records {item.sha256}"
+        )
+    return data
 
 
 def sha256sums(verified: VerifiedLineage, folder: Path) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.manifest import OUTPUT, entries, parse_lineage
-from pytest_repro.lineage.signing import key_from_env, require_from_env, verify_signature
+from pytest_repro.lineage.signing import Keys, key_from_env, require_from_env, verify_signature
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
 
 
@@ -34,13 +34,13 @@ def load_model(
     model_path: str | Path,
     lineage_path: str | Path,
     *,
-    signing_key: bytes | None = None,
+    signing_key: Keys | None = None,
     require_signature: bool | None = None,
     project_root: Path | None = None,
 ) -> Any:
     """Return the estimator in `model_path` after checking it against `lineage_path`; unpickle nothing otherwise.
 
-    `signing_key` and `require_signature` default to REPRO_SIGNING_KEY and
+    `signing_key` and `require_signature` default to the environment's keys (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY, ...) and
     REPRO_REQUIRE_SIGNATURE.  Raises LineageError (SignatureError for the envelope)
     naming the file and, for a hash mismatch, both hashes.
     """

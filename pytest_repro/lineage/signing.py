@@ -4,13 +4,20 @@ The envelope follows the DSSE specification (github.com/secure-systems-lab/dsse,
 `envelope.md` and `protocol.md`)::
 
     {"payload": base64(lineage bytes), "payloadType": PAYLOAD_TYPE,
-     "signatures": [{"keyid": ..., "sig": base64(HMAC-SHA256(key, PAE(type, payload)))}]}
+     "signatures": [{"keyid": ..., "sig": base64(signature over PAE(type, payload))}]}
 
 The payload is the lineage file's bytes exactly, so verification compares bytes and
-never re-serialises JSON.  The signature algorithm is HMAC-SHA256 with a shared
-secret from `REPRO_SIGNING_KEY`: CI trains and checks with the same secret, and the
-standard library is enough.  HMAC does not give public verifiability (whoever can
-verify can also sign); docs/security.md says what that means.
+never re-serialises JSON.  Two algorithms sign, side by side in one envelope:
+
+- HMAC-SHA256 with a shared secret from `REPRO_SIGNING_KEY`: CI trains and checks with
+  the same secret and the standard library is enough, but whoever can verify can sign;
+- Ed25519 (`pytest_repro.lineage.ed25519`), a private key from `REPRO_PRIVATE_KEY`
+  signing and its public key from `REPRO_PUBLIC_KEY` verifying, for readers who must
+  not be able to sign.
+
+Every configured key must verify a signature in the envelope; docs/security.md says
+what that proves.  Both algorithms are deterministic, so identical runs write
+identical envelopes.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ import hmac
 import json
 import os
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_repro.errors import ConfigError, Problem, SignatureError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
+from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from, public_key_from
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
 
@@ -64,6 +72,47 @@ def keyid_for(key: bytes) -> str:
     return sha256_bytes(key)[:16]
 
 
+class SignatureKey(Protocol):
+    """What signing and verification need of a key; HmacKey and the Ed25519 keys have it."""
+
+    keyid: str
+    algorithm: str
+    can_sign: bool
+
+    def verifies(self, message: bytes, signature: bytes) -> bool: ...
+
+
+class HmacKey:
+    """A shared HMAC-SHA256 secret: it signs and verifies alike."""
+
+    can_sign = True
+    algorithm = "hmac-sha256"
+
+    def __init__(self, secret: bytes):
+        self.secret = secret
+        self.keyid = keyid_for(secret)
+
+    def sign(self, message: bytes) -> bytes:
+        return hmac.new(self.secret, message, hashlib.sha256).digest()
+
+    def verifies(self, message: bytes, signature: bytes) -> bool:
+        return hmac.compare_digest(self.sign(message), signature)
+
+
+# What the signing and verifying functions accept: an HMAC secret as bytes (the original
+# form), a key object, or several of them; `as_keys` turns any of these into a tuple.
+Keys = bytes | SignatureKey | Sequence[bytes | SignatureKey]
+
+
+def as_keys(keys: Keys | None) -> tuple[Any, ...]:
+    """Return the keys as a tuple of key objects (bytes become HmacKey); None and () mean no key."""
+    if keys is None:
+        return ()
+    if isinstance(keys, bytes | bytearray) or not isinstance(keys, Sequence):
+        keys = (keys,)
+    return tuple(HmacKey(bytes(key)) if isinstance(key, bytes | bytearray) else key for key in keys)
+
+
 def parse_key(text: str, source: str = KEY_ENV) -> bytes:
     """Turn a configured key into bytes: even-length hex is decoded, anything else is UTF-8 text.
 
@@ -90,19 +139,30 @@ def parse_key(text: str, source: str = KEY_ENV) -> bytes:
     return key
 
 
-def key_from_env(environ: Mapping[str, str] | None = None) -> bytes | None:
-    """Return the signing key from REPRO_SIGNING_KEY, or None when it is unset or empty.
+def key_from_env(environ: Mapping[str, str] | None = None) -> tuple[Any, ...] | None:
+    """Return every key the environment configures, or None when there is none.
 
-    A key of whitespace only is an error: it is a secret that went missing on its way
-    into the environment, and treating it as "no key" would silently train unsigned.
+    REPRO_SIGNING_KEY is an HMAC secret; REPRO_PRIVATE_KEY an Ed25519 private key and
+    REPRO_PUBLIC_KEY a public one (each a PEM file's path or the PEM text).  The order
+    is fixed (HMAC, private, public), so the envelope's signatures are too.  A value of
+    whitespace only is an error: it is a secret that went missing on its way into the
+    environment, and treating it as "no key" would silently train unsigned.
     """
     environ = os.environ if environ is None else environ
-    text = environ.get(KEY_ENV, "")
-    if text and not text.strip():
-        raise ConfigError(
-            [Problem("environment", KEY_ENV, "set but blank (whitespace only); set the key or unset it")]
-        )
-    return parse_key(text) if text else None
+    keys: list[Any] = []
+    for name, load in (
+        (KEY_ENV, lambda text: HmacKey(parse_key(text))),
+        (PRIVATE_KEY_ENV, private_key_from),
+        (PUBLIC_KEY_ENV, public_key_from),
+    ):
+        text = environ.get(name, "")
+        if text and not text.strip():
+            raise ConfigError(
+                [Problem("environment", name, "set but blank (whitespace only); set the key or unset it")]
+            )
+        if text:
+            keys.append(load(text))
+    return tuple(keys) or None
 
 
 def opted_out_of_signatures(environ: Mapping[str, str] | None = None) -> bool:
@@ -131,30 +191,41 @@ def envelope_path(lineage_path: str | Path) -> Path:
     return lineage_path.with_name(lineage_path.name + ENVELOPE_SUFFIX)
 
 
-def _mac(key: bytes, payload_type: str, payload: bytes) -> bytes:
-    return hmac.new(key, pae(payload_type, payload), hashlib.sha256).digest()
+def signing_keys(keys: Keys | None) -> tuple[Any, ...]:
+    """Return the keys that can sign (HMAC secrets and Ed25519 private keys), in order."""
+    return tuple(key for key in as_keys(keys) if key.can_sign)
 
 
-def sign_envelope(payload: bytes, key: bytes, payload_type: str = PAYLOAD_TYPE) -> dict[str, Any]:
-    """Return a DSSE JSON envelope holding `payload` and one HMAC-SHA256 signature over its PAE."""
+def sign_envelope(payload: bytes, key: Keys, payload_type: str = PAYLOAD_TYPE) -> dict[str, Any]:
+    """Return a DSSE JSON envelope holding `payload` and one signature over its PAE per signing key."""
+    signers = signing_keys(key)
+    if not signers:
+        raise ConfigError(
+            [
+                Problem(
+                    "environment",
+                    PUBLIC_KEY_ENV,
+                    f"a public key cannot sign; set {PRIVATE_KEY_ENV} (or {KEY_ENV}) to sign",
+                )
+            ]
+        )
+    message = pae(payload_type, payload)
     return {
         "payload": base64.b64encode(payload).decode("ascii"),
         "payloadType": payload_type,
         "signatures": [
-            {
-                "keyid": keyid_for(key),
-                "sig": base64.b64encode(_mac(key, payload_type, payload)).decode("ascii"),
-            }
+            {"keyid": signer.keyid, "sig": base64.b64encode(signer.sign(message)).decode("ascii")}
+            for signer in signers
         ],
     }
 
 
-def envelope_bytes(lineage_bytes: bytes, key: bytes) -> bytes:
+def envelope_bytes(lineage_bytes: bytes, key: Keys) -> bytes:
     """Return the envelope file's bytes for a lineage's bytes (canonical JSON)."""
     return canonical_json(sign_envelope(lineage_bytes, key))
 
 
-def sign_lineage(lineage_path: str | Path, key: bytes) -> Path:
+def sign_lineage(lineage_path: str | Path, key: Keys) -> Path:
     """Sign an existing lineage file and write its envelope beside it atomically; return the envelope path."""
     lineage_path = Path(lineage_path)
     target = envelope_path(lineage_path)
@@ -166,36 +237,42 @@ def sign_lineage(lineage_path: str | Path, key: bytes) -> Path:
 class SignatureStatus:
     """The outcome of checking a lineage's signature, and the lineage bytes that were checked.
 
-    `status` is "signed" (a signature verified with the configured key), "unsigned" (no
+    `status` is "signed" (every configured key verified a signature), "unsigned" (no
     envelope) or "unverified" (an envelope whose payload matches the lineage, but no key
-    to check its signature with).  Callers parse `lineage_bytes` rather than reading the
-    file again, so what they trust is what was verified.
+    to check its signature with).  `keyid` lists the keys that verified, comma-separated.
+    Callers parse `lineage_bytes` (and copy `envelope_bytes`) rather than reading the
+    files again, so what they trust is what was verified.
     """
 
     status: str
     lineage_bytes: bytes
     keyid: str | None = None
     envelope: str | None = None
+    envelope_bytes: bytes | None = None
 
 
-def verify_signature(lineage_path: str | Path, key: bytes | None, required: bool) -> SignatureStatus:
+def verify_signature(lineage_path: str | Path, key: Keys | None, required: bool) -> SignatureStatus:
     """Check the envelope beside `lineage_path`; raise SignatureError on anything but a clean result.
 
     Fails on: a missing envelope when `required`; an unreadable or malformed envelope;
     an envelope with no signature; a payload that differs from the lineage file by any
-    byte; no signature that verifies with `key`; an unexpected payloadType.  A lineage
+    byte; a configured key that verifies none of its signatures; an unexpected
+    payloadType.  `key` may be public keys only: verifying never needs a signing key.  A lineage
     without an envelope is "unsigned", not a failure, unless `required`.  `required`
     without a key is a configuration error (exit 2): nothing could be verified.
     """
     lineage_path = Path(lineage_path)
+    keys = as_keys(key)
     # A configured key means signatures are required: otherwise deleting the envelope and
     # rehashing a tampered file would pass as "unsigned".  Opting out must be explicit.
-    required = required or (key is not None and not opted_out_of_signatures())
-    if required and key is None:
+    required = required or (bool(keys) and not opted_out_of_signatures())
+    if required and not keys:
         raise ConfigError(
             [
                 Problem(
-                    "environment", KEY_ENV, "not set; a required signature cannot be verified without the key"
+                    "environment",
+                    KEY_ENV,
+                    f"not set, nor {PUBLIC_KEY_ENV}; a required signature cannot be verified without a key",
                 )
             ]
         )
@@ -210,7 +287,7 @@ def verify_signature(lineage_path: str | Path, key: bytes | None, required: bool
                 file=shown,
             )
         return SignatureStatus(UNSIGNED, lineage_bytes)
-    envelope = _read_envelope(path)
+    raw_envelope, envelope = _read_envelope(path)
     payload_type, payload, signatures = _parse_envelope(envelope, shown)
     if payload != lineage_bytes:
         raise SignatureError(
@@ -218,25 +295,28 @@ def verify_signature(lineage_path: str | Path, key: bytes | None, required: bool
             f"({_first_difference(lineage_bytes, payload)}); the lineage was changed after signing",
             file=lineage_path.as_posix(),
         )
-    if key is None:
-        return SignatureStatus(UNVERIFIED, lineage_bytes, envelope=shown)
-    expected = _mac(key, payload_type, payload)
-    # DSSE: the keyid is an unauthenticated hint, so every signature is tried whatever it claims.
-    if not any(hmac.compare_digest(sig, expected) for _, sig in signatures):
-        claimed = ", ".join(sorted({keyid or "(none)" for keyid, _ in signatures}))
-        raise SignatureError(
-            f"{shown}: no signature verifies with the configured key (keyid {keyid_for(key)}; "
-            f"envelope keyids: {claimed}); wrong key, or the envelope was altered",
-            file=shown,
-        )
+    if not keys:
+        return SignatureStatus(UNVERIFIED, lineage_bytes, envelope=shown, envelope_bytes=raw_envelope)
+    message = pae(payload_type, payload)
+    for configured in keys:
+        # DSSE: the keyid is an unauthenticated hint, so every signature is tried whatever it claims.
+        if not any(configured.verifies(message, sig) for _, sig in signatures):
+            claimed = ", ".join(sorted({keyid or "(none)" for keyid, _ in signatures}))
+            raise SignatureError(
+                f"{shown}: no signature verifies with the configured key ({configured.algorithm}, "
+                f"keyid {configured.keyid}; envelope keyids: {claimed}); wrong key, or the envelope was altered",
+                file=shown,
+            )
     if payload_type != PAYLOAD_TYPE:
         raise SignatureError(
             f"{shown}: payloadType is {payload_type!r}, expected {PAYLOAD_TYPE!r}", file=shown
         )
-    return SignatureStatus(SIGNED, lineage_bytes, keyid=keyid_for(key), envelope=shown)
+    keyids = ",".join(configured.keyid for configured in keys)
+    return SignatureStatus(SIGNED, lineage_bytes, keyid=keyids, envelope=shown, envelope_bytes=raw_envelope)
 
 
-def _read_envelope(path: Path) -> Any:
+def _read_envelope(path: Path) -> tuple[bytes, Any]:
+    """Return the envelope file's bytes and their parsed JSON."""
     shown = path.as_posix()
     try:
         with path.open("rb") as handle:
@@ -248,7 +328,7 @@ def _read_envelope(path: Path) -> Any:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise SignatureError(f"{shown}: larger than {MAX_ENVELOPE_BYTES} bytes; not an envelope", file=shown)
     try:
-        return json.loads(data.decode("utf-8"))
+        return data, json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise SignatureError(f"{shown}: malformed envelope JSON", file=shown) from None
 

@@ -32,7 +32,7 @@ from pytest_repro.lineage.publish import (
     recover_interrupted_commit,
     remove_stale_staging,
 )
-from pytest_repro.lineage.signing import envelope_bytes, envelope_path, key_from_env
+from pytest_repro.lineage.signing import Keys, envelope_bytes, envelope_path, key_from_env, signing_keys
 
 # A file to hash, or (file, SHA-256 of the bytes the training actually read).
 InputFile = str | os.PathLike | tuple[str | os.PathLike, str]
@@ -59,21 +59,22 @@ def write_lineage(
     environment: Mapping[str, Any] | None = None,
     code: Mapping[str, Any] | None = _UNSET,
     mirror: Sequence[str] = (),
-    signing_key: bytes | None = _UNSET,
+    signing_key: Keys | None = _UNSET,
 ) -> Path:
     """Hash `inputs` and `outputs` (name -> file) and publish their manifest at `path`; return `path`.
 
     `root` (default: the deepest folder holding the manifest and every file) is what the
     recorded paths are relative to.  `environment` and `code` default to the captured
-    interpreter, libraries and git commit; `signing_key` to REPRO_SIGNING_KEY, with
-    which a DSSE envelope is written beside the manifest.  `mirror` repeats the named
+    interpreter, libraries and git commit; `signing_key` to the keys the environment
+    configures (REPRO_SIGNING_KEY, REPRO_PRIVATE_KEY), with which a DSSE envelope is
+    written beside the manifest; a public key alone signs nothing.  `mirror` repeats the named
     entries at the top level, for readers of the design document's layout.
     """
     path = Path(path).absolute()
     files = {**_input_paths(inputs), **{name: Path(p).absolute() for name, p in outputs.items()}}
     hashes = {**_input_hashes(inputs), **{name: _hash(files[name], name) for name in outputs}}
     manifest = _manifest(path, inputs, outputs, files, hashes, seed, folds, root, environment, code, mirror)
-    key = key_from_env() if signing_key is _UNSET else signing_key
+    key = _signers(signing_key)
     if key is None:
         # One file: an atomic rename is enough, and no journal is shared with other
         # writers of the same folder (concurrent runs recording lineages side by side).
@@ -94,10 +95,10 @@ class Publication:
     at once (a lock), and a commit cut short by a crash is rolled forward first.
     """
 
-    def __init__(self, folder: str | os.PathLike[str], *, signing_key: bytes | None = _UNSET):
+    def __init__(self, folder: str | os.PathLike[str], *, signing_key: Keys | None = _UNSET):
         self.folder = prepare_output_dir(Path(folder).absolute())
         # Read before any work: a malformed key is a configuration error, not a late failure.
-        self.signing_key = key_from_env() if signing_key is _UNSET else signing_key
+        self.signing_key = _signers(signing_key)
         self._outputs: dict[str, Path] = {}
         self._staged: dict[str, Path] = {}
         self._lineage_path: Path | None = None
@@ -223,14 +224,19 @@ def _hash(path: Path, name: str) -> str:
         raise ArtifactError(f"{path}: lineage entry {name!r}: cannot read ({exc.strerror})") from None
 
 
-def _stage_lineage(commit: StagedCommit, path: Path, lineage: bytes, key: bytes | None) -> None:
+def _signers(signing_key: Any) -> tuple[Any, ...] | None:
+    """Return the keys that sign (the environment's when none is given), or None for an unsigned lineage."""
+    return signing_keys(key_from_env() if signing_key is _UNSET else signing_key) or None
+
+
+def _stage_lineage(commit: StagedCommit, path: Path, lineage: bytes, key: Keys | None) -> None:
     """Stage the envelope before the manifest, so the manifest is renamed into place last."""
     if key is not None:
         commit.stage(envelope_path(path).name, _bytes_writer(envelope_bytes(lineage, key)))
     commit.stage(path.name, _bytes_writer(lineage))
 
 
-def _drop_stale_envelope(path: Path, key: bytes | None) -> None:
+def _drop_stale_envelope(path: Path, key: Keys | None) -> None:
     # An envelope left by an earlier signed run no longer matches; removed after the
     # commit, so until then a check fails rather than passing unsigned.
     if key is None:

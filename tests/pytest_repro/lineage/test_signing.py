@@ -332,3 +332,30 @@ def test_training_with_a_too_short_key_stops_before_fitting(
     monkeypatch.setenv(KEY_ENV, "abc")
     with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY"):
         run_module.train(fake_training, tmp_path / "out")
+
+
+def test_training_with_a_missing_private_key_file_stops_before_fitting(
+    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(run_module, "_fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setenv("REPRO_PRIVATE_KEY", str(tmp_path / "gone.pem"))
+    with pytest.raises(ConfigError, match=r"REPRO_PRIVATE_KEY: .*gone\.pem: key file not found"):
+        run_module.train(fake_training, tmp_path / "out")
+    assert not (tmp_path / "out" / "lineage.json").exists()
+
+
+def test_training_signs_with_an_ed25519_private_key_and_the_public_key_verifies(
+    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pytest_repro.cli import keygen
+    from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, public_key_from
+
+    assert keygen.main([str(tmp_path / "ci.pem")]) == 0
+    monkeypatch.setenv(PRIVATE_KEY_ENV, str(tmp_path / "ci.pem"))
+    envelopes = []
+    for _ in range(2):  # the same training twice, into the same folder
+        result = run_module.train(fake_training, tmp_path / "out")
+        envelopes.append(envelope_path(result.lineage_path).read_bytes())
+    public = public_key_from(str(tmp_path / "ci.pem.pub"))
+    assert verify_signature(result.lineage_path, public, required=True).status == "signed"
+    assert envelopes[0] == envelopes[1]
