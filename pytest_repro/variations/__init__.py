@@ -31,7 +31,9 @@ where PYTHONPATH says (the project, or its moved copy), whatever the cwd.
 
 The modules, one job each:
 
-    catalogue  the `Variation` interface and one small class per variation; selection
+    base       the `Variation` interface (and `OneVariable`, one environment variable)
+    catalogue  one small class per variation of this environment; the catalogue; selection
+    machines   the variations standing in for another machine or day: time, blas_kernel, simd
     specs      `RunSpec` (how one run starts) and `Side` (what one side of a variation changes)
     workspace  the hunt's folders and machine facts, and the moved copy of the project
     locales    the installed locales, and the two the `locale` variation compares

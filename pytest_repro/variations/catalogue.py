@@ -1,79 +1,23 @@
-"""The catalogue: one small class per variation, behind the one `Variation` interface.
+"""The catalogue: one small class per variation, behind the one `Variation` interface (`base`).
 
-A variation says what it changes between a reference run and a varied run (two
-`Side`s), whether it can vary anything on this machine, and whether a change it
-causes fails the check or is only reported.  Adding a variation is adding a class
-to `CATALOGUE`; nothing else branches on variation names.
+The variations of this process's environment live here; those that stand in for
+another machine or day live in `machines`.  Adding a variation is adding a class to
+`CATALOGUE`; nothing else branches on variation names.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
-from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import ClassVar
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE
 from pytest_repro.running.launcher import THREAD_VARIABLES
-from pytest_repro.variations.clock import OFFSET_VARIABLE, unavailable_reason
+from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
-from pytest_repro.variations.kernels import (
-    Kernels,
-    mkl_instructions,
-    narrowed_dispatch,
-    older_openblas_family,
-)
 from pytest_repro.variations.locales import same_locale
+from pytest_repro.variations.machines import BlasKernel, Clock, Simd
 from pytest_repro.variations.specs import RunSpec, Side
 from pytest_repro.variations.workspace import MovedProject, Workspace
-
-
-class Variation(ABC):
-    """One thing that differs between the reference run and the varied run of the same training."""
-
-    name: ClassVar[str]
-    # One line, shown by `repro-vary --help`.
-    description: ClassVar[str]
-    # A change is reported, never a failure (a model may legitimately depend on it).
-    informational: ClassVar[bool] = False
-    # It stands in for another machine: a change is reported as a portability finding,
-    # and fails only when portability is asked to (`--repro-portability=fail`).
-    portability: ClassVar[bool] = False
-    # Model parameters the variation sets on purpose: a model differing only in them is reproducible.
-    expected_parameters: ClassVar[tuple[str, ...]] = ()
-    # What an informational variation that changed nothing means.
-    unchanged_note: ClassVar[str] = ""
-    # The reference run sets this variation's reference value; False when the reference is
-    # the machine as it is (nothing to set, and finding out what it is costs a probe).
-    pins_reference: ClassVar[bool] = True
-    # The cooperation variable the training must read for this variation to vary anything.
-    reads: ClassVar[str | None] = None
-
-    @abstractmethod
-    def reference(self, ws: Workspace) -> Side:
-        """The reference value, which every run but this variation's varied one gets."""
-
-    @abstractmethod
-    def varied(self, ws: Workspace) -> Side:
-        """The varied value (built only when asked: it may copy the project or create folders)."""
-
-    def unavailable(self, ws: Workspace) -> str | None:
-        """Why this variation cannot vary anything on this machine, or None when it applies."""
-        return None
-
-
-class OneVariable(Variation):
-    """A variation of one environment variable: `VARIABLE=reference` -> `varied`."""
-
-    variable: ClassVar[str]
-    values: ClassVar[tuple[str, str]]
-
-    def reference(self, ws: Workspace) -> Side:
-        return Side(f"{self.variable}={self.values[0]}", {self.variable: self.values[0]})
-
-    def varied(self, ws: Workspace) -> Side:
-        return Side(self.values[1], {self.variable: self.values[1]})
 
 
 class HashSeed(OneVariable):
@@ -192,132 +136,6 @@ class RowOrder(Variation):
 
     def varied(self, ws: Workspace) -> Side:
         return Side(f"shuffled ({ROW_ORDER_VARIABLE}={self.seed})", {ROW_ORDER_VARIABLE: self.seed})
-
-
-class Clock(Variation):
-    name = "time"
-    description = "the wall clock, moved 400 days ahead: features computed from today's date"
-    offset_days = 400
-
-    def reference(self, ws: Workspace) -> Side:
-        return Side("the real clock", {OFFSET_VARIABLE: None})
-
-    def varied(self, ws: Workspace) -> Side:
-        library = ws.clock_library()
-        preload = " ".join(p for p in (str(library), os.environ.get("LD_PRELOAD", "")) if p)
-        return Side(
-            f"{self.offset_days} days later",
-            {"LD_PRELOAD": preload, OFFSET_VARIABLE: str(self.offset_days * 86400)},
-        )
-
-    def unavailable(self, ws: Workspace) -> str | None:
-        reason = unavailable_reason()
-        if reason is None:
-            try:
-                ws.clock_library()
-            except OSError as exc:
-                reason = str(exc)
-        return reason
-
-
-class KernelVariation(Variation):
-    """A stand-in for another runner's CPU: the plan is (varied description, environment) or why not."""
-
-    portability = True
-    pins_reference = False
-
-    @abstractmethod
-    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
-        """The varied side's description and variables, or the reason this variation cannot apply."""
-
-    def varied(self, ws: Workspace) -> Side:
-        plan = self.plan(ws)
-        assert not isinstance(plan, str), "unavailable() is asked first"
-        return Side(*plan)
-
-    def unavailable(self, ws: Workspace) -> str | None:
-        plan = self.plan(ws)
-        return plan if isinstance(plan, str) else None
-
-
-class BlasKernel(KernelVariation):
-    name = "blas_kernel"
-    description = (
-        "the BLAS kernel family, one CPU generation older (OPENBLAS_CORETYPE, or MKL_ENABLE_INSTRUCTIONS): "
-        "another runner (portability)"
-    )
-
-    def reference(self, ws: Workspace) -> Side:
-        current = ws.kernels()
-        families = "/".join(current.architectures()) or "as loaded"
-        libraries = (
-            "/".join(dict.fromkeys(_library_name(p.get("internal_api")) for p in current.blas)) or "BLAS"
-        )
-        return Side(f"{libraries} kernel {families}")
-
-    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
-        current = ws.kernels()
-        if current.error:
-            return f"could not see which BLAS the training loads: {current.error}"
-        apis = {str(pool.get("internal_api")) for pool in current.blas}
-        if not apis:
-            return "numpy and scipy load no BLAS library that threadpoolctl can see"
-        if "openblas" in apis:
-            return self._openblas(ws, current)
-        if "mkl" in apis:
-            target = mkl_instructions(current.cpu_flags)
-            return f"MKL limited to {target} (MKL_ENABLE_INSTRUCTIONS={target})", {
-                "MKL_ENABLE_INSTRUCTIONS": target
-            }
-        return f"no kernel switch is known for this BLAS ({', '.join(sorted(apis))})"
-
-    @staticmethod
-    def _openblas(ws: Workspace, current: Kernels) -> tuple[str, dict[str, str | None]] | str:
-        families = current.architectures()
-        if not families:
-            return "OpenBLAS does not report its kernel family (threadpoolctl 3.2 or newer reports it)"
-        target = older_openblas_family(families[0])
-        if target is None:
-            return f"OpenBLAS already runs its oldest kernel family here ({families[0]})"
-        varied = ws.kernels({"OPENBLAS_CORETYPE": target})
-        if varied.error or not varied.architectures() or varied.architectures() == families:
-            return f"OpenBLAS ignores OPENBLAS_CORETYPE={target} here (a build without DYNAMIC_ARCH)"
-        return f"{'/'.join(varied.architectures())} (OPENBLAS_CORETYPE={target})", {
-            "OPENBLAS_CORETYPE": target
-        }
-
-
-def _library_name(internal_api: object) -> str:
-    return {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(str(internal_api), str(internal_api))
-
-
-class Simd(KernelVariation):
-    name = "simd"
-    description = "numpy's SIMD dispatch narrowed to its baseline (NPY_DISABLE_CPU_FEATURES): an older CPU (portability)"
-
-    def reference(self, ws: Workspace) -> Side:
-        simd = ws.kernels().simd or {}
-        dispatched = " ".join(simd.get("dispatched") or []) or "nothing"
-        return Side(f"numpy dispatching {dispatched}")
-
-    def plan(self, ws: Workspace) -> tuple[str, dict[str, str | None]] | str:
-        current = ws.kernels()
-        if current.error:
-            return f"could not see numpy's SIMD dispatch: {current.error}"
-        if current.simd is None:
-            return "numpy is not installed for the training's interpreter"
-        disabled = " ".join(narrowed_dispatch(current.simd))
-        if not disabled:
-            return "numpy dispatches no extension above its baseline on this CPU"
-        varied = ws.kernels({"NPY_DISABLE_CPU_FEATURES": disabled})
-        if varied.error:
-            return f"numpy refuses NPY_DISABLE_CPU_FEATURES={disabled!r}: {varied.error}"
-        if varied.simd == current.simd:
-            return f"numpy ignores NPY_DISABLE_CPU_FEATURES={disabled!r} here"
-        baseline = " ".join(current.simd.get("baseline") or []) or "its baseline"
-        return f"baseline {baseline} only (NPY_DISABLE_CPU_FEATURES={disabled})", {
-            "NPY_DISABLE_CPU_FEATURES": disabled
-        }
 
 
 CATALOGUE: tuple[Variation, ...] = (
