@@ -108,6 +108,18 @@ def _config(dotted: str, value: Any = ..., *, delete: bool = False) -> Setup:
     return setup
 
 
+def _config_keys(values: dict[str, Any]) -> Setup:
+    """Set several dotted keys of the valid config at once (an output folder and a name in it)."""
+
+    def setup(project: Path) -> list[str]:
+        args: list[str] = []
+        for dotted, value in values.items():
+            args += _config(dotted, value)(project)
+        return args
+
+    return setup
+
+
 def _rows(edit: Callable[[list[list[str]]], list[list[str]]]) -> Setup:
     """Rewrite the dataset's rows (header first) and re-pin it, so only the content is wrong."""
 
@@ -468,6 +480,73 @@ CASES: list[Case] = [
         _config("artifacts.model_dir", "../elsewhere"),
         2,
         "artifacts.model_dir: got '../elsewhere' (string); expected a relative folder without '..'",
+    ),
+    # --- artifact names, refused as a set before any data is read ----------------------
+    Case(
+        "names-metrics-file-overwrites-dataset",
+        _config_keys({"artifacts.model_dir": ".", "artifacts.metrics_file": DATASET}),
+        2,
+        f"config.yaml: artifacts.metrics_file: '{DATASET}' would overwrite the run's input 'dataset'",
+    ),
+    Case(
+        "names-metrics-file-overwrites-config",
+        _config_keys({"artifacts.model_dir": ".", "artifacts.metrics_file": "config.yaml"}),
+        2,
+        "config.yaml: artifacts.metrics_file: 'config.yaml' would overwrite the run's input 'config'",
+    ),
+    Case(
+        "names-metrics-file-overwrites-pins",
+        _config_keys({"artifacts.model_dir": ".", "artifacts.metrics_file": PINS_FILE}),
+        2,
+        f"config.yaml: artifacts.metrics_file: '{PINS_FILE}' would overwrite the run's input 'pins'",
+    ),
+    Case(
+        "names-metrics-file-is-the-lineage",
+        _config("artifacts.metrics_file", "lineage.json"),
+        2,
+        "config.yaml: artifacts.lineage_file: 'lineage.json' is also the name of output 'metrics'",
+    ),
+    Case(
+        "names-threshold-file-is-the-model-file",
+        _config("artifacts.threshold_file", "best_model.joblib"),
+        2,
+        "config.yaml: artifacts.threshold_file: 'best_model.joblib' is also the name of output 'model'",
+    ),
+    Case(
+        "names-metrics-file-is-the-envelope",
+        _config("artifacts.metrics_file", "lineage.json.dsse.json"),
+        2,
+        "artifacts.metrics_file: 'lineage.json.dsse.json' is also the name of the lineage's signature envelope",
+    ),
+    Case(
+        "names-model-file-is-the-journal",
+        _config("artifacts.model_file", ".commit.json"),
+        2,
+        "config.yaml: artifacts.model_file: '.commit.json' is reserved",
+    ),
+    Case(
+        "names-lineage-file-is-the-journal",
+        _config("artifacts.lineage_file", ".commit.json"),
+        2,
+        "config.yaml: artifacts.lineage_file: '.commit.json' is reserved",
+    ),
+    Case(
+        "names-metrics-file-is-the-check-report",
+        _config("artifacts.metrics_file", "reproducibility_report.json"),
+        2,
+        "config.yaml: artifacts.metrics_file: 'reproducibility_report.json' is reserved",
+    ),
+    Case(
+        "names-model-file-is-dot-dot",
+        _config("artifacts.model_file", ".."),
+        2,
+        "config.yaml: artifacts.model_file: '..' is not a plain file name",
+    ),
+    Case(
+        "names-model-file-is-dot",
+        _config("artifacts.model_file", "."),
+        2,
+        "config.yaml: artifacts.model_file: '.' is not a plain file name",
     ),
     # --- the dataset ---------------------------------------------------------------------
     Case(

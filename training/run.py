@@ -13,10 +13,12 @@ from pytest_repro.errors import ConfigError, Problem, ReproError
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.environment import code_version
 from pytest_repro.lineage.manifest import project_root_for
+from pytest_repro.lineage.output_names import OutputNameError, check_output_names
+from pytest_repro.lineage.pins import registry_path
 from pytest_repro.lineage.writing import Publication
 from training.config import config_to_dict, load_config, validate_config
 from training.progress import Progress
-from training.schema import Config
+from training.schema import ARTIFACT_KEYS, Config
 
 # The design document's lineage layout: these entries also appear at the manifest's top level.
 DESIGN_FIELDS = ("dataset", "config", "model", "threshold")
@@ -98,11 +100,24 @@ def train(
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
+    inputs = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
+    check_artifact_names(config, config_path, out, inputs)
     with Publication(out.resolve()) as publication:
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
         fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {publication.folder}")
         return _publish(config, config_path, dataset_path, publication, fitted, started, code)
+
+
+def check_artifact_names(config: Config, config_path: Path, out: Path, inputs: Mapping[str, Path]) -> None:
+    """Refuse, before any data is read, artifact names that collide, are reserved or would overwrite an input."""
+    try:
+        check_output_names(
+            out, config.artifacts.output_names(), lineage_file=config.artifacts.lineage_file, inputs=inputs
+        )
+    except OutputNameError as error:
+        key = f"artifacts.{ARTIFACT_KEYS[error.entry]}"
+        raise ConfigError([Problem(str(config_path), key, f"{error.file_name!r} {error.reason}")]) from None
 
 
 @contextlib.contextmanager

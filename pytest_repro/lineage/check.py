@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pytest_repro.errors import ArtifactError, LineageError
 from pytest_repro.lineage.atomic import write_json_atomic
+from pytest_repro.lineage.output_names import ENVIRONMENT_NAME, REPORT_NAME
 from pytest_repro.lineage.publish import JOURNAL_NAME, output_lock, recover_interrupted_commit
 from pytest_repro.lineage.signing import key_from_env, verify_signature
 from pytest_repro.lineage.verify import FileCheck, VerificationReport, verify_lineage
 
-REPORT_NAME = "reproducibility_report.json"
-ENVIRONMENT_NAME = "reproducibility_environment.json"
+__all__ = ["ENVIRONMENT_NAME", "REPORT_NAME", "CheckResult", "check", "check_environment"]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from pytest_repro.lineage.atomic import fsync_folder, write_bytes_atomic
 JOURNAL_NAME = ".commit.json"
 LOCK_NAME = ".training.lock"
 PAUSE_ENV = "REPRO_TEST_PAUSE_AT"
+STAGED_SUFFIX = ".staged"
 
 Writer = Callable[[BinaryIO], None]
 
@@ -97,7 +98,7 @@ class StagedCommit:
 
     def stage(self, name: str, writer: Writer) -> Path:
         """Write `name` in full to a hidden file and fsync it; return the staged path."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".staged", dir=self.folder)
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=STAGED_SUFFIX, dir=self.folder)
         self._staged.append((Path(tmp).name, name))
         with os.fdopen(fd, "wb") as handle:
             writer(handle)
@@ -157,7 +158,7 @@ def _apply_journal(folder: Path) -> None:
 
 def remove_stale_staging(folder: Path) -> None:
     """Delete staged files left by a run killed before its journal was written."""
-    for stale in folder.glob(".*.staged"):
+    for stale in folder.glob(f".*{STAGED_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
 

@@ -25,6 +25,7 @@ from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.manifest import build_lineage, project_root_for
+from pytest_repro.lineage.output_names import OutputNameError, check_output_names, name_problem
 from pytest_repro.lineage.publish import (
     StagedCommit,
     output_lock,
@@ -118,6 +119,9 @@ class Publication:
         """Stage output `name` as `file_name` in the folder (bytes, or a writer given a binary handle)."""
         if name in self._outputs:
             raise ArtifactError(f"{self.folder}: output {name!r} staged twice")
+        problem = name_problem(file_name)
+        if problem is not None:
+            raise OutputNameError(name, file_name, problem)
         writer = content if callable(content) else _bytes_writer(content)
         self._staged[name] = self._commit.stage(file_name, writer)
         self._outputs[name] = self.folder / file_name
@@ -137,6 +141,8 @@ class Publication:
     ) -> dict[str, Any]:
         """Hash the staged outputs, stage their manifest (and envelope) last; return the manifest."""
         path = self.folder / lineage_file
+        names = {name: file.name for name, file in self._outputs.items()}
+        check_output_names(self.folder, names, lineage_file=lineage_file, inputs=_input_paths(inputs))
         files = {**_input_paths(inputs), **self._outputs}
         hashes = {**_input_hashes(inputs), **{n: sha256_file(p) for n, p in self._staged.items()}}
         manifest = _manifest(
