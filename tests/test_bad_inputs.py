@@ -48,7 +48,7 @@ ARTIFACTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseli
 CHECK_REPORTS = {"reproducibility_report.json", "reproducibility_environment.json"}
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
-TRAIN, CHECK, PINS = "train", "check", "pins"
+TRAIN, CHECK, PINS, HOOK = "train", "check", "pins", "hook lineage"
 Setup = Callable[[Path], list[str]]
 
 
@@ -222,6 +222,11 @@ def _journal(text: str) -> Setup:
         return []
 
     return setup
+
+
+def _journal_renames(renames: Any) -> Setup:
+    """Write a crafted commit journal holding `renames`, as an attacker with write access could."""
+    return _journal(json.dumps({"renames": renames}))
 
 
 def _lineage(edit: Callable[[dict[str, Any]], Any]) -> Setup:
@@ -629,6 +634,36 @@ CASES: list[Case] = [
         2,
         ".commit.json: unreadable commit journal; remove it and train again",
     ),
+    Case(
+        "train-commit-journal-pair-of-one",
+        _journal_renames([["a"]]),
+        2,
+        '.commit.json: commit journal: renames[0]: expected [staged name, final name], got ["a"]',
+    ),
+    Case(
+        "train-commit-journal-names-are-numbers",
+        _journal_renames([[1, 2]]),
+        2,
+        ".commit.json: commit journal: renames[0]: expected [staged name, final name], got [1, 2]",
+    ),
+    Case(
+        "train-commit-journal-renames-is-a-string",
+        _journal_renames("ab"),
+        2,
+        ".commit.json: commit journal: renames: expected a non-empty list of [staged name, final name] pairs",
+    ),
+    Case(
+        "train-commit-journal-moves-the-model-over-the-lineage",
+        _journal_renames([["best_model.joblib", "lineage.json"]]),
+        2,
+        '.commit.json: commit journal: renames[0]: "best_model.joblib" is not a staging file of "lineage.json"',
+    ),
+    Case(
+        "train-commit-journal-escapes-the-folder",
+        _journal_renames([["../config.yaml.staged", "../config.yaml"]]),
+        2,
+        '.commit.json: commit journal: renames[0]: final name "../config.yaml" is not a plain file name',
+    ),
     # --- the lineage, through the check script -----------------------------------------
     Case(
         "lineage-malformed-json",
@@ -777,6 +812,41 @@ CASES: list[Case] = [
         ".commit.json: unreadable commit journal",
         tool=CHECK,
     ),
+    Case(
+        "check-commit-journal-moves-the-model-over-the-lineage",
+        _journal_renames([["best_model.joblib", "lineage.json"]]),
+        1,
+        '.commit.json: commit journal: renames[0]: "best_model.joblib" is not a staging file of "lineage.json"',
+        tool=CHECK,
+    ),
+    Case(
+        "check-commit-journal-pair-of-one",
+        _journal_renames([["a"]]),
+        1,
+        '.commit.json: commit journal: renames[0]: expected [staged name, final name], got ["a"]',
+        tool=CHECK,
+    ),
+    Case(
+        "check-commit-journal-pending-renames-nothing",
+        _journal_renames([[".best_model.joblib.x1.staged", "best_model.joblib"]]),
+        1,
+        "artifacts/.commit.json: an interrupted commit is pending (best_model.joblib); the check renames nothing",
+        tool=CHECK,
+    ),
+    Case(
+        "hook-commit-journal-moves-the-model-over-the-lineage",
+        _journal_renames([["best_model.joblib", "lineage.json"]]),
+        1,
+        '.commit.json: commit journal: renames[0]: "best_model.joblib" is not a staging file of "lineage.json"',
+        tool=HOOK,
+    ),
+    Case(
+        "hook-commit-journal-names-are-numbers",
+        _journal_renames([[1, 2]]),
+        1,
+        ".commit.json: commit journal: renames[0]: expected [staged name, final name], got [1, 2]",
+        tool=HOOK,
+    ),
 ]
 
 
@@ -793,6 +863,14 @@ def _command(tool: str, args: list[str]) -> list[str]:
         return [sys.executable, "-m", "training", "--quiet", *args]
     if tool == PINS:
         return [sys.executable, "-m", "training.datasets", *args]
+    if tool == HOOK:
+        return [
+            sys.executable,
+            "-c",
+            "from pytest_repro.cli.hook import main; raise SystemExit(main())",
+            "lineage",
+            *args,
+        ]
     return [sys.executable, str(CHECK_SCRIPT), *args]
 
 

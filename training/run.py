@@ -103,6 +103,11 @@ def train(
     inputs = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
     check_artifact_names(config, config_path, out, inputs)
     with Publication(out.resolve()) as publication:
+        if publication.recovered:
+            progress.notice(
+                f"{publication.folder}: finished an interrupted commit of an earlier run: "
+                f"published {', '.join(publication.recovered)}"
+            )
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
         fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {publication.folder}")

@@ -16,10 +16,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pytest_repro.errors import ArtifactError
-from pytest_repro.lineage.publish import JOURNAL_NAME, LOCK_NAME, STAGED_SUFFIX
 from pytest_repro.lineage.signing import ENVELOPE_SUFFIX
 from pytest_repro.paths import shown_path
 
+# The publishing machinery's own files (pytest_repro.lineage.publish imports them from here).
+JOURNAL_NAME = ".commit.json"
+LOCK_NAME = ".training.lock"
+STAGED_SUFFIX = ".staged"
 # Written beside the lineage by every check run (pytest_repro.lineage.check imports them from here).
 REPORT_NAME = "reproducibility_report.json"
 ENVIRONMENT_NAME = "reproducibility_environment.json"

@@ -102,12 +102,14 @@ class Publication:
         self._outputs: dict[str, Path] = {}
         self._staged: dict[str, Path] = {}
         self._lineage_path: Path | None = None
+        # Files an interrupted earlier commit published on entry, for the caller to report.
+        self.recovered: tuple[str, ...] = ()
 
     def __enter__(self) -> Publication:
         self._lock = output_lock(self.folder)
         self._lock.__enter__()
         try:
-            recover_interrupted_commit(self.folder)
+            self.recovered = recover_interrupted_commit(self.folder)
             remove_stale_staging(self.folder)
             self._commit = StagedCommit(self.folder).__enter__()
         except BaseException:
