@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from pytest_repro.errors import ConfigError, Problem
+from pytest_repro.parsing import int_digits_problem
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -48,18 +49,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # `<<: *base` merges are allowed; explicit keys may override merged ones
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:  # `? [a, b]`: a sequence or mapping used as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain values, not a list or mapping", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        try:
-            seen.add(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be plain values", key_node.start_mark
-            ) from None
+        seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    problem = int_digits_problem(str(node.value))
+    if problem is not None:
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return loader.construct_yaml_int(node)
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 # YAML 1.2 reads `1e-6` as a number; PyYAML's YAML 1.1 rules would make it the string "1e-6".
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",

@@ -49,6 +49,13 @@ CHECK_REPORTS = {"reproducibility_report.json", "reproducibility_environment.jso
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 TRAIN, CHECK, PINS, HOOK = "train", "check", "pins", "hook lineage"
+EXPORT, VARY = "export", "vary"
+# A decimal integer longer than Python converts (4300 digits).
+HUGE_INT = "9" * 5000
+# Lines a command prints besides its one problem line: argparse's usage (which may wrap
+# onto indented lines) and repro-vary's progress before a training it started failed.
+NOTES = ("usage: ", " ", "repro-vary: training ", "repro-vary: the reference training failed")
+PROBLEM_PREFIXES = ("error: ", "FAILED ", "repro-vary: ", "reference: ")
 Setup = Callable[[Path], list[str]]
 
 
@@ -62,6 +69,7 @@ class Case:
     says: str  # a substring of the one problem line: the file, the key or column, the problem
     tool: str = TRAIN
     needs_non_root: bool = False
+    env: tuple[tuple[str, str], ...] = ()  # environment variables the command runs with
 
     @property
     def expensive(self) -> bool:
@@ -79,11 +87,11 @@ def _nothing(*args: str) -> Setup:
     return setup
 
 
-def _config_text(text: str | bytes) -> Setup:
+def _config_text(text: str | bytes, *args: str) -> Setup:
     def setup(project: Path) -> list[str]:
         data = text.encode() if isinstance(text, str) else text
         (project / "config.yaml").write_bytes(data)
-        return []
+        return list(args)
 
     return setup
 
@@ -208,6 +216,13 @@ def _dataset_unpinned(project: Path) -> list[str]:
     return []
 
 
+def _lock_is_a_folder(project: Path) -> list[str]:
+    lock = project / "artifacts" / ".training.lock"
+    lock.unlink(missing_ok=True)  # the training that made the copy left its (released) lock file
+    lock.mkdir()
+    return []
+
+
 def _folder_named(name: str, *args: str) -> Setup:
     def setup(project: Path) -> list[str]:
         (project / name).mkdir()
@@ -222,6 +237,47 @@ def _journal(text: str) -> Setup:
         return []
 
     return setup
+
+
+def _replace_in(relative: str, old: str, new: str, *args: str) -> Setup:
+    """Replace the first `old` in a file of the copy by `new` (a number no parser should trust)."""
+
+    def setup(project: Path) -> list[str]:
+        path = project / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return list(args)
+
+    return setup
+
+
+def _write_file(relative: str, text: str, *args: str) -> Setup:
+    def setup(project: Path) -> list[str]:
+        (project / relative).write_text(text, encoding="utf-8")
+        return list(args)
+
+    return setup
+
+
+# A training (for repro-vary) that breaks the contract in what it returns.
+_ODD_TRAINING = """\
+from pathlib import Path
+
+
+def _model(output_dir):
+    path = Path(output_dir) / "model.bin"
+    path.write_bytes(b"weights")
+    return {"model": str(path)}
+
+
+def fold_holds_text(config_path, output_dir, seed=None):
+    return {"artifacts": _model(output_dir), "folds": [[1, "x"]], "metrics": {"auc": 0.5}}
+
+
+def metric_is_a_set(config_path, output_dir, seed=None):
+    return {"artifacts": _model(output_dir), "folds": [[1, 2]], "metrics": {"auc": {1, 2}}}
+"""
 
 
 def _journal_renames(renames: Any) -> Setup:
@@ -664,6 +720,98 @@ CASES: list[Case] = [
         2,
         '.commit.json: commit journal: renames[0]: final name "../config.yaml" is not a plain file name',
     ),
+    # --- values no parser should trust, and unexpected failures --------------------------
+    Case(
+        "huge-integer-in-config",
+        _replace_in("config.yaml", "seed: 42", f"seed: {HUGE_INT}"),
+        2,
+        "config.yaml: YAML syntax error at line 1, column 7: an integer of 5000 digits (at most 4300 are read)",
+    ),
+    Case(
+        "huge-integer-in-pins",
+        _write_file(PINS_FILE, f"{DATASET}: {HUGE_INT}\n"),
+        2,
+        f"{PINS_FILE}: YAML syntax error at line 1, column 20: an integer of 5000 digits",
+    ),
+    Case(
+        "huge-integer-in-lineage",
+        _replace_in("artifacts/lineage.json", '"seed": 42', f'"seed": {HUGE_INT}'),
+        1,
+        "artifacts/lineage.json: malformed lineage JSON: an integer of 5000 digits (at most 4300 are read)",
+        tool=CHECK,
+    ),
+    Case(
+        "huge-integer-in-envelope",
+        _write_file("artifacts/lineage.json.dsse.json", f'{{"payload": {HUGE_INT}}}'),
+        1,
+        "artifacts/lineage.json.dsse.json: malformed envelope JSON: an integer of 5000 digits",
+        tool=CHECK,
+    ),
+    Case(
+        "yaml-sequence-as-a-key",
+        _replace_in("config.yaml", "seed: 42", "seed: 42\n? [a, b]\n: 1"),
+        2,
+        "config.yaml: YAML syntax error at line 2, column 3: mapping keys must be plain values",
+    ),
+    Case(
+        "signing-key-not-utf8",
+        _nothing(),
+        2,
+        "environment: REPRO_SIGNING_KEY: not UTF-8 text (byte 0)",
+        env=(("REPRO_SIGNING_KEY", os.fsdecode(b"\xff\xfekey")),),
+    ),
+    Case(
+        "export-output-into-a-missing-folder",
+        _nothing("sha256sums", "--output", "missing/SHA256SUMS"),
+        2,
+        "missing/SHA256SUMS: cannot write (folder missing does not exist); nothing was written",
+        tool=EXPORT,
+    ),
+    Case(
+        "generate-ten-trillion-rows",
+        _nothing("generate", "--rows", "10000000000000", "--output", "big.csv"),
+        2,
+        "argument --rows: expected 50 to 10000000 rows, got 10000000000000",
+        tool=PINS,
+    ),
+    Case(
+        "vary-config-bad-yaml",
+        _config_text("seed: [1, 2\n", "--entry", "training:train_for_repro"),
+        2,
+        "error: config.yaml: YAML syntax error at line 2, column 1",
+        tool=VARY,
+    ),
+    Case(
+        "vary-json-into-a-missing-folder",
+        _nothing("--entry", "training:train_for_repro", "--json", "missing/report.json"),
+        2,
+        "repro-vary: --json: folder missing does not exist",
+        tool=VARY,
+    ),
+    Case(
+        "vary-training-returns-a-fold-holding-text",
+        _write_file(
+            "odd_training.py", _ODD_TRAINING, "--entry", "odd_training:fold_holds_text", "--vary", "hashseed"
+        ),
+        2,
+        "reference: 'folds'[0]: row numbers must be integers, got 'x' (str)",
+        tool=VARY,
+    ),
+    Case(
+        "vary-training-returns-a-set-in-its-metrics",
+        _write_file(
+            "odd_training.py", _ODD_TRAINING, "--entry", "odd_training:metric_is_a_set", "--vary", "hashseed"
+        ),
+        2,
+        "reference: 'metrics' must hold JSON-like values: {1, 2} (set) is not a JSON value",
+        tool=VARY,
+    ),
+    Case(
+        "lock-file-is-a-folder",
+        _lock_is_a_folder,
+        2,
+        "artifacts/.training.lock: cannot take the output lock (Is a directory)",
+    ),
     # --- the lineage, through the check script -----------------------------------------
     Case(
         "lineage-malformed-json",
@@ -863,6 +1011,15 @@ def _command(tool: str, args: list[str]) -> list[str]:
         return [sys.executable, "-m", "training", "--quiet", *args]
     if tool == PINS:
         return [sys.executable, "-m", "training.datasets", *args]
+    if tool == EXPORT:
+        return [sys.executable, "-m", "pytest_repro.cli.export", *args]
+    if tool == VARY:
+        return [
+            sys.executable,
+            "-c",
+            "from pytest_repro.cli.vary import main; raise SystemExit(main())",
+            *args,
+        ]
     if tool == HOOK:
         return [
             sys.executable,
@@ -874,9 +1031,17 @@ def _command(tool: str, args: list[str]) -> list[str]:
     return [sys.executable, str(CHECK_SCRIPT), *args]
 
 
-def _run(tool: str, cwd: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
+def _run(
+    tool: str, cwd: Path, args: list[str], env: tuple[tuple[str, str], ...] = ()
+) -> subprocess.CompletedProcess[str]:
+    # The timeout bounds every case: a command that hangs fails its test instead of the session.
     return subprocess.run(
-        _command(tool, args), cwd=cwd, env=_env(), capture_output=True, text=True, timeout=300
+        _command(tool, args),
+        cwd=cwd,
+        env={**_env(), **dict(env)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -935,7 +1100,7 @@ def outcomes(
 
     def run(entry: tuple[Case, Path, list[str], dict[str, bytes | None]]) -> tuple[str, Outcome]:
         case, project, args, before = entry
-        result = _run(case.tool, project, args)
+        result = _run(case.tool, project, args, case.env)
         check = _run(CHECK, project, []) if case.exit_code == 0 and case.tool == TRAIN else None
         return case.id, Outcome(result, before, _artifact_bytes(project / "artifacts"), check)
 
@@ -975,10 +1140,9 @@ def test_bad_input_gets_one_clear_line_and_leaves_artifacts_untouched(
         _assert_loaded_like_the_original(outcome, trained)
         return
     lines = result.stderr.splitlines()
-    problems = [line for line in lines if line.startswith(("error: ", "FAILED "))]
+    problems = [line for line in lines if not line.startswith(NOTES)]
     assert len(problems) == 1, result.stderr
-    # Anything else on stderr is argparse's usage, which may wrap onto indented lines.
-    assert all(line.startswith(("usage: ", " ")) for line in lines if line not in problems), result.stderr
+    assert problems[0].startswith(PROBLEM_PREFIXES), result.stderr
     assert case.says in problems[0], problems[0]
     assert outcome.after == outcome.before, "the bad run changed or added files in the output folder"
     if case.tool == TRAIN:  # the setup left the artifacts alone, so these are the trained bytes

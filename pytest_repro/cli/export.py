@@ -58,13 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_cli(run)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _write(output: Path | None, data: bytes) -> None:
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         write_bytes_atomic(output, data)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

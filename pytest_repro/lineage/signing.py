@@ -31,6 +31,7 @@ from pytest_repro.errors import ConfigError, Problem, SignatureError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
+from pytest_repro.parsing import loads_json
 
 # The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
 # signed byte for byte, and `repro-export intoto` turns it into a Statement v1.
@@ -98,6 +99,12 @@ def key_from_env(environ: Mapping[str, str] | None = None) -> bytes | None:
     """
     environ = os.environ if environ is None else environ
     text = environ.get(KEY_ENV, "")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes that are not UTF-8 arrive as lone surrogates
+        raise ConfigError(
+            [Problem("environment", KEY_ENV, f"not UTF-8 text (byte {exc.start}); set a key of UTF-8 text")]
+        ) from None
     if text and not text.strip():
         raise ConfigError(
             [Problem("environment", KEY_ENV, "set but blank (whitespace only); set the key or unset it")]
@@ -248,9 +255,11 @@ def _read_envelope(path: Path) -> Any:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise SignatureError(f"{shown}: larger than {MAX_ENVELOPE_BYTES} bytes; not an envelope", file=shown)
     try:
-        return json.loads(data.decode("utf-8"))
+        return loads_json(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise SignatureError(f"{shown}: malformed envelope JSON", file=shown) from None
+    except ValueError as exc:  # an integer too long to read
+        raise SignatureError(f"{shown}: malformed envelope JSON: {exc}", file=shown) from None
 
 
 def _parse_envelope(envelope: Any, shown: str) -> tuple[str, bytes, list[tuple[str | None, bytes]]]:
