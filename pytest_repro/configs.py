@@ -14,6 +14,7 @@ import yaml
 
 from pytest_repro.errors import ConfigError, Problem
 from pytest_repro.parsing import int_digits_problem
+from pytest_repro.regular_files import read_regular
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -80,19 +81,27 @@ _StrictLoader.add_implicit_resolver(
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file safely; every failure becomes a one-line ConfigError naming the file."""
+    return parse_yaml_bytes(read_config_bytes(path), str(path))
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """Return a config file's bytes, read once (a regular file only); failures are one-line ConfigErrors.
+
+    A training that records the config's hash hashes these bytes and parses these bytes
+    (`parse_yaml_bytes`), so an edit during the run cannot be recorded in their place.
+    """
     name = str(path)
     try:
         if path.is_dir():
             raise ConfigError([Problem(name, "", "is a folder, expected a YAML file")])
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        data = read_regular(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError([Problem(name, "", "config file not found")]) from None
     except PermissionError:
         raise ConfigError([Problem(name, "", "permission denied reading the config file")]) from None
     except OSError as exc:
         raise ConfigError([Problem(name, "", f"cannot read config file ({exc.strerror})")]) from None
-    return parse_yaml_bytes(data, name)
+    return data
 
 
 def parse_yaml_bytes(data: bytes, name: str) -> Any:

@@ -16,7 +16,7 @@ from pytest_repro.lineage.manifest import project_root_for
 from pytest_repro.lineage.output_names import OutputNameError, check_output_names
 from pytest_repro.lineage.pins import registry_path
 from pytest_repro.lineage.writing import Publication
-from training.config import config_to_dict, load_config, validate_config
+from training.config import config_to_dict, load_config_with_digest, validate_config
 from training.progress import Progress
 from training.schema import ARTIFACT_KEYS, Config
 
@@ -53,15 +53,22 @@ def resolve_config(
     config_path: str | Path, seed: int | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Config:
     """Load and validate the config, then apply a seed and dotted-key overrides through the same schema."""
-    config = load_config(config_path)
+    return _resolve_config(config_path, seed, overrides)[0]
+
+
+def _resolve_config(
+    config_path: str | Path, seed: int | None, overrides: Mapping[str, Any] | None
+) -> tuple[Config, str]:
+    """The resolved config and the SHA-256 of the config file's bytes it was parsed from."""
+    config, digest = load_config_with_digest(config_path)
     if seed is None and not overrides:
-        return config
+        return config, digest
     data = config_to_dict(config)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value)
     if seed is not None:
         data["seed"] = seed
-    return validate_config(data, f"{config_path} (with overrides)")
+    return validate_config(data, f"{config_path} (with overrides)"), digest
 
 
 def apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -95,13 +102,13 @@ def train(
     """
     started = time.perf_counter()
     config_path = Path(config_path)
-    config = resolve_config(config_path, seed, overrides)
+    config, config_sha256 = _resolve_config(config_path, seed, overrides)
     progress = progress or Progress()
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
-    inputs = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
-    check_artifact_names(config, config_path, out, inputs)
+    read = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
+    check_artifact_names(config, config_path, out, read)
     with Publication(out.resolve()) as publication:
         if publication.recovered:
             progress.notice(
@@ -111,7 +118,8 @@ def train(
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
         fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {publication.folder}")
-        return _publish(config, config_path, dataset_path, publication, fitted, started, code)
+        inputs = {"dataset": (dataset_path, fitted.dataset_sha256), "config": (config_path, config_sha256)}
+        return _publish(config, inputs, publication, fitted, started, code)
 
 
 def check_artifact_names(config: Config, config_path: Path, out: Path, inputs: Mapping[str, Path]) -> None:
@@ -154,14 +162,18 @@ class _Fitted:
 
 def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
     # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
-    from pytest_repro.lineage.pins import check_dataset_pin
+    # The bytes checked are the bytes parsed (read once), so a file swapped meanwhile cannot
+    # be trained on while the lineage records the pinned hash.
+    from pytest_repro.lineage.pins import read_pinned_dataset
 
-    dataset_sha256 = check_dataset_pin(dataset_path)
+    data, dataset_sha256 = read_pinned_dataset(dataset_path)
     with _single_threaded():
-        return _fit_pinned(config, dataset_path, dataset_sha256, progress)
+        return _fit_pinned(config, dataset_path, data, dataset_sha256, progress)
 
 
-def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progress: Progress) -> _Fitted:
+def _fit_pinned(
+    config: Config, dataset_path: Path, data: bytes, dataset_sha256: str, progress: Progress
+) -> _Fitted:
     from sklearn.base import clone
 
     from training.data import load_dataset, split_data
@@ -184,7 +196,7 @@ def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progres
     from training.seeding import set_global_seed
 
     set_global_seed(config.seed)
-    frame = reorder_rows(load_dataset(dataset_path, config.data.target), row_order_seed())
+    frame = reorder_rows(load_dataset(dataset_path, config.data.target, data), row_order_seed())
     x_train, x_test, y_train, y_test = split_data(frame, config)
     progress.message(
         f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test"
@@ -237,8 +249,7 @@ def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progres
 
 def _publish(
     config: Config,
-    config_path: Path,
-    dataset_path: Path,
+    inputs: Mapping[str, tuple[Path, str]],
     publication: Publication,
     fitted: _Fitted,
     started: float,
@@ -261,10 +272,10 @@ def _publish(
         paths[entry] = publication.add(entry, names[entry], data)
     publication.finish(
         config.artifacts.lineage_file,
-        inputs={"dataset": (dataset_path, fitted.dataset_sha256), "config": config_path.resolve()},
+        inputs={name: (path.resolve(), digest) for name, (path, digest) in inputs.items()},
         seed=config.seed,
         folds=fitted.folds,
-        root=project_root_for(config_path.resolve().parent, publication.folder),
+        root=project_root_for(inputs["config"][0].resolve().parent, publication.folder),
         code=code,
         mirror=DESIGN_FIELDS,
     )

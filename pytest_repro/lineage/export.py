@@ -141,11 +141,11 @@ def _descriptor(item: Entry) -> dict[str, Any]:
 def _config_content(verified: VerifiedLineage, config: Entry) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
     from pytest_repro.configs import MAX_CONFIG_BYTES, parse_yaml_bytes
+    from pytest_repro.regular_files import read_regular
 
     path = verified.resolve(config)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        data = read_regular(path, MAX_CONFIG_BYTES)
     except OSError as exc:
         raise LineageError(f"{path}: cannot read the config ({exc.strerror})") from None
     expected = config.sha256

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from pytest_repro.regular_files import open_regular
+
 CHUNK_SIZE = 1 << 20  # 1 MiB: large enough for full hashlib throughput, small enough for flat memory
 
 
@@ -22,7 +24,7 @@ def sha256_file(path: str | Path, chunk_size: int = CHUNK_SIZE) -> str:
     digest = hashlib.sha256()
     buffer = bytearray(chunk_size)
     view = memoryview(buffer)
-    with open(path, "rb", buffering=0) as handle:
+    with open_regular(path, buffering=0) as handle:  # a FIFO or a device would never end
         while True:
             count = handle.readinto(buffer)
             if not count:

@@ -35,6 +35,7 @@ from typing import Any
 
 from pytest_repro.errors import LineageError
 from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import read_regular
 
 SCHEMA_VERSION = 2
 DEFAULT_LINEAGE = Path("artifacts/lineage.json")
@@ -145,8 +146,7 @@ def read_lineage_bytes(path: str | Path) -> bytes:
     """Return a manifest's bytes, read once; a missing, unreadable or oversized file is a LineageError."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_LINEAGE_BYTES + 1)
+        data = read_regular(path, MAX_LINEAGE_BYTES)
     except FileNotFoundError:
         raise LineageError(missing_lineage_message(path)) from None
     except IsADirectoryError:

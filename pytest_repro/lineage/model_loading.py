@@ -34,6 +34,7 @@ from pytest_repro.lineage.manifest import OUTPUT, entries, parse_lineage
 from pytest_repro.lineage.publish import journal_pending, output_lock, recover_interrupted_commit
 from pytest_repro.lineage.signing import key_from_env, require_from_env, verify_signature
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
+from pytest_repro.regular_files import open_regular
 
 
 def load_model(
@@ -114,7 +115,7 @@ def _recorded_output(
 
 def _copy_model(source: Path, copy: Path, *, shown: Path) -> None:
     try:
-        reader = source.open("rb")
+        reader = open_regular(source)
     except FileNotFoundError:
         raise LineageError(f"{shown}: model file not found") from None
     except IsADirectoryError:

@@ -41,6 +41,7 @@ from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import fsync_folder, write_bytes_atomic
 from pytest_repro.lineage.output_names import JOURNAL_NAME, LOCK_NAME, STAGED_SUFFIX, name_problem
 from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import open_regular
 
 __all__ = ["JOURNAL_NAME", "LOCK_NAME", "STAGED_SUFFIX", "JournalError", "StagedCommit", "read_journal"]
 PAUSE_ENV = "REPRO_TEST_PAUSE_AT"
@@ -178,7 +179,7 @@ def read_journal(folder: Path) -> tuple[tuple[str, str], ...]:
             raise JournalError(f"{path}: commit journal is not a regular file; remove it and train again")
         if info.st_size > MAX_JOURNAL_BYTES:
             raise JournalError(f"{path}: commit journal is {info.st_size} bytes, not a journal; remove it")
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:
             data = loads_json(handle.read(MAX_JOURNAL_BYTES + 1).decode("utf-8"))
     except JournalError:
         raise

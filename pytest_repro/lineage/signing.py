@@ -32,6 +32,7 @@ from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
 from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import read_regular
 
 # The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
 # signed byte for byte, and `repro-export intoto` turns it into a Statement v1.
@@ -246,8 +247,7 @@ def verify_signature(lineage_path: str | Path, key: bytes | None, required: bool
 def _read_envelope(path: Path) -> Any:
     shown = path.as_posix()
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ENVELOPE_BYTES + 1)
+        data = read_regular(path, MAX_ENVELOPE_BYTES)
     except IsADirectoryError:
         raise SignatureError(f"{shown}: is a folder, expected a DSSE envelope", file=shown) from None
     except OSError as exc:

@@ -164,6 +164,7 @@ def test_absolute_lineage_option_is_accepted(project: Path):
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.slow
 def test_a_pending_commit_fails_the_check_which_renames_nothing_until_load_model_finishes_it(project: Path):
     # A training killed after writing its journal: new model and lineage staged, not yet renamed.
     import joblib
