@@ -49,13 +49,18 @@ CHECK_REPORTS = {"reproducibility_report.json", "reproducibility_environment.jso
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 TRAIN, CHECK, PINS, HOOK = "train", "check", "pins", "hook lineage"
-EXPORT, VARY = "export", "vary"
+EXPORT, VARY, HOOK_CONFIG, LOAD, PYTEST = "export", "vary", "hook config", "load_model", "pytest --repro"
+# A service that loads the model as the README shows, its errors printed by the plugin's run_cli.
+_LOAD_MODEL = (
+    "from pytest_repro.cli.common import run_cli; from pytest_repro.lineage import load_model; "
+    "raise SystemExit(run_cli(lambda: load_model('artifacts/best_model.joblib', 'artifacts/lineage.json') and 0))"
+)
 # A decimal integer longer than Python converts (4300 digits).
 HUGE_INT = "9" * 5000
 # Lines a command prints besides its one problem line: argparse's usage (which may wrap
 # onto indented lines) and repro-vary's progress before a training it started failed.
 NOTES = ("usage: ", " ", "repro-vary: training ", "repro-vary: the reference training failed")
-PROBLEM_PREFIXES = ("error: ", "FAILED ", "repro-vary: ", "reference: ")
+PROBLEM_PREFIXES = ("error: ", "FAILED ", "ERROR: ", "repro-vary: ", "reference: ")
 Setup = Callable[[Path], list[str]]
 
 
@@ -214,6 +219,30 @@ def _dataset_changed_after_pinning(project: Path) -> list[str]:
 def _dataset_unpinned(project: Path) -> list[str]:
     (project / PINS_FILE).write_text(f"other.csv: '{'0' * 64}'\n", encoding="utf-8")
     return []
+
+
+def _fifo(relative: str, *args: str) -> Setup:
+    """Put a FIFO (no writer: reading it would block forever) where a file is expected."""
+
+    def setup(project: Path) -> list[str]:
+        path = project / relative
+        path.unlink(missing_ok=True)
+        os.mkfifo(path)
+        return list(args)
+
+    return setup
+
+
+def _pytest_project(*args: str) -> Setup:
+    """Make the copy a project that `pytest --repro` trains (its entry point in pyproject.toml)."""
+
+    def setup(project: Path) -> list[str]:
+        (project / "pyproject.toml").write_text(
+            '[tool.pytest.ini_options]\nrepro_train = "training:train_for_repro"\n', encoding="utf-8"
+        )
+        return _fifo("fifo.yaml")(project) + list(args)
+
+    return setup
 
 
 def _lock_is_a_folder(project: Path) -> list[str]:
@@ -812,6 +841,68 @@ CASES: list[Case] = [
         2,
         "artifacts/.training.lock: cannot take the output lock (Is a directory)",
     ),
+    # --- FIFOs and devices where a file belongs: refused at once, never read ----------
+    Case(
+        "dataset-is-a-fifo",
+        _fifo(DATASET),
+        2,
+        f"{DATASET}: cannot read the dataset file (not a regular file: a FIFO)",
+    ),
+    Case(
+        "dataset-is-dev-zero",
+        _config("data.path", "/dev/zero"),
+        2,
+        "error: /dev/zero: cannot read the dataset file (not a regular file: a character device)",
+    ),
+    Case(
+        "datasets-verify-dev-zero",
+        _nothing("verify", "/dev/zero"),
+        2,
+        "error: /dev/zero: cannot read the dataset file (not a regular file: a character device)",
+        tool=PINS,
+    ),
+    Case(
+        "lineage-is-a-fifo",
+        _fifo("artifacts/lineage.json"),
+        1,
+        "artifacts/lineage.json: cannot read the lineage (not a regular file: a FIFO)",
+        tool=CHECK,
+    ),
+    Case(
+        "lineage-entry-is-a-fifo",
+        _fifo("artifacts/threshold.txt"),
+        1,
+        "FAILED threshold: artifacts/threshold.txt: cannot read (not a regular file: a FIFO)",
+        tool=CHECK,
+    ),
+    Case(
+        "envelope-is-a-fifo",
+        _fifo("artifacts/lineage.json.dsse.json"),
+        1,
+        "artifacts/lineage.json.dsse.json: cannot read the envelope (not a regular file: a FIFO)",
+        tool=CHECK,
+    ),
+    Case(
+        "hook-config-is-a-fifo",
+        _fifo("fifo.yaml", "fifo.yaml"),
+        2,
+        "error: fifo.yaml: cannot read config file (not a regular file: a FIFO)",
+        tool=HOOK_CONFIG,
+    ),
+    Case(
+        "load-model-is-a-fifo",
+        _fifo("artifacts/best_model.joblib"),
+        1,
+        "error: artifacts/best_model.joblib: cannot read the model (not a regular file: a FIFO)",
+        tool=LOAD,
+    ),
+    Case(
+        "pytest-repro-config-is-a-fifo",
+        _pytest_project("--repro-config", "fifo.yaml"),
+        4,
+        "fifo.yaml is not a file (set repro_config or --repro-config to the config the training reads)",
+        tool=PYTEST,
+    ),
     # --- the lineage, through the check script -----------------------------------------
     Case(
         "lineage-malformed-json",
@@ -1020,6 +1111,29 @@ def _command(tool: str, args: list[str]) -> list[str]:
             "from pytest_repro.cli.vary import main; raise SystemExit(main())",
             *args,
         ]
+    if tool == HOOK_CONFIG:
+        return [
+            sys.executable,
+            "-c",
+            "from pytest_repro.cli.hook import main; raise SystemExit(main())",
+            "config",
+            *args,
+        ]
+    if tool == LOAD:
+        return [sys.executable, "-c", _LOAD_MODEL, *args]
+    if tool == PYTEST:
+        return [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--repro",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            *args,
+        ]
     if tool == HOOK:
         return [
             sys.executable,
@@ -1140,7 +1254,7 @@ def test_bad_input_gets_one_clear_line_and_leaves_artifacts_untouched(
         _assert_loaded_like_the_original(outcome, trained)
         return
     lines = result.stderr.splitlines()
-    problems = [line for line in lines if not line.startswith(NOTES)]
+    problems = [line for line in lines if line.strip() and not line.startswith(NOTES)]
     assert len(problems) == 1, result.stderr
     assert problems[0].startswith(PROBLEM_PREFIXES), result.stderr
     assert case.says in problems[0], problems[0]
