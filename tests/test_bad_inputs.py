@@ -696,6 +696,18 @@ CASES: list[Case] = [
         1,
         f"{DATASET}: SHA-256 is ",
     ),
+    Case(
+        "dataset-value-overflows-a-feature",
+        _rows(_set_cell("minutes_watched", 4, "1e308")),
+        2,
+        f"{DATASET}: column 'minutes_watched' holds '1e308' at row 4; expected a count or duration in [0, 1e+12]",
+    ),
+    Case(
+        "dataset-negative-days-on-platform",
+        _rows(_set_cell("days_on_platform", 2, "-5")),
+        2,
+        f"{DATASET}: column 'days_on_platform' holds '-5' at row 2; expected a count or duration in [0, 1e+12]",
+    ),
     Case("dataset-unpinned", _dataset_unpinned, 2, f"{DATASET}: not pinned in "),
     Case(
         "dataset-name-too-long",
@@ -794,6 +806,20 @@ CASES: list[Case] = [
         _nothing("sha256sums", "--output", "missing/SHA256SUMS"),
         2,
         "missing/SHA256SUMS: cannot write (folder missing does not exist); nothing was written",
+        tool=EXPORT,
+    ),
+    Case(
+        "export-output-over-the-lineage",
+        _nothing("intoto", "--output", "artifacts/lineage.json"),
+        2,
+        "error: --output: artifacts/lineage.json is the lineage; write the export to another file",
+        tool=EXPORT,
+    ),
+    Case(
+        "export-output-over-the-model",
+        _nothing("sha256sums", "--output", "artifacts/best_model.joblib"),
+        2,
+        "error: --output: artifacts/best_model.joblib is lineage entry 'model'; write the export to another file",
         tool=EXPORT,
     ),
     Case(

@@ -29,6 +29,9 @@ from pytest_repro.schema import short_repr
 from training import columns as col
 from training.schema import Config
 
+# Every numeric input is a count or a duration: never negative, and bounded so that no derived
+# feature (weighted sums, ratios, their squares in the scaler) can overflow to infinity.
+MAX_CELL = 1e12
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
 
@@ -189,6 +192,13 @@ def _to_float(values: np.ndarray, column: str, name: str) -> np.ndarray:
         raise DatasetError(
             f"{name}: column {column!r} holds text at row {row + 1}: {short_repr(values[row])}; "
             "expected a finite number (only an empty field counts as missing)"
+        )
+    out_of_range = {text for text, number in parsed.items() if not 0.0 <= number <= MAX_CELL}
+    if out_of_range:
+        row = next(i for i, v in enumerate(values) if isinstance(v, str) and v in out_of_range)
+        raise DatasetError(
+            f"{name}: column {column!r} holds {short_repr(values[row])} at row {row + 1}; "
+            f"expected a count or duration in [0, {MAX_CELL:g}]"
         )
     return np.array([parsed[v] if isinstance(v, str) else math.nan for v in values], dtype=np.float64)
 

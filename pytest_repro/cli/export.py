@@ -7,11 +7,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.errors import EXIT_OK
+from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
-from pytest_repro.lineage.export import BUILDER_ID, intoto_statement, load_verified, sha256sums
+from pytest_repro.lineage.export import (
+    BUILDER_ID,
+    VerifiedLineage,
+    intoto_statement,
+    load_verified,
+    sha256sums,
+)
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
-from pytest_repro.lineage.signing import key_from_env, require_from_env
+from pytest_repro.lineage.signing import envelope_path, key_from_env, require_from_env
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             require_signature=args.require_signature or require_from_env(),
             project_root=Path.cwd(),
         )
+        _refuse_overwriting_the_lineage(args.output, verified)
         if args.format == "intoto":
             data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))
         else:
@@ -56,6 +63,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
     return run_cli(run)
+
+
+def _refuse_overwriting_the_lineage(output: Path | None, verified: VerifiedLineage) -> None:
+    """An export describes the lineage and its files; writing it over one of them would destroy what it describes."""
+    if output is None:
+        return
+    target = output.resolve()
+    described = {
+        verified.path.resolve(): "the lineage",
+        envelope_path(verified.path).resolve(): "its envelope",
+    }
+    described.update({verified.resolve(item): f"lineage entry {item.name!r}" for item in verified.entries})
+    if target in described:
+        raise ConfigError(
+            [Problem("--output", "", f"{output} is {described[target]}; write the export to another file")]
+        )
 
 
 def _write(output: Path | None, data: bytes) -> None:
