@@ -115,14 +115,23 @@ class StagedCommit:
         self._staged: list[tuple[str, str]] = []
 
     def stage(self, name: str, writer: Writer) -> Path:
-        """Write `name` in full to a hidden file and fsync it; return the staged path."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=STAGED_SUFFIX, dir=self.folder)
-        self._staged.append((Path(tmp).name, name))
-        with os.fdopen(fd, "wb") as handle:
-            writer(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        """Write `name` in full to a hidden file and fsync it; return the staged path.
+
+        A file system that refuses (a full disk, a read-only folder) is one ArtifactError;
+        the block's exit then removes what was staged, and nothing is published.
+        """
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=STAGED_SUFFIX, dir=self.folder)
+            self._staged.append((Path(tmp).name, name))
+            with os.fdopen(fd, "wb") as handle:
+                writer(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        except OSError as exc:
+            raise ArtifactError(
+                f"{self.folder / name}: cannot write ({exc.strerror}); nothing was published"
+            ) from None
         _pause_point(f"staged:{name}")
         return Path(tmp)
 
