@@ -297,3 +297,36 @@ def test_two_trainings_started_together_publish_one_whole_run(
     assert published in candidates, "the published outputs mix two runs"
     result = _check(project, "--lineage", "fresh/lineage.json")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("point", "says"),
+    [
+        pytest.param(
+            "before-journal", "nothing was published; previous artifacts were left as they were", id="before"
+        ),
+        pytest.param(
+            "renamed:best_model.joblib",
+            "the new artifacts in artifacts are partly in place; the next training or load_model "
+            "finishes the commit (artifacts/.commit.json)",
+            id="during-the-renames",
+        ),
+    ],
+)
+def test_ctrl_c_while_publishing_says_what_is_true(project: Path, old: Path, point: str, says: str):
+    process = _start(project, "--seed", "7", pause=point)
+    _wait_until_stopped(process)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGCONT)
+    _, stderr = process.communicate(timeout=SAFETY_TIMEOUT)
+
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines() == [f"interrupted; {says}"]
+    out = project / "artifacts"
+    if point == "before-journal":
+        assert _artifact_bytes(out) == _artifact_bytes(old / "artifacts")
+    else:
+        assert (out / JOURNAL_NAME).exists()
+        assert (out / "best_model.joblib").read_bytes() != (
+            old / "artifacts" / "best_model.joblib"
+        ).read_bytes()

@@ -27,17 +27,30 @@ def run_cli(command: Callable[[], int]) -> int:
             print(f"error: {line}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print(
-            "interrupted; a run stopped before publishing left the previous artifacts as they were, "
-            "and one stopped while renaming left a commit journal that the next training finishes",
-            file=sys.stderr,
-        )
+        print(f"interrupted; {_what_was_published()}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
         if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
         print(f"error: {internal_error_line(error)}", file=sys.stderr)
         return EXIT_INTERNAL_ERROR
+
+
+def _what_was_published() -> str:
+    """Say truthfully where an interrupted command left the artifacts it was publishing."""
+    from pytest_repro.lineage.publish import interrupted_commit, published_folders
+    from pytest_repro.paths import shown_path
+
+    journal = interrupted_commit()
+    if journal is not None:
+        return (
+            f"the new artifacts in {shown_path(journal.parent)} are partly in place; the next training "
+            f"or load_model finishes the commit ({shown_path(journal)})"
+        )
+    published = published_folders()
+    if published:
+        return f"the new artifacts were already published in {shown_path(published[-1])}"
+    return "nothing was published; previous artifacts were left as they were"
 
 
 def internal_error_line(error: BaseException) -> str:

@@ -49,6 +49,22 @@ PAUSE_ENV = "REPRO_TEST_PAUSE_AT"
 MAX_JOURNAL_BYTES = 1 << 20
 
 
+# What this process has committed, so that a command interrupted by Ctrl-C can say what is
+# true: the folder whose journal it wrote but has not finished, and the folders it published.
+_pending_commit: list[Path] = []
+_published: list[Path] = []
+
+
+def interrupted_commit() -> Path | None:
+    """The journal this process wrote and has not finished applying (its renames were cut short), if any."""
+    return _pending_commit[-1] / JOURNAL_NAME if _pending_commit else None
+
+
+def published_folders() -> tuple[Path, ...]:
+    """The folders this process has published a complete commit into."""
+    return tuple(_published)
+
+
 class JournalError(ArtifactError):
     """The output folder's commit journal is unreadable or not a journal this module writes."""
 
@@ -150,8 +166,11 @@ class StagedCommit:
         except BaseException:
             self._discard()
             raise
+        _pending_commit.append(self.folder)
         _pause_point("after-journal")
         _apply_journal(self.folder)
+        _pending_commit.remove(self.folder)
+        _published.append(self.folder)
 
     def _discard(self) -> None:
         for tmp_name, _ in self._staged:
