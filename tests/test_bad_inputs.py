@@ -245,6 +245,14 @@ def _pytest_project(*args: str) -> Setup:
     return setup
 
 
+def _model_dir_links_outside(project: Path) -> list[str]:
+    """Move the artifacts out of the project and leave a symbolic link to them in their place."""
+    outside = project.parent / f"{project.name}-artifacts-outside"
+    shutil.move(project / "artifacts", outside)
+    (project / "artifacts").symlink_to(outside)
+    return []
+
+
 def _lock_is_a_folder(project: Path) -> list[str]:
     lock = project / "artifacts" / ".training.lock"
     lock.unlink(missing_ok=True)  # the training that made the copy left its (released) lock file
@@ -862,6 +870,18 @@ CASES: list[Case] = [
         tool=VARY,
     ),
     Case(
+        "dataset-outside-the-project",
+        _config("data.path", "../elsewhere.csv"),
+        2,
+        "config.yaml: data.path: '../elsewhere.csv' resolves outside the config's folder",
+    ),
+    Case(
+        "model-dir-links-outside-the-project",
+        _model_dir_links_outside,
+        2,
+        "config.yaml: artifacts.model_dir: 'artifacts' resolves outside the config's folder",
+    ),
+    Case(
         "lock-file-is-a-folder",
         _lock_is_a_folder,
         2,
@@ -878,7 +898,7 @@ CASES: list[Case] = [
         "dataset-is-dev-zero",
         _config("data.path", "/dev/zero"),
         2,
-        "error: /dev/zero: cannot read the dataset file (not a regular file: a character device)",
+        "config.yaml: data.path: '/dev/zero' resolves outside the config's folder; keep it inside the project",
     ),
     Case(
         "datasets-verify-dev-zero",

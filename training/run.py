@@ -99,6 +99,12 @@ def train(
     result does not depend on the working directory.  Publishing goes through the
     plugin's `Publication`: every artifact staged, the lineage written last, all
     renamed into place together under a lock on the output folder.
+
+    The dataset, and the config's own output folder, must resolve (links followed)
+    inside the config file's folder: a lineage recording files elsewhere could never
+    be verified from the project, so they are refused before anything is read.  An
+    explicit `output_dir` may lie anywhere (the plugin's twins train into temporary
+    folders); its lineage records a root that holds it.
     """
     started = time.perf_counter()
     config_path = Path(config_path)
@@ -107,6 +113,10 @@ def train(
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
+    inside = {"data.path": (config.data.path, dataset_path)}
+    if output_dir is None:
+        inside["artifacts.model_dir"] = (config.artifacts.model_dir, out)
+    check_inside_project(config_path, config_dir, inside)
     read = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
     check_artifact_names(config, config_path, out, read)
     with Publication(out.resolve()) as publication:
@@ -131,6 +141,22 @@ def check_artifact_names(config: Config, config_path: Path, out: Path, inputs: M
     except OutputNameError as error:
         key = f"artifacts.{ARTIFACT_KEYS[error.entry]}"
         raise ConfigError([Problem(str(config_path), key, f"{error.file_name!r} {error.reason}")]) from None
+
+
+def check_inside_project(config_path: Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
+    """Refuse, naming the key, a path of the config (key -> (value, path)) that resolves outside `project`."""
+    problems = [
+        Problem(
+            str(config_path),
+            key,
+            f"{value!r} resolves outside the config's folder; keep it inside the project, where its "
+            "lineage can be verified",
+        )
+        for key, (value, path) in paths.items()
+        if not path.resolve().is_relative_to(project)
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 @contextlib.contextmanager
