@@ -13,6 +13,8 @@ from typing import Any
 import yaml
 
 from pytest_repro.errors import ConfigError, Problem
+from pytest_repro.parsing import int_digits_problem
+from pytest_repro.regular_files import read_regular
 
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -48,18 +50,27 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # `<<: *base` merges are allowed; explicit keys may override merged ones
         key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:  # `? [a, b]`: a sequence or mapping used as a key
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain values, not a list or mapping", key_node.start_mark
+            ) from None
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        try:
-            seen.add(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be plain values", key_node.start_mark
-            ) from None
+        seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> int:
+    problem = int_digits_problem(str(node.value))
+    if problem is not None:
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return loader.construct_yaml_int(node)
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 # YAML 1.2 reads `1e-6` as a number; PyYAML's YAML 1.1 rules would make it the string "1e-6".
 _StrictLoader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
@@ -70,19 +81,27 @@ _StrictLoader.add_implicit_resolver(
 
 def read_yaml(path: Path) -> Any:
     """Parse a YAML file safely; every failure becomes a one-line ConfigError naming the file."""
+    return parse_yaml_bytes(read_config_bytes(path), str(path))
+
+
+def read_config_bytes(path: Path) -> bytes:
+    """Return a config file's bytes, read once (a regular file only); failures are one-line ConfigErrors.
+
+    A training that records the config's hash hashes these bytes and parses these bytes
+    (`parse_yaml_bytes`), so an edit during the run cannot be recorded in their place.
+    """
     name = str(path)
     try:
         if path.is_dir():
             raise ConfigError([Problem(name, "", "is a folder, expected a YAML file")])
-        with path.open("rb") as handle:
-            data = handle.read(MAX_CONFIG_BYTES + 1)
+        data = read_regular(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError([Problem(name, "", "config file not found")]) from None
     except PermissionError:
         raise ConfigError([Problem(name, "", "permission denied reading the config file")]) from None
     except OSError as exc:
         raise ConfigError([Problem(name, "", f"cannot read config file ({exc.strerror})")]) from None
-    return parse_yaml_bytes(data, name)
+    return data
 
 
 def parse_yaml_bytes(data: bytes, name: str) -> Any:

@@ -1,8 +1,10 @@
 """One exception type per kind of failure, so entry points can map each to an exit code.
 
 Exit codes (documented in the README): 2 for usage and configuration errors, 1 for
-verification failures.  `ReproError.exit_code` carries the mapping so that every
-command-line entry point handles errors in one place (`pytest_repro.cli.common.run_cli`).
+verification failures, 3 for an unexpected internal error (a bug: any exception that is
+not a ReproError), never 1, so that a crash is not mistaken for "verification failed".
+`ReproError.exit_code` carries the mapping so that every command-line entry point
+handles errors in one place (`pytest_repro.cli.common.run_cli`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import dataclass
 EXIT_OK = 0
 EXIT_VERIFICATION_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL_ERROR = 3  # pytest's own status for an internal error, too
+# Set to 1 to see the traceback of an internal error instead of its one line.
+DEBUG_ENV = "REPRO_DEBUG"
 
 
 class ReproError(Exception):

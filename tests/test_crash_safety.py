@@ -5,10 +5,12 @@ seed 7 (the "new" bytes a completed second run publishes).  Each test starts a
 second training (seed 7) in a fresh copy and SIGKILLs it somewhere.  To hit a step of
 the commit exactly, the training runs with REPRO_TEST_PAUSE_AT=<point>, the testing
 hook in `pytest_repro.lineage.publish` that makes the process stop itself (SIGSTOP) there; the
-test waits for the stop (waitpid with WUNTRACED), then kills.  Afterwards
-`scripts/reproducibility_check.py` must pass, and the artifacts must be the old bytes
-if the kill came before the commit journal was written, or the new bytes, every one of
-them, once the check has rolled the journal forward.
+test waits for the stop (waitpid with WUNTRACED), then kills.  Afterwards the artifacts
+must be the old bytes if the kill came before the commit journal was written (and
+`scripts/reproducibility_check.py` passes), or, once the journal was written, the check
+fails naming the pending commit and renames nothing, and `load_model` (whose job
+recovery is, with the next training's) rolls it forward to the new bytes, every one of
+them, saying so; the check passes after that.
 """
 
 from __future__ import annotations
@@ -67,6 +69,35 @@ def _check(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=SAFETY_TIMEOUT,
     )
+
+
+def _load_model(project: Path) -> subprocess.CompletedProcess[str]:
+    """Load the model as a user's service would: through load_model, which finishes a pending commit."""
+    code = (
+        "from pytest_repro.lineage import load_model; "
+        "load_model('artifacts/best_model.joblib', 'artifacts/lineage.json')"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=SAFETY_TIMEOUT,
+    )
+
+
+def _finish_pending_commit(project: Path) -> None:
+    """The check refuses a pending commit without renaming; load_model then finishes it and says so."""
+    out = project / "artifacts"
+    before = sorted(p.name for p in out.iterdir())
+    refused = _check(project)
+    assert refused.returncode == 1, refused.stderr
+    assert "an interrupted commit is pending" in refused.stderr and "Traceback" not in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+    loaded = _load_model(project)
+    assert loaded.returncode == 0, loaded.stderr
+    assert "finished an interrupted commit before loading" in loaded.stderr
 
 
 def _wait_until_stopped(process: subprocess.Popen[str]) -> None:
@@ -149,6 +180,8 @@ def test_a_kill_while_publishing_leaves_all_old_or_after_recovery_all_new_artifa
     assert (out / JOURNAL_NAME).exists() == journal_written
     if not journal_written:
         assert _leftovers(out), "the kill should have left staged files behind"
+    else:
+        _finish_pending_commit(project)
     result = _check(project)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
@@ -167,6 +200,25 @@ def test_a_training_after_a_kill_clears_the_leftovers_and_publishes(project: Pat
     result = _train(project, "--seed", "7")
     assert result.returncode == 0, result.stderr
     assert _leftovers(out) == []
+    assert _artifact_bytes(out) == new
+    assert _check(project).returncode == 0
+
+
+def test_a_training_after_a_kill_past_the_journal_finishes_that_commit_and_says_so(
+    project: Path, new: dict[str, bytes]
+):
+    out = project / "artifacts"
+    process = _start(project, "--seed", "7", pause="renamed:best_model.joblib")
+    _wait_until_stopped(process)
+    _kill(process)
+    assert (out / JOURNAL_NAME).exists()
+
+    result = _train(project, "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.splitlines()
+    assert len(notes) == 1 and notes[0].startswith("note: "), result.stderr  # said even with --quiet
+    assert "finished an interrupted commit of an earlier run: published best_model.joblib" in notes[0]
+    assert not (out / JOURNAL_NAME).exists()
     assert _artifact_bytes(out) == new
     assert _check(project).returncode == 0
 
@@ -195,6 +247,8 @@ def test_a_kill_at_a_random_moment_of_fitting_leaves_verifiable_artifacts(projec
         assert process.returncode == 0
 
     journal_written = (project / "artifacts" / JOURNAL_NAME).exists()
+    if journal_written:
+        _finish_pending_commit(project)
     result = _check(project)
     assert result.returncode == 0, result.stderr
     if killed and not journal_written:  # killed before publishing began: nothing may have changed
@@ -243,3 +297,36 @@ def test_two_trainings_started_together_publish_one_whole_run(
     assert published in candidates, "the published outputs mix two runs"
     result = _check(project, "--lineage", "fresh/lineage.json")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("point", "says"),
+    [
+        pytest.param(
+            "before-journal", "nothing was published; previous artifacts were left as they were", id="before"
+        ),
+        pytest.param(
+            "renamed:best_model.joblib",
+            "the new artifacts in artifacts are partly in place; the next training or load_model "
+            "finishes the commit (artifacts/.commit.json)",
+            id="during-the-renames",
+        ),
+    ],
+)
+def test_ctrl_c_while_publishing_says_what_is_true(project: Path, old: Path, point: str, says: str):
+    process = _start(project, "--seed", "7", pause=point)
+    _wait_until_stopped(process)
+    process.send_signal(signal.SIGINT)
+    process.send_signal(signal.SIGCONT)
+    _, stderr = process.communicate(timeout=SAFETY_TIMEOUT)
+
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines() == [f"interrupted; {says}"]
+    out = project / "artifacts"
+    if point == "before-journal":
+        assert _artifact_bytes(out) == _artifact_bytes(old / "artifacts")
+    else:
+        assert (out / JOURNAL_NAME).exists()
+        assert (out / "best_model.joblib").read_bytes() != (
+            old / "artifacts" / "best_model.joblib"
+        ).read_bytes()

@@ -14,15 +14,22 @@ from typing import Any
 
 import yaml
 
-from pytest_repro.configs import read_yaml
+from pytest_repro.configs import parse_yaml_bytes, read_config_bytes
+from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.schema import validate
 from training.schema import Config
 
 
 def load_config(path: str | Path) -> Config:
     """Read `path` and return the validated configuration, or raise ConfigError listing every problem."""
+    return load_config_with_digest(path)[0]
+
+
+def load_config_with_digest(path: str | Path) -> tuple[Config, str]:
+    """Read `path` once; return the validated configuration and the SHA-256 of the very bytes parsed."""
     path = Path(path)
-    return validate_config(read_yaml(path), str(path))
+    data = read_config_bytes(path)
+    return validate_config(parse_yaml_bytes(data, str(path)), str(path)), sha256_bytes(data)
 
 
 def validate_config(raw: Any, file: str = "<config>") -> Config:

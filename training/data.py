@@ -24,38 +24,48 @@ import numpy as np
 import pandas as pd
 
 from pytest_repro.errors import DatasetError
+from pytest_repro.regular_files import open_regular
 from pytest_repro.schema import short_repr
 from training import columns as col
 from training.schema import Config
 
+# Every numeric input is a count or a duration: never negative, and bounded so that no derived
+# feature (weighted sums, ratios, their squares in the scaler) can overflow to infinity.
+MAX_CELL = 1e12
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*")
 
 
-def load_dataset(path: str | Path, target: str) -> pd.DataFrame:
-    """Read the CSV at `path`, check it against the schema and return it with fixed dtypes.
+def load_dataset(path: str | Path, target: str, data: bytes | None = None) -> pd.DataFrame:
+    """Read the CSV at `path` (or parse `data`, its bytes already read), check it and return it with fixed dtypes.
 
-    Raises DatasetError naming the file, and the column and data row where it applies
-    (rows count from 1, the header excluded).
+    Training passes the bytes whose SHA-256 it checked against the pin, so what is
+    parsed is exactly what was hashed.  Raises DatasetError naming the file, and the
+    column and data row where it applies (rows count from 1, the header excluded).
     """
     path = Path(path)
     name = str(path)
+    handle = io.BytesIO(_read_bytes(path, name) if data is None else data)
+    header = _read_header(handle, name)
+    _check_header(header, target, name)
+    handle.seek(0)
+    raw = _read_cells(handle, name)
+    if raw.empty:
+        raise DatasetError(f"{name}: no data rows below the header")
+    return _typed(raw, target, name)
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
     if path.is_dir():
         raise DatasetError(f"{name}: is a folder, expected a CSV file")
     try:
-        with open(path, "rb") as handle:
-            header = _read_header(handle, name)
-            _check_header(header, target, name)
-            handle.seek(0)
-            raw = _read_cells(handle, name)
+        with open_regular(path) as handle:
+            return handle.read()
     except FileNotFoundError:
         raise DatasetError(f"{name}: dataset file not found") from None
     except PermissionError:
         raise DatasetError(f"{name}: permission denied reading the dataset file") from None
     except OSError as exc:
         raise DatasetError(f"{name}: cannot read the dataset file ({exc.strerror})") from None
-    if raw.empty:
-        raise DatasetError(f"{name}: no data rows below the header")
-    return _typed(raw, target, name)
 
 
 def split_data(df: pd.DataFrame, config: Config) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
@@ -182,6 +192,13 @@ def _to_float(values: np.ndarray, column: str, name: str) -> np.ndarray:
         raise DatasetError(
             f"{name}: column {column!r} holds text at row {row + 1}: {short_repr(values[row])}; "
             "expected a finite number (only an empty field counts as missing)"
+        )
+    out_of_range = {text for text, number in parsed.items() if not 0.0 <= number <= MAX_CELL}
+    if out_of_range:
+        row = next(i for i, v in enumerate(values) if isinstance(v, str) and v in out_of_range)
+        raise DatasetError(
+            f"{name}: column {column!r} holds {short_repr(values[row])} at row {row + 1}; "
+            f"expected a count or duration in [0, {MAX_CELL:g}]"
         )
     return np.array([parsed[v] if isinstance(v, str) else math.nan for v in values], dtype=np.float64)
 

@@ -50,6 +50,9 @@ DATASET_ROWS = 17_761
 DATASET_FILE = "ml_datasource.csv"
 DATASET_COLUMNS: tuple[str, ...] = (*col.INPUT_COLUMNS, col.PURCHASED)
 MIN_ROWS = 50  # room for the rows that carry the extremes, and both classes
+# The generator holds every row in memory (about 1 KiB each, all steps together): ten million
+# rows is a few GiB and minutes of work; a typo of a few more zeros fails at once instead.
+MAX_ROWS = 10_000_000
 DUPLICATES = 575  # exact duplicate rows in a full-size file; scaled for smaller ones
 POSITIVE_RATE = 0.092
 
@@ -82,8 +85,8 @@ def generate_csv(seed: int = DATASET_SEED, n_rows: int = DATASET_ROWS) -> bytes:
     """Return the synthetic dataset as CSV bytes, identical for the same seed and row count."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or n_rows < MIN_ROWS:
-        raise ValueError(f"n_rows must be an integer ≥ {MIN_ROWS}, got {n_rows!r}")
+    if isinstance(n_rows, bool) or not isinstance(n_rows, int) or not MIN_ROWS <= n_rows <= MAX_ROWS:
+        raise ValueError(f"n_rows must be an integer in [{MIN_ROWS}, {MAX_ROWS}], got {n_rows!r}")
     rng = np.random.default_rng(seed)
     guaranteed = COUNTRIES if n_rows >= _ALL_COUNTRIES_FROM else ("NA",)
     protected = rng.choice(n_rows, size=len(guaranteed) + 4, replace=False)
@@ -296,8 +299,8 @@ def _non_negative(text: str) -> int:
 
 def _row_count(text: str) -> int:
     value = _non_negative(text)
-    if value < MIN_ROWS:
-        raise argparse.ArgumentTypeError(f"expected at least {MIN_ROWS} rows, got {value}")
+    if not MIN_ROWS <= value <= MAX_ROWS:
+        raise argparse.ArgumentTypeError(f"expected {MIN_ROWS} to {MAX_ROWS} rows, got {value}")
     return value
 
 

@@ -42,6 +42,12 @@ class Progress:
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def notice(self, text: str) -> None:
+        """Report something the run did to files other than its own outputs; shown even with --quiet."""
+        self._end_line()
+        self.stream.write(f"note: {text}\n")
+        self.stream.flush()
+
     def _end_line(self) -> None:
         if self._open_line:
             self.stream.write("\n")

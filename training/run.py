@@ -13,10 +13,12 @@ from pytest_repro.errors import ConfigError, Problem, ReproError
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.environment import code_version
 from pytest_repro.lineage.manifest import project_root_for
+from pytest_repro.lineage.output_names import OutputNameError, check_output_names
+from pytest_repro.lineage.pins import registry_path
 from pytest_repro.lineage.writing import Publication
-from training.config import config_to_dict, load_config, validate_config
+from training.config import config_to_dict, load_config_with_digest, validate_config
 from training.progress import Progress
-from training.schema import Config
+from training.schema import ARTIFACT_KEYS, Config
 
 # The design document's lineage layout: these entries also appear at the manifest's top level.
 DESIGN_FIELDS = ("dataset", "config", "model", "threshold")
@@ -51,15 +53,22 @@ def resolve_config(
     config_path: str | Path, seed: int | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Config:
     """Load and validate the config, then apply a seed and dotted-key overrides through the same schema."""
-    config = load_config(config_path)
+    return _resolve_config(config_path, seed, overrides)[0]
+
+
+def _resolve_config(
+    config_path: str | Path, seed: int | None, overrides: Mapping[str, Any] | None
+) -> tuple[Config, str]:
+    """The resolved config and the SHA-256 of the config file's bytes it was parsed from."""
+    config, digest = load_config_with_digest(config_path)
     if seed is None and not overrides:
-        return config
+        return config, digest
     data = config_to_dict(config)
     for dotted, value in (overrides or {}).items():
         apply_override(data, dotted, value)
     if seed is not None:
         data["seed"] = seed
-    return validate_config(data, f"{config_path} (with overrides)")
+    return validate_config(data, f"{config_path} (with overrides)"), digest
 
 
 def apply_override(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -90,19 +99,64 @@ def train(
     result does not depend on the working directory.  Publishing goes through the
     plugin's `Publication`: every artifact staged, the lineage written last, all
     renamed into place together under a lock on the output folder.
+
+    The dataset, and the config's own output folder, must resolve (links followed)
+    inside the config file's folder: a lineage recording files elsewhere could never
+    be verified from the project, so they are refused before anything is read.  An
+    explicit `output_dir` may lie anywhere (the plugin's twins train into temporary
+    folders); its lineage records a root that holds it.
     """
     started = time.perf_counter()
     config_path = Path(config_path)
-    config = resolve_config(config_path, seed, overrides)
+    config, config_sha256 = _resolve_config(config_path, seed, overrides)
     progress = progress or Progress()
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
+    inside = {"data.path": (config.data.path, dataset_path)}
+    if output_dir is None:
+        inside["artifacts.model_dir"] = (config.artifacts.model_dir, out)
+    check_inside_project(config_path, config_dir, inside)
+    read = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
+    check_artifact_names(config, config_path, out, read)
     with Publication(out.resolve()) as publication:
+        if publication.recovered:
+            progress.notice(
+                f"{publication.folder}: finished an interrupted commit of an earlier run: "
+                f"published {', '.join(publication.recovered)}"
+            )
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
         fitted = _fit(config, dataset_path, progress)
         progress.message(f"writing artifacts to {publication.folder}")
-        return _publish(config, config_path, dataset_path, publication, fitted, started, code)
+        inputs = {"dataset": (dataset_path, fitted.dataset_sha256), "config": (config_path, config_sha256)}
+        return _publish(config, inputs, publication, fitted, started, code)
+
+
+def check_artifact_names(config: Config, config_path: Path, out: Path, inputs: Mapping[str, Path]) -> None:
+    """Refuse, before any data is read, artifact names that collide, are reserved or would overwrite an input."""
+    try:
+        check_output_names(
+            out, config.artifacts.output_names(), lineage_file=config.artifacts.lineage_file, inputs=inputs
+        )
+    except OutputNameError as error:
+        key = f"artifacts.{ARTIFACT_KEYS[error.entry]}"
+        raise ConfigError([Problem(str(config_path), key, f"{error.file_name!r} {error.reason}")]) from None
+
+
+def check_inside_project(config_path: Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
+    """Refuse, naming the key, a path of the config (key -> (value, path)) that resolves outside `project`."""
+    problems = [
+        Problem(
+            str(config_path),
+            key,
+            f"{value!r} resolves outside the config's folder; keep it inside the project, where its "
+            "lineage can be verified",
+        )
+        for key, (value, path) in paths.items()
+        if not path.resolve().is_relative_to(project)
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 @contextlib.contextmanager
@@ -134,14 +188,18 @@ class _Fitted:
 
 def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
     # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
-    from pytest_repro.lineage.pins import check_dataset_pin
+    # The bytes checked are the bytes parsed (read once), so a file swapped meanwhile cannot
+    # be trained on while the lineage records the pinned hash.
+    from pytest_repro.lineage.pins import read_pinned_dataset
 
-    dataset_sha256 = check_dataset_pin(dataset_path)
+    data, dataset_sha256 = read_pinned_dataset(dataset_path)
     with _single_threaded():
-        return _fit_pinned(config, dataset_path, dataset_sha256, progress)
+        return _fit_pinned(config, dataset_path, data, dataset_sha256, progress)
 
 
-def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progress: Progress) -> _Fitted:
+def _fit_pinned(
+    config: Config, dataset_path: Path, data: bytes, dataset_sha256: str, progress: Progress
+) -> _Fitted:
     from sklearn.base import clone
 
     from training.data import load_dataset, split_data
@@ -164,7 +222,7 @@ def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progres
     from training.seeding import set_global_seed
 
     set_global_seed(config.seed)
-    frame = reorder_rows(load_dataset(dataset_path, config.data.target), row_order_seed())
+    frame = reorder_rows(load_dataset(dataset_path, config.data.target, data), row_order_seed())
     x_train, x_test, y_train, y_test = split_data(frame, config)
     progress.message(
         f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test"
@@ -217,8 +275,7 @@ def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progres
 
 def _publish(
     config: Config,
-    config_path: Path,
-    dataset_path: Path,
+    inputs: Mapping[str, tuple[Path, str]],
     publication: Publication,
     fitted: _Fitted,
     started: float,
@@ -241,10 +298,10 @@ def _publish(
         paths[entry] = publication.add(entry, names[entry], data)
     publication.finish(
         config.artifacts.lineage_file,
-        inputs={"dataset": (dataset_path, fitted.dataset_sha256), "config": config_path.resolve()},
+        inputs={name: (path.resolve(), digest) for name, (path, digest) in inputs.items()},
         seed=config.seed,
         folds=fitted.folds,
-        root=project_root_for(config_path.resolve().parent, publication.folder),
+        root=project_root_for(inputs["config"][0].resolve().parent, publication.folder),
         code=code,
         mirror=DESIGN_FIELDS,
     )

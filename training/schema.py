@@ -153,12 +153,17 @@ class ArtifactsConfig:
 
     def output_names(self) -> dict[str, str]:
         """Return the artifact file names by lineage entry name (lineage itself excluded)."""
-        return {
-            "model": self.model_file,
-            "threshold": self.threshold_file,
-            "metrics": self.metrics_file,
-            "drift_baseline": self.drift_baseline_file,
-        }
+        return {entry: getattr(self, key) for entry, key in ARTIFACT_KEYS.items() if entry != "lineage"}
+
+
+# Each lineage entry the demo writes, and the key of `artifacts` that names its file.
+ARTIFACT_KEYS = {
+    "model": "model_file",
+    "threshold": "threshold_file",
+    "metrics": "metrics_file",
+    "drift_baseline": "drift_baseline_file",
+    "lineage": "lineage_file",
+}
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 
-from pytest_repro.errors import EXIT_USAGE, ReproError
+from pytest_repro.errors import DEBUG_ENV, EXIT_INTERNAL_ERROR, EXIT_USAGE, ReproError
 
 EXIT_INTERRUPTED = 130
 
@@ -15,7 +16,9 @@ def run_cli(command: Callable[[], int]) -> int:
     """Run a command, turning project errors into one line each and their documented exit code.
 
     2 means a usage or configuration error, 1 a verification failure, 0 success.
-    No traceback reaches the user for an error the project knows about.
+    No traceback reaches the user for an error the project knows about; any other
+    exception is a bug, reported as one line with exit 3 (REPRO_DEBUG=1 re-raises it,
+    traceback and all).
     """
     try:
         return command()
@@ -24,8 +27,38 @@ def run_cli(command: Callable[[], int]) -> int:
             print(f"error: {line}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("interrupted; previous artifacts were left as they were", file=sys.stderr)
+        print(f"interrupted; {_what_was_published()}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Exception as error:
+        if os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            raise
+        print(f"error: {internal_error_line(error)}", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+
+
+def _what_was_published() -> str:
+    """Say truthfully where an interrupted command left the artifacts it was publishing."""
+    from pytest_repro.lineage.publish import interrupted_commit, published_folders
+    from pytest_repro.paths import shown_path
+
+    journal = interrupted_commit()
+    if journal is not None:
+        return (
+            f"the new artifacts in {shown_path(journal.parent)} are partly in place; the next training "
+            f"or load_model finishes the commit ({shown_path(journal)})"
+        )
+    published = published_folders()
+    if published:
+        return f"the new artifacts were already published in {shown_path(published[-1])}"
+    return "nothing was published; previous artifacts were left as they were"
+
+
+def internal_error_line(error: BaseException) -> str:
+    """Return the one line that reports an unexpected exception, with how to see its traceback."""
+    detail = " ".join(str(error).split())
+    if len(detail) > 200:
+        detail = detail[:197] + "..."
+    return f"internal error ({type(error).__name__}: {detail}); rerun with {DEBUG_ENV}=1 for the traceback"
 
 
 class _Parser(argparse.ArgumentParser):

@@ -9,13 +9,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.errors import EXIT_OK
+from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.dvc_export import DEFAULT_STAGE, dvc_lock, lock_yaml
-from pytest_repro.lineage.export import BUILDER_ID, intoto_statement, load_verified, sha256sums
+from pytest_repro.lineage.export import (
+    BUILDER_ID,
+    VerifiedLineage,
+    intoto_statement,
+    load_verified,
+    sha256sums,
+)
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.mlflow_export import DEFAULT_EXPERIMENT, log_to_mlflow, mlflow_record
-from pytest_repro.lineage.signing import key_from_env, require_from_env
+from pytest_repro.lineage.signing import envelope_path, key_from_env, require_from_env
 
 FORMATS = {
     "intoto": "in-toto Statement v1 with a SLSA Provenance v1 predicate (JSON)",
@@ -74,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"note: {note}", file=sys.stderr)
             print(f"logged {args.lineage.as_posix()} to MLflow run {run_id} (experiment {args.experiment!r})")
             return EXIT_OK
+        _refuse_overwriting_the_lineage(args.output, verified)
         folder = args.output.resolve().parent if args.output is not None else Path.cwd()
         if args.format == "intoto":
             data = canonical_json(intoto_statement(verified, builder_id=args.builder_id))
@@ -109,6 +116,22 @@ def _add_format_options(name: str, command: argparse.ArgumentParser) -> None:
         command.add_argument("--run-name", default=None, help="the run's name (default: MLflow picks one)")
 
 
+def _refuse_overwriting_the_lineage(output: Path | None, verified: VerifiedLineage) -> None:
+    """An export describes the lineage and its files; writing it over one of them would destroy what it describes."""
+    if output is None:
+        return
+    target = output.resolve()
+    described = {
+        verified.path.resolve(): "the lineage",
+        envelope_path(verified.path).resolve(): "its envelope",
+    }
+    described.update({verified.resolve(item): f"lineage entry {item.name!r}" for item in verified.entries})
+    if target in described:
+        raise ConfigError(
+            [Problem("--output", "", f"{output} is {described[target]}; write the export to another file")]
+        )
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
 
@@ -119,3 +142,7 @@ def _write(output: Path | None, data: bytes) -> None:
         sys.stdout.flush()
     else:
         write_bytes_atomic(output, data)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

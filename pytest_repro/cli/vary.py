@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.configs import read_yaml
 from pytest_repro.contract import SEED_RANGE_TEXT, RunRequest, is_seed
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.paths import shown_path
@@ -181,6 +182,11 @@ def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str,
     config = config if config.is_absolute() else Path.cwd() / config
     if not config.is_file():
         raise VariationError(f"--config: {config} is not a file")
+    if args.json is not None and not args.json.absolute().parent.is_dir():
+        raise VariationError(f"--json: folder {args.json.parent} does not exist")
+    if config.suffix in (".yaml", ".yml"):
+        # A YAML error is one line now, rather than the same failure relayed from every run.
+        read_yaml(Path(shown_path(config)))
     if args.tolerance < 0:
         raise VariationError(f"--tolerance: got {args.tolerance}; expected a number ≥ 0")
     if args.seed is not None and not is_seed(args.seed):

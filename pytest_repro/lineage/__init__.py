@@ -26,6 +26,8 @@ _HOMES = {
     "write_lineage": "writing",
     "Publication": "writing",
     "folds_record": "writing",
+    "check_output_names": "output_names",
+    "OutputNameError": "output_names",
     "read_lineage": "manifest",
     "entries": "manifest",
     "Entry": "manifest",

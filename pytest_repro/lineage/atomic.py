@@ -28,7 +28,15 @@ def open_atomic(path: str | Path) -> Iterator[Any]:
 
 @contextlib.contextmanager
 def _temporary_beside(path: Path) -> Iterator[tuple[Any, Path]]:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Yield a temporary file beside `path`, renamed over it if the block completes.
+
+    A file system that refuses (a missing or read-only folder, a full disk) is one
+    ArtifactError naming `path`; the temporary file is removed and `path` is untouched.
+    """
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -37,11 +45,24 @@ def _temporary_beside(path: Path) -> Iterator[tuple[Any, Path]]:
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
         raise
     fsync_folder(path.parent)
+
+
+def _cannot_write(path: Path, exc: OSError) -> Exception:
+    from pytest_repro.errors import ArtifactError
+    from pytest_repro.paths import shown_path
+
+    if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
+        reason = f"folder {shown_path(path.parent)} does not exist"
+    else:
+        reason = exc.strerror or type(exc).__name__
+    return ArtifactError(f"{shown_path(path)}: cannot write ({reason}); nothing was written")
 
 
 def fsync_folder(folder: Path) -> None:

@@ -159,10 +159,11 @@ def verified_bytes(verified: VerifiedLineage, item: Entry, limit: int = MAX_PARS
     What is parsed is what was hashed: a file swapped after the lineage was verified is
     refused, not read.  `limit` bounds the read, for files an export parses whole.
     """
+    from pytest_repro.regular_files import read_regular
+
     path = verified.resolve(item)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+        data = read_regular(path, limit)
     except OSError as exc:
         raise LineageError(f"{path}: cannot read {item.name} ({exc.strerror})") from None
     if len(data) > limit:

@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import LineageError
+from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import read_regular
 
 SCHEMA_VERSION = 2
 DEFAULT_LINEAGE = Path("artifacts/lineage.json")
@@ -144,8 +146,7 @@ def read_lineage_bytes(path: str | Path) -> bytes:
     """Return a manifest's bytes, read once; a missing, unreadable or oversized file is a LineageError."""
     path = Path(path)
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_LINEAGE_BYTES + 1)
+        data = read_regular(path, MAX_LINEAGE_BYTES)
     except FileNotFoundError:
         raise LineageError(missing_lineage_message(path)) from None
     except IsADirectoryError:
@@ -163,10 +164,12 @@ def parse_lineage(data: bytes, path: str | Path) -> dict[str, Any]:
     """Parse and structurally validate manifest bytes already read (e.g. the bytes a signature covers)."""
     path = Path(path)
     try:
-        lineage = json.loads(data.decode("utf-8-sig"))
+        lineage = loads_json(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         raise LineageError(f"{path}: malformed lineage JSON{where}") from None
+    except ValueError as exc:  # an integer too long to read
+        raise LineageError(f"{path}: malformed lineage JSON: {exc}") from None
     except RecursionError:
         raise LineageError(f"{path}: malformed lineage JSON: nested too deeply") from None
     if not isinstance(lineage, dict):

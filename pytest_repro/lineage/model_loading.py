@@ -13,6 +13,10 @@ size and mtime on one open descriptor would miss an in-place rewrite that keeps 
 size and resets the mtime (any owner can set mtime), and reading the whole file into
 memory costs the model's size in RAM on top of the unpickled model.  The copy costs
 one extra write of the file, in the temporary folder (`TMPDIR`).
+
+A commit that a killed training left half-applied is finished first, under the
+folder's lock (a model is loaded where it was published, so this is its reader's
+job, not a check's), and an `InterruptedCommitFinished` warning names what it renamed.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.errors import LineageError
+from pytest_repro.errors import ArtifactError, LineageError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.manifest import OUTPUT, entries, parse_lineage
+from pytest_repro.lineage.publish import journal_pending, output_lock, recover_interrupted_commit
 from pytest_repro.lineage.signing import Keys, key_from_env, require_from_env, verify_signature
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
+from pytest_repro.regular_files import open_regular
 
 
 def load_model(
@@ -45,6 +52,7 @@ def load_model(
     naming the file and, for a hash mismatch, both hashes.
     """
     model_path, lineage_path = Path(model_path), Path(lineage_path)
+    finish_interrupted_commit(lineage_path.parent)
     key = key_from_env() if signing_key is None else signing_key
     required = require_from_env() if require_signature is None else require_signature
     signature = verify_signature(lineage_path, key, required)
@@ -66,6 +74,29 @@ def load_model(
         return joblib.load(copy)
 
 
+class InterruptedCommitFinished(UserWarning):
+    """load_model finished publishing files that a killed training had left half-renamed."""
+
+
+def finish_interrupted_commit(folder: Path) -> tuple[str, ...]:
+    """Roll a pending commit journal in `folder` forward under its lock; warn naming what was renamed."""
+    if not journal_pending(folder):
+        return ()
+    try:
+        with output_lock(folder):
+            finished = recover_interrupted_commit(folder)
+    except ArtifactError as error:  # a training holds the lock, or the journal is not one of ours
+        raise LineageError(str(error)) from None
+    if finished:
+        warnings.warn(
+            InterruptedCommitFinished(
+                f"{folder}: finished an interrupted commit before loading: published {', '.join(finished)}"
+            ),
+            stacklevel=3,
+        )
+    return finished
+
+
 def _recorded_output(
     lineage: dict[str, Any], root: Path, model_path: Path, lineage_path: Path
 ) -> tuple[Any, Path]:
@@ -84,7 +115,7 @@ def _recorded_output(
 
 def _copy_model(source: Path, copy: Path, *, shown: Path) -> None:
     try:
-        reader = source.open("rb")
+        reader = open_regular(source)
     except FileNotFoundError:
         raise LineageError(f"{shown}: model file not found") from None
     except IsADirectoryError:

@@ -2,22 +2,27 @@
 
 The registry is `dataset_pins.yaml` in the dataset's folder, a mapping of file name to
 hex SHA-256 with sorted keys.  It is written only by `pin_dataset` (atomically) and
-read by `check_dataset_pin`, which the training run calls before reading any data.
+read by `check_dataset_pin` (streamed, for a file of any size) and by
+`read_pinned_dataset`, which returns the very bytes it checked for a training to parse.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
 from pytest_repro.configs import read_yaml
 from pytest_repro.errors import ConfigError, DatasetError, DatasetPinError
 from pytest_repro.lineage.atomic import write_bytes_atomic
-from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.manifest import is_sha256
+from pytest_repro.regular_files import open_regular
 
 PINS_FILE = "dataset_pins.yaml"
+T = TypeVar("T")
 _HEADER = f"""\
 # SHA-256 of each dataset in this folder; training refuses a dataset whose hash differs.
 # After a deliberate change to a dataset, re-pin it from this folder with:
@@ -59,8 +64,28 @@ def check_dataset_pin(path: str | Path) -> str:
     a different hash is a DatasetPinError (exit 1: the data changed).
     """
     path = Path(path)
-    registry = registry_path(path)
     actual = _hash_dataset(path)
+    _check_against_pin(path, actual)
+    return actual
+
+
+def read_pinned_dataset(path: str | Path) -> tuple[bytes, str]:
+    """Read the dataset once, check those bytes against the pin, and return them with their SHA-256.
+
+    A training parses the returned bytes, never the file a second time: a file swapped
+    between the check and the read would otherwise train on unpinned data while the
+    lineage records the pinned hash.  The cost is the file's size in memory, which a
+    CSV training pays anyway once the rows are parsed.
+    """
+    path = Path(path)
+    data = _read_dataset(path)
+    actual = sha256_bytes(data)
+    _check_against_pin(path, actual)
+    return data, actual
+
+
+def _check_against_pin(path: Path, actual: str) -> None:
+    registry = registry_path(path)
     how = f"pin it with: repro-pin {path}"
     if not registry.exists():
         raise DatasetError(f"{path}: no pin registry {registry} beside the dataset; {how}")
@@ -73,14 +98,25 @@ def check_dataset_pin(path: str | Path) -> str:
             f"{path}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
             f"deliberate, re-pin with: repro-pin {path}"
         )
-    return actual
 
 
 def _hash_dataset(path: Path) -> str:
+    return _with_dataset_errors(path, lambda: sha256_file(path))
+
+
+def _read_dataset(path: Path) -> bytes:
+    def read() -> bytes:
+        with open_regular(path) as handle:
+            return handle.read()
+
+    return _with_dataset_errors(path, read)
+
+
+def _with_dataset_errors(path: Path, read: Callable[[], T]) -> T:
     try:
         if path.is_dir():  # inside the try: is_dir raises for a name too long for the file system
             raise DatasetError(f"{path}: is a folder, expected a dataset file")
-        return sha256_file(path)
+        return read()
     except FileNotFoundError:
         raise DatasetError(f"{path}: dataset file not found") from None
     except PermissionError:

@@ -4,8 +4,17 @@ Every file is first written in full to a hidden temporary file in the output fol
 and fsynced.  Then a small journal naming the pending renames is written atomically,
 the renames run (lineage last), and the journal is removed.  A crash before the
 journal leaves the previous artifacts untouched; a crash after it is rolled forward
-by `recover_interrupted_commit`, which training and the check call first.  So a
-reader never trusts a lineage that names files not matching it.
+by `recover_interrupted_commit`, which the next training (`Publication`) and
+`load_model` call first, under the folder's lock.  A check only reads: it reports a
+pending journal and renames nothing.  So a reader never trusts a lineage that names
+files not matching it.
+
+The journal is data that anyone with write access to the folder can craft, so it is
+validated before any rename (`read_journal`): an object holding only `renames`, a list
+of [staged name, final name] pairs, each final name a plain, unreserved output name and
+each staged name one this module would have made for it (`.<final>.<random>.staged`),
+no name twice.  A rename can therefore only move a staging file onto the name it was
+staged for, inside the folder.
 
 A lock file keeps two trainings from publishing into one folder at once.
 
@@ -22,17 +31,43 @@ import contextlib
 import json
 import os
 import signal
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import fsync_folder, write_bytes_atomic
+from pytest_repro.lineage.output_names import JOURNAL_NAME, LOCK_NAME, STAGED_SUFFIX, name_problem
+from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import open_regular
 
-JOURNAL_NAME = ".commit.json"
-LOCK_NAME = ".training.lock"
+__all__ = ["JOURNAL_NAME", "LOCK_NAME", "STAGED_SUFFIX", "JournalError", "StagedCommit", "read_journal"]
 PAUSE_ENV = "REPRO_TEST_PAUSE_AT"
+# A real journal names a handful of files; anything larger is not one of ours.
+MAX_JOURNAL_BYTES = 1 << 20
+
+
+# What this process has committed, so that a command interrupted by Ctrl-C can say what is
+# true: the folder whose journal it wrote but has not finished, and the folders it published.
+_pending_commit: list[Path] = []
+_published: list[Path] = []
+
+
+def interrupted_commit() -> Path | None:
+    """The journal this process wrote and has not finished applying (its renames were cut short), if any."""
+    return _pending_commit[-1] / JOURNAL_NAME if _pending_commit else None
+
+
+def published_folders() -> tuple[Path, ...]:
+    """The folders this process has published a complete commit into."""
+    return tuple(_published)
+
+
+class JournalError(ArtifactError):
+    """The output folder's commit journal is unreadable or not a journal this module writes."""
+
 
 Writer = Callable[[BinaryIO], None]
 
@@ -96,14 +131,23 @@ class StagedCommit:
         self._staged: list[tuple[str, str]] = []
 
     def stage(self, name: str, writer: Writer) -> Path:
-        """Write `name` in full to a hidden file and fsync it; return the staged path."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".staged", dir=self.folder)
-        self._staged.append((Path(tmp).name, name))
-        with os.fdopen(fd, "wb") as handle:
-            writer(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        """Write `name` in full to a hidden file and fsync it; return the staged path.
+
+        A file system that refuses (a full disk, a read-only folder) is one ArtifactError;
+        the block's exit then removes what was staged, and nothing is published.
+        """
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=STAGED_SUFFIX, dir=self.folder)
+            self._staged.append((Path(tmp).name, name))
+            with os.fdopen(fd, "wb") as handle:
+                writer(handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, 0o644)
+        except OSError as exc:
+            raise ArtifactError(
+                f"{self.folder / name}: cannot write ({exc.strerror}); nothing was published"
+            ) from None
         _pause_point(f"staged:{name}")
         return Path(tmp)
 
@@ -122,8 +166,11 @@ class StagedCommit:
         except BaseException:
             self._discard()
             raise
+        _pending_commit.append(self.folder)
         _pause_point("after-journal")
         _apply_journal(self.folder)
+        _pending_commit.remove(self.folder)
+        _published.append(self.folder)
 
     def _discard(self) -> None:
         for tmp_name, _ in self._staged:
@@ -131,24 +178,87 @@ class StagedCommit:
                 (self.folder / tmp_name).unlink()
 
 
-def recover_interrupted_commit(folder: Path) -> bool:
-    """Finish a commit whose journal was written but whose renames were cut short; True if one was."""
-    if not (folder / JOURNAL_NAME).is_file():
-        return False
-    _apply_journal(folder)
-    return True
+def journal_pending(folder: Path) -> bool:
+    """True when `folder` holds a commit journal (of any kind: read_journal judges it)."""
+    return os.path.lexists(folder / JOURNAL_NAME)
+
+
+def recover_interrupted_commit(folder: Path) -> tuple[str, ...]:
+    """Finish a commit whose journal was written but whose renames were cut short.
+
+    Call it holding the folder's lock (`output_lock`).  Returns the final names of the
+    files the journal published (empty when there was no journal), so that the caller
+    can say what it did.  A journal that fails `read_journal` raises JournalError and
+    nothing is renamed.
+    """
+    if not journal_pending(folder):
+        return ()
+    renames = read_journal(folder)
+    _apply_renames(folder, renames)
+    return tuple(final for _, final in renames)
+
+
+def read_journal(folder: Path) -> tuple[tuple[str, str], ...]:
+    """Return the journal's renames as (staged name, final name) pairs, after validating every one."""
+    path = folder / JOURNAL_NAME
+    try:
+        info = os.lstat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise JournalError(f"{path}: commit journal is not a regular file; remove it and train again")
+        if info.st_size > MAX_JOURNAL_BYTES:
+            raise JournalError(f"{path}: commit journal is {info.st_size} bytes, not a journal; remove it")
+        with open_regular(path) as handle:
+            data = loads_json(handle.read(MAX_JOURNAL_BYTES + 1).decode("utf-8"))
+    except JournalError:
+        raise
+    except (OSError, ValueError, RecursionError):
+        raise JournalError(f"{path}: unreadable commit journal; remove it and train again") from None
+    renames = _journal_shape(data, path)
+    return renames
+
+
+def _journal_shape(data: Any, path: Path) -> tuple[tuple[str, str], ...]:
+    def bad(where: str, problem: str) -> JournalError:
+        return JournalError(f"{path}: commit journal: {where}: {problem}; remove it and train again")
+
+    if not isinstance(data, dict) or set(data) != {"renames"}:
+        raise bad("top level", 'expected an object holding only "renames"')
+    renames = data["renames"]
+    if not isinstance(renames, list) or not renames:
+        raise bad("renames", "expected a non-empty list of [staged name, final name] pairs")
+    pairs: list[tuple[str, str]] = []
+    for index, pair in enumerate(renames):
+        where = f"renames[{index}]"
+        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(n, str) for n in pair)):
+            raise bad(where, f"expected [staged name, final name], got {_short(pair)}")
+        staged, final = pair
+        problem = name_problem(final)
+        if problem is not None:
+            raise bad(where, f"final name {_short(final)} {problem}")
+        if not (staged.startswith(f".{final}.") and staged.endswith(STAGED_SUFFIX) and "/" not in staged):
+            raise bad(where, f"{_short(staged)} is not a staging file of {_short(final)}")
+        pairs.append((staged, final))
+    for side, names in (("staged", [p[0] for p in pairs]), ("final", [p[1] for p in pairs])):
+        if len(set(names)) != len(names):
+            raise bad("renames", f"a {side} name appears twice")
+    return tuple(pairs)
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _apply_journal(folder: Path) -> None:
+    _apply_renames(folder, read_journal(folder))
+
+
+def _apply_renames(folder: Path, renames: tuple[tuple[str, str], ...]) -> None:
     journal_path = folder / JOURNAL_NAME
-    try:
-        renames = json.loads(journal_path.read_text(encoding="utf-8"))["renames"]
-    except (OSError, ValueError, KeyError, TypeError):
-        raise ArtifactError(f"{journal_path}: unreadable commit journal; remove it and train again") from None
     for tmp_name, final_name in renames:
         with contextlib.suppress(FileNotFoundError):  # already renamed by an earlier recovery
-            os.replace(folder / Path(tmp_name).name, folder / Path(final_name).name)
-        _pause_point(f"renamed:{Path(final_name).name}")
+            os.replace(folder / tmp_name, folder / final_name)
+        _pause_point(f"renamed:{final_name}")
     fsync_folder(folder)
     with contextlib.suppress(FileNotFoundError):  # a concurrent recovery finished first
         journal_path.unlink()
@@ -157,7 +267,7 @@ def _apply_journal(folder: Path) -> None:
 
 def remove_stale_staging(folder: Path) -> None:
     """Delete staged files left by a run killed before its journal was written."""
-    for stale in folder.glob(".*.staged"):
+    for stale in folder.glob(f".*{STAGED_SUFFIX}"):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
 

@@ -39,6 +39,8 @@ from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from, public_key_from
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
+from pytest_repro.parsing import loads_json
+from pytest_repro.regular_files import read_regular
 
 # The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
 # signed byte for byte, and `repro-export intoto` turns it into a Statement v1.
@@ -156,6 +158,12 @@ def key_from_env(environ: Mapping[str, str] | None = None) -> tuple[Any, ...] | 
         (PUBLIC_KEY_ENV, public_key_from),
     ):
         text = environ.get(name, "")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # bytes that are not UTF-8 arrive as lone surrogates
+            raise ConfigError(
+                [Problem("environment", name, f"not UTF-8 text (byte {exc.start}); set a key of UTF-8 text")]
+            ) from None
         if text and not text.strip():
             raise ConfigError(
                 [Problem("environment", name, "set but blank (whitespace only); set the key or unset it")]
@@ -319,8 +327,7 @@ def _read_envelope(path: Path) -> tuple[bytes, Any]:
     """Return the envelope file's bytes and their parsed JSON."""
     shown = path.as_posix()
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ENVELOPE_BYTES + 1)
+        data = read_regular(path, MAX_ENVELOPE_BYTES)
     except IsADirectoryError:
         raise SignatureError(f"{shown}: is a folder, expected a DSSE envelope", file=shown) from None
     except OSError as exc:
@@ -328,9 +335,11 @@ def _read_envelope(path: Path) -> tuple[bytes, Any]:
     if len(data) > MAX_ENVELOPE_BYTES:
         raise SignatureError(f"{shown}: larger than {MAX_ENVELOPE_BYTES} bytes; not an envelope", file=shown)
     try:
-        return data, json.loads(data.decode("utf-8"))
+        return data, loads_json(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deeply
         raise SignatureError(f"{shown}: malformed envelope JSON", file=shown) from None
+    except ValueError as exc:  # an integer too long to read
+        raise SignatureError(f"{shown}: malformed envelope JSON: {exc}", file=shown) from None
 
 
 def _parse_envelope(envelope: Any, shown: str) -> tuple[str, bytes, list[tuple[str | None, bytes]]]:

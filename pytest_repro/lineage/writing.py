@@ -25,6 +25,7 @@ from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.manifest import build_lineage, project_root_for
+from pytest_repro.lineage.output_names import OutputNameError, check_output_names, name_problem
 from pytest_repro.lineage.publish import (
     StagedCommit,
     output_lock,
@@ -102,12 +103,14 @@ class Publication:
         self._outputs: dict[str, Path] = {}
         self._staged: dict[str, Path] = {}
         self._lineage_path: Path | None = None
+        # Files an interrupted earlier commit published on entry, for the caller to report.
+        self.recovered: tuple[str, ...] = ()
 
     def __enter__(self) -> Publication:
         self._lock = output_lock(self.folder)
         self._lock.__enter__()
         try:
-            recover_interrupted_commit(self.folder)
+            self.recovered = recover_interrupted_commit(self.folder)
             remove_stale_staging(self.folder)
             self._commit = StagedCommit(self.folder).__enter__()
         except BaseException:
@@ -119,6 +122,9 @@ class Publication:
         """Stage output `name` as `file_name` in the folder (bytes, or a writer given a binary handle)."""
         if name in self._outputs:
             raise ArtifactError(f"{self.folder}: output {name!r} staged twice")
+        problem = name_problem(file_name)
+        if problem is not None:
+            raise OutputNameError(name, file_name, problem)
         writer = content if callable(content) else _bytes_writer(content)
         self._staged[name] = self._commit.stage(file_name, writer)
         self._outputs[name] = self.folder / file_name
@@ -138,6 +144,8 @@ class Publication:
     ) -> dict[str, Any]:
         """Hash the staged outputs, stage their manifest (and envelope) last; return the manifest."""
         path = self.folder / lineage_file
+        names = {name: file.name for name, file in self._outputs.items()}
+        check_output_names(self.folder, names, lineage_file=lineage_file, inputs=_input_paths(inputs))
         files = {**_input_paths(inputs), **self._outputs}
         hashes = {**_input_hashes(inputs), **{n: sha256_file(p) for n, p in self._staged.items()}}
         manifest = _manifest(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,7 +11,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,10 @@ from pytest_repro.lineage.hashing import sha256_file
 
 RECORD_NAME = "repro-record.json"
 TAIL_LINES = 25
+# What one run's output may cost the session: a line is kept up to MAX_LINE_CHARS, and at
+# most MAX_RELAYED_CHARS are relayed live; the rest is counted and reported, not held.
+MAX_LINE_CHARS = 10_000
+MAX_RELAYED_CHARS = 1_000_000
 HASH_SEEDS = ("1", "2")
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
@@ -113,12 +118,48 @@ def train_once(request: RunRequest, output_dir: Path) -> dict[str, Any]:
     return with_recorded_lineage(request, output_dir, result)
 
 
+class _ProcessExitCalled(BaseException):
+    """A training called os._exit in this process; a BaseException so its own `except Exception` misses it."""
+
+    def __init__(self, code: int):
+        self.code = code
+        super().__init__(code)
+
+
+@contextlib.contextmanager
+def _no_process_exit() -> Iterator[None]:
+    """Turn os._exit into an exception while an in-process training runs.
+
+    os._exit ends the interpreter at once, without pytest's report: the session would
+    end with status 0 and no results, a false pass.  A subprocess run shows it as its
+    exit status; in this process, the call is caught here and fails the run instead.
+    """
+    real_exit = os._exit
+
+    def refuse(code: int) -> None:
+        raise _ProcessExitCalled(code)
+
+    os._exit = refuse  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        os._exit = real_exit
+
+
 def run_inprocess(request: RunRequest, output_dir: Path, label: str) -> RunRecord:
     """Train in this interpreter: fast, but shares its global state (for debugging and fuzzing)."""
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        result = train_once(request, output_dir)
+        with _no_process_exit():
+            result = train_once(request, output_dir)
+    except _ProcessExitCalled as exc:
+        raise TrainingFailed(
+            label,
+            f"training called os._exit({exc.code}), which would end the pytest session itself with no "
+            "results; run it with --repro-isolation subprocess to see its exit status",
+            "",
+        ) from None
     except ContractError:
         raise
     except SystemExit as exc:  # a command training exited non-zero
@@ -199,14 +240,30 @@ class RunningTraining:
         self._reader.start()
 
     def _relay(self, sink: ProgressSink | None) -> None:
+        """Keep the tail and relay lines, each cut at MAX_LINE_CHARS, at most MAX_RELAYED_CHARS in all.
+
+        Reading in bounded pieces keeps memory flat whatever the training prints (a
+        single 300 MB line included); what is dropped is counted and said at the end.
+        """
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            line = line.rstrip("\n").split("\r")[-1]
+        relayed = cut = unrelayed = 0
+        for line, dropped in _bounded_lines(self.process.stdout, MAX_LINE_CHARS):
+            cut += dropped
+            line = line.split("\r")[-1]
             if not line:
                 continue
             self.tail.append(line)
             if sink is not None:
-                sink(self.label, line)
+                if relayed + len(line) <= MAX_RELAYED_CHARS:
+                    sink(self.label, line)
+                    relayed += len(line)
+                else:
+                    unrelayed += len(line)
+        note = _dropped_note(cut, unrelayed)
+        if note:
+            self.tail.append(note)
+            if sink is not None:
+                sink(self.label, note)
 
     def wait(self) -> RunRecord:
         try:
@@ -243,6 +300,38 @@ class RunningTraining:
             except (ProcessLookupError, PermissionError):
                 self.process.kill()
             self.process.wait()
+
+
+def _bounded_lines(stream: Any, limit: int) -> Iterator[tuple[str, int]]:
+    """Yield each line (without its newline) cut at `limit` characters, and how many were cut from it.
+
+    Reads in pieces of at most `limit` + 1 characters, so a line of any length costs
+    that much memory, not its own size.
+    """
+    while True:
+        piece = stream.readline(limit + 1)
+        if not piece:
+            return
+        if piece.endswith("\n") or len(piece) <= limit:
+            yield piece.rstrip("\n"), 0
+            continue
+        head, dropped = piece[:limit], len(piece) - limit
+        while not piece.endswith("\n"):
+            piece = stream.readline(limit + 1)
+            if not piece:
+                break
+            dropped += len(piece.rstrip("\n"))
+        yield head, dropped
+
+
+def _dropped_note(cut: int, unrelayed: int) -> str:
+    """Say what output was not kept, or nothing when everything was."""
+    parts = []
+    if cut:
+        parts.append(f"{cut} characters cut from lines longer than {MAX_LINE_CHARS}")
+    if unrelayed:
+        parts.append(f"{unrelayed} characters not relayed past the first {MAX_RELAYED_CHARS}")
+    return f"[pytest-repro: output dropped: {'; '.join(parts)}]" if parts else ""
 
 
 def run_subprocesses(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from pytest_repro.contract import ContractError, RunRequest
+from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining
 from pytest_repro.running.environ_reads import variables_read, watch_environ
@@ -36,6 +38,10 @@ def worker_main(argv: list[str] | None = None) -> int:
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0
+    except ReproError as exc:  # the training's own one-line error (a bad config): no traceback to relay
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return exc.exit_code
     result = {**result, "variables_read": variables_read() if command is None else None}
     write_json_atomic(args.record, result)
     return 0

@@ -488,3 +488,35 @@ def test_marked(repro_twins):
     result.stdout.fnmatch_lines(["test_user.py::test_marked PASSED*"])
     result.stdout.no_fnmatch_line("*test_plain*")
     result.stdout.no_fnmatch_line("*lineage.json::verify*")
+
+
+def test_a_crafted_commit_journal_fails_the_lineage_item_which_renames_nothing(example):
+    import json
+
+    from pytest_repro.lineage import write_lineage
+
+    example.write()
+    folder = example.path / "artifacts"
+    folder.mkdir()
+    model, threshold = folder / "model.joblib", folder / "threshold.txt"
+    model.write_bytes(b"not really a model")
+    threshold.write_text("0.5\n")
+    lineage = write_lineage(
+        folder / "lineage.json",
+        inputs={"config": example.path / "config.yaml"},
+        outputs={"model": model, "threshold": threshold},
+        root=example.path,
+        environment={},
+        code=None,
+        signing_key=None,
+    )
+    # A journal asking to move the model over the lineage, as an attacker could write it.
+    (folder / ".commit.json").write_text(json.dumps({"renames": [["model.joblib", "lineage.json"]]}))
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    result = example.run("-m", "lineage")
+
+    result.assert_outcomes(failed=1, skipped=2, deselected=5)
+    result.stdout.fnmatch_lines(['*commit journal: renames[[]0[]]: "model.joblib" is not a staging file of*'])
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert lineage.read_bytes() == before["lineage.json"]

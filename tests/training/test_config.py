@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from pytest_repro.configs import read_yaml
 from pytest_repro.errors import ConfigError
 from pytest_repro.schema import LeafSpec, Rule, iter_leaves
-from training.config import config_to_dict, dump_config, load_config, read_yaml, validate_config
+from training.config import config_to_dict, dump_config, load_config, validate_config
 from training.schema import SEED_MAX, Config
 
 REPO = Path(__file__).resolve().parents[2]

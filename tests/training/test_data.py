@@ -146,7 +146,7 @@ def test_permission_error_becomes_one_dataset_error(tmp_path: Path, monkeypatch:
         raise PermissionError(13, "Permission denied")
 
     path = _write(tmp_path, _csv())
-    monkeypatch.setattr(training.data, "open", refuse, raising=False)
+    monkeypatch.setattr(training.data, "open_regular", refuse)
     assert "permission denied reading the dataset file" in _error(path)
 
 

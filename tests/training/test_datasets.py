@@ -26,6 +26,7 @@ from training.datasets import (
     DATASET_COLUMNS,
     DATASET_ROWS,
     DATASET_SEED,
+    MAX_ROWS,
     MIN_ROWS,
     generate_csv,
     write_dataset,
@@ -256,6 +257,6 @@ def test_cli_default_generate_writes_the_bundled_dataset(tmp_path: Path) -> None
 def test_cli_rejects_too_few_rows_as_a_usage_error(tmp_path: Path) -> None:
     result = _cli("generate", "--rows", "3", cwd=tmp_path)
     assert result.returncode == EXIT_USAGE
-    assert f"at least {MIN_ROWS} rows" in result.stderr
+    assert f"expected {MIN_ROWS} to {MAX_ROWS} rows, got 3" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "ml_datasource.csv").exists()

@@ -164,10 +164,15 @@ def test_absolute_lineage_option_is_accepted(project: Path):
     assert result.returncode == 0, result.stderr
 
 
-def test_interrupted_commit_is_rolled_forward_before_checking(project: Path):
+@pytest.mark.slow
+def test_a_pending_commit_fails_the_check_which_renames_nothing_until_load_model_finishes_it(project: Path):
     # A training killed after writing its journal: new model and lineage staged, not yet renamed.
+    import joblib
+
     artifacts = project / "artifacts"
-    new_model = b"model of the interrupted run"
+    joblib.dump({"weights": [1, 2, 3]}, artifacts / "staged-model")
+    new_model = (artifacts / "staged-model").read_bytes()
+    (artifacts / "staged-model").unlink()
     lineage = json.loads((artifacts / "lineage.json").read_text(encoding="utf-8"))
     set_entry(lineage, "model", sha256=sha256_bytes(new_model))
     staged = {".best_model.joblib.1.staged": new_model, ".lineage.json.2.staged": canonical_json(lineage)}
@@ -178,13 +183,32 @@ def test_interrupted_commit_is_rolled_forward_before_checking(project: Path):
         [".lineage.json.2.staged", "lineage.json"],
     ]
     (artifacts / JOURNAL_NAME).write_text(json.dumps({"renames": renames}), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in artifacts.iterdir()}
 
     result = _check(project)
 
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "error: artifacts/.commit.json: an interrupted commit is pending (best_model.joblib, lineage.json); "
+        "the check renames nothing: train again, or load the model with load_model, to finish it"
+    ]
+    assert {p.name: p.read_bytes() for p in artifacts.iterdir()} == before
+
+    load = (
+        "import warnings; from pytest_repro.lineage import load_model; warnings.simplefilter('always'); "
+        "print(load_model('artifacts/best_model.joblib', 'artifacts/lineage.json'))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", load], cwd=project, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "{'weights': [1, 2, 3]}"
+    said = "finished an interrupted commit before loading: published best_model.joblib, lineage.json"
+    assert said in loaded.stderr
     assert (artifacts / "best_model.joblib").read_bytes() == new_model
     assert not (artifacts / JOURNAL_NAME).exists()
     assert not list(artifacts.glob(".*.staged"))
+    assert _check(project).returncode == 0
 
 
 def test_a_lineage_outside_the_working_directory_is_checked_within_the_folder_above_its_own(

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
@@ -105,20 +104,40 @@ def test_the_command_is_required(project: FakeProject, capsys: pytest.CaptureFix
     assert "--cmd" in capsys.readouterr().err
 
 
-def test_md5_and_sha256_come_from_one_read(tmp_path: Path):
-    # A FIFO can be read only once: both digests right means one streamed pass served both.
+def test_md5_and_sha256_come_from_one_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # Count the bytes read from the file: one streamed pass serves both digests.
+    import pytest_repro.lineage.hashing as hashing
+
     data = bytes(range(256)) * 9000  # several 1 MiB chunks
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    writer = threading.Thread(target=lambda: fifo.write_bytes(data))
-    writer.start()
-    digests = file_digests(fifo, ("sha256", "md5"))
-    writer.join(timeout=30)
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    read = []
+    real_open = hashing.open_regular
+
+    class Counting:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.handle.close()
+
+        def readinto(self, buffer):
+            count = self.handle.readinto(buffer)
+            read.append(count)
+            return count
+
+    monkeypatch.setattr(hashing, "open_regular", lambda *args, **kwargs: Counting(real_open(*args, **kwargs)))
+
+    digests = file_digests(path, ("sha256", "md5"))
+
     assert digests.hexdigests == {
         "sha256": hashlib.sha256(data).hexdigest(),
         "md5": hashlib.md5(data).hexdigest(),
     }
-    assert digests.size == len(data)
+    assert digests.size == len(data) == sum(read)
 
 
 # --- the real dvc ---------------------------------------------------------------------------------

@@ -184,12 +184,12 @@ def test_journal_left_behind_is_rolled_forward(tmp_path: Path):
     _interrupted_commit(tmp_path, {"model.joblib": b"new model", "lineage.json": b"new lineage"})
     assert (tmp_path / "model.joblib").read_bytes() == b"old model"
 
-    assert recover_interrupted_commit(tmp_path) is True
+    assert recover_interrupted_commit(tmp_path)
 
     assert (tmp_path / "model.joblib").read_bytes() == b"new model"
     assert (tmp_path / "lineage.json").read_bytes() == b"new lineage"
     assert _names(tmp_path) == ["lineage.json", "model.joblib"]
-    assert recover_interrupted_commit(tmp_path) is False
+    assert recover_interrupted_commit(tmp_path) == ()
 
 
 def test_journal_cut_short_half_way_is_finished(tmp_path: Path):
@@ -197,7 +197,7 @@ def test_journal_cut_short_half_way_is_finished(tmp_path: Path):
     first_tmp, first_final = renames[0]
     os.replace(tmp_path / first_tmp, tmp_path / first_final)  # the crash came after the first rename
 
-    assert recover_interrupted_commit(tmp_path) is True
+    assert recover_interrupted_commit(tmp_path)
 
     assert (tmp_path / "model.joblib").read_bytes() == b"new model"
     assert (tmp_path / "lineage.json").read_bytes() == b"new lineage"
@@ -206,7 +206,7 @@ def test_journal_cut_short_half_way_is_finished(tmp_path: Path):
 
 def test_no_journal_means_nothing_to_recover(tmp_path: Path):
     (tmp_path / "model.joblib").write_bytes(b"model")
-    assert recover_interrupted_commit(tmp_path) is False
+    assert recover_interrupted_commit(tmp_path) == ()
     assert _names(tmp_path) == ["model.joblib"]
 
 
