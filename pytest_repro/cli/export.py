@@ -132,10 +132,6 @@ def _refuse_overwriting_the_lineage(output: Path | None, verified: VerifiedLinea
         )
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
 def _write(output: Path | None, data: bytes) -> None:
     if output is None:
         sys.stdout.buffer.write(data)

@@ -18,6 +18,8 @@ from pytest_repro.report.model import EnvironmentRow, EnvironmentTable
 ABSENT = "(not recorded)"
 # The sections of a run's record, in the order the table lists them.
 SECTIONS = ("process", "environment", "code", "lineage", "wall time")
+# Facts that differ between any two runs by nature: shown, never marked or counted as a difference.
+VARIES = frozenset({"wall time"})
 
 
 def environment_table(runs: Mapping[str, Mapping[str, Any]], caption: str = "") -> EnvironmentTable:
@@ -50,9 +52,9 @@ def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 def render_environment(found: EnvironmentTable) -> str:
     """The side-by-side table, differing rows marked, with a count of how many differ."""
-    differing = sum(row.differs for row in found.rows)
+    differing = sum(row.differs and row.key not in VARIES for row in found.rows)
     rows = [
-        f'<tr class="{"differs" if row.differs else "same"}">'
+        f'<tr class="{"differs" if row.differs and row.key not in VARIES else "same"}">'
         + cell(text(row.key), tag="th")
         + "".join(cell(text(value), cls="value") for value in row.values)
         + "</tr>"
