@@ -31,6 +31,9 @@ SEED_RANGE_TEXT = "an integer in [0, 2**32 - 1]"
 # Knobs the variation hunt sets in a run's environment; a training may honour them.
 N_JOBS_VARIABLE = "REPRO_N_JOBS"
 ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
+# The worker processes a run may use: the plugin sets it to the share of the cores it gives
+# the run (1 for each twin on two cores), so concurrent runs never oversubscribe the machine.
+WORKERS_VARIABLE = "REPRO_WORKERS"
 
 
 def is_seed(value: Any) -> bool:

@@ -83,8 +83,13 @@ def train(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> TrainingResult:
     """Train every configured model, keep the best, and publish its artifacts and lineage.
+
+    `jobs` is the number of worker processes the cross-validation fits run in (None:
+    `REPRO_WORKERS`, else every available core; see `training.parallel`); any count
+    gives the same bytes.
 
     Relative paths in the config resolve against the config file's folder, so the
     result does not depend on the working directory.  Publishing goes through the
@@ -94,13 +99,16 @@ def train(
     started = time.perf_counter()
     config_path = Path(config_path)
     config = resolve_config(config_path, seed, overrides)
+    from training.parallel import worker_count
+
+    workers = worker_count(jobs)
     progress = progress or Progress()
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
     out = Path(output_dir) if output_dir is not None else config_dir / config.artifacts.model_dir
     with Publication(out.resolve()) as publication:
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
-        fitted = _fit(config, dataset_path, progress)
+        fitted = _fit(config, dataset_path, progress, workers)
         progress.message(f"writing artifacts to {publication.folder}")
         return _publish(config, config_path, dataset_path, publication, fitted, started, code)
 
@@ -132,23 +140,25 @@ class _Fitted:
     dataset_sha256: str
 
 
-def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
+def _fit(config: Config, dataset_path: Path, progress: Progress, workers: int) -> _Fitted:
     # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
     from pytest_repro.lineage.pins import check_dataset_pin
 
     dataset_sha256 = check_dataset_pin(dataset_path)
     with _single_threaded():
-        return _fit_pinned(config, dataset_path, dataset_sha256, progress)
+        return _fit_pinned(config, dataset_path, dataset_sha256, progress, workers)
 
 
-def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progress: Progress) -> _Fitted:
+def _fit_pinned(
+    config: Config, dataset_path: Path, dataset_sha256: str, progress: Progress, workers: int
+) -> _Fitted:
     from sklearn.base import clone
 
     from training.data import load_dataset, split_data
     from training.drift import drift_baseline
     from training.evaluation import (
         choose_threshold,
-        cross_validate_model,
+        cross_validate_models,
         make_folds,
         score,
         select_best,
@@ -170,10 +180,16 @@ def _fit_pinned(config: Config, dataset_path: Path, dataset_sha256: str, progres
         f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test"
     )
     folds = make_folds(y_train, config)
-    results = {}
-    for name, estimator in build_estimators(config).items():
-        pipeline = build_pipeline(config, estimator)
-        results[name] = cross_validate_model(name, pipeline, x_train, y_train, folds, on_fold=progress.fold)
+    pipelines = {
+        name: build_pipeline(config, estimator) for name, estimator in build_estimators(config).items()
+    }
+    if workers > 1:
+        progress.message(
+            f"cross-validating {len(pipelines)} models x {len(folds)} folds in {workers} workers"
+        )
+    results = cross_validate_models(
+        pipelines, x_train, y_train, folds, workers=workers, seed=config.seed, on_fold=progress.fold
+    )
     best = select_best(results)
     progress.message(f"best model by mean CV ROC AUC: {best} ({results[best].mean:.4f}); refitting")
     pipeline = clone(build_pipeline(config, build_estimators(config)[best]))
@@ -261,5 +277,8 @@ def _publish(
 def train_for_repro(
     config_path: str, output_dir: str, seed: int | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Mapping[str, Any]:
-    """Entry point for pytest-repro (`repro_train = "training:train_for_repro"`)."""
+    """Entry point for pytest-repro (`repro_train = "training:train_for_repro"`).
+
+    The worker count comes from `REPRO_WORKERS`, which the plugin sets for each run.
+    """
     return train(config_path, output_dir, seed=seed, overrides=overrides).to_repro()
