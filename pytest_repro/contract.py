@@ -36,6 +36,17 @@ ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
 WORKERS_VARIABLE = "REPRO_WORKERS"
 
 
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not merely those the machine has.
+
+    What a training without `REPRO_WORKERS` may use, and what the plugin shares among its runs.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity on this platform
+        return max(1, os.cpu_count() or 1)
+
+
 def is_seed(value: Any) -> bool:
     """Return whether `value` is a seed every library accepts: an int (not a bool) in [0, 2**32 - 1]."""
     return isinstance(value, int) and not isinstance(value, bool) and SEED_MIN <= value <= SEED_MAX

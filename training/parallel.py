@@ -22,20 +22,12 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
-from pytest_repro.contract import WORKERS_VARIABLE
+from pytest_repro.contract import WORKERS_VARIABLE, available_cores
 from pytest_repro.errors import ConfigError, Problem
 
 T = TypeVar("T")
 R = TypeVar("R")
 ALLOWED = "a positive integer"
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity), not merely those the machine has."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not every platform has sched_getaffinity
-        return max(1, os.cpu_count() or 1)
 
 
 def worker_count(requested: int | None = None, environ: Mapping[str, str] | None = None) -> int:

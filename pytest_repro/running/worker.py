@@ -8,7 +8,7 @@ from pathlib import Path
 from pytest_repro.contract import ContractError, RunRequest
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining
-from pytest_repro.running.launcher import train_once
+from pytest_repro.running.launcher import artifact_hashes, train_once
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def worker_main(argv: list[str] | None = None) -> int:
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0
-    write_json_atomic(args.record, result)
+    write_json_atomic(args.record, {**result, "hashes": artifact_hashes(result)})
     return 0
 
 

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from small_project import write_small_project
 
-from pytest_repro.contract import WORKERS_VARIABLE
+from pytest_repro.contract import WORKERS_VARIABLE, available_cores
 from pytest_repro.errors import ConfigError
 from training.evaluation import FoldOutcome, cross_validate_models
-from training.parallel import available_cores, run_in_order, worker_count
+from training.parallel import run_in_order, worker_count
 
 ROOT = Path(__file__).resolve().parents[2]
 # The lineage names its output folder, which differs between the two runs; its hashes are the files'.
