@@ -36,7 +36,8 @@ class ReproPlugin:
         self._scheduler: Any = None
         self._ahead: bool = False  # the configured twins were started at session start
         self._probe_planned: bool = False  # a selected seed-sensitivity check will train seed + 1
-        self._probes: dict[int, Any] = {}  # seed -> its started batch
+        self._probes: dict[int, Any] = {}  # seed -> its batch, queued behind the twins
+        self._probes_queued: set[int] = set()  # every seed ever queued ahead, so none is queued twice
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
         """Return the twin runs of `settings` (trained at most once per session and request)."""
@@ -73,7 +74,7 @@ class ReproPlugin:
         settings = self.settings
         if not settings.enabled or settings.entry is None or settings.isolation == "inprocess":
             return
-        if is_xdist_worker(self.config) or _xdist_controller(self.config):
+        if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
             return
         self._ahead = self.cache().start(settings.request(), settings.isolation) is not None
 
@@ -86,7 +87,7 @@ class ReproPlugin:
         if not self._probe_planned or twins.isolation == "inprocess":
             return
         seed = sensitivity_seed(self.settings, self.probes)
-        if seed is None or seed in self._probes:
+        if seed is None or seed in self._probes_queued:
             return
         if twins.a.hashes != twins.b.hashes or twins.a.folds != twins.b.folds:
             return
@@ -94,6 +95,7 @@ class ReproPlugin:
 
         if compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None:
             return
+        self._probes_queued.add(seed)
         self._probes[seed] = self._submit_probe(seed, twins.a)
 
     def probe_run(self, seed: int, like: Any) -> Any:

@@ -198,6 +198,7 @@ class RunningTraining:
         if request.command is not None:
             command += ["--command", json.dumps(request.command.to_json())]
         self.started = time.perf_counter()
+        self.finished_at: float | None = None  # when its output ended: the process exited
         self.timeout = request.timeout
         self.process = subprocess.Popen(
             command,
@@ -224,6 +225,7 @@ class RunningTraining:
             self.tail.append(line)
             if sink is not None:
                 sink(self.label, line)
+        self.finished_at = time.perf_counter()
 
     def wait(self) -> RunRecord:
         # The limit counts from the run's start: a run started ahead of its checks gets no extra time.
@@ -242,7 +244,8 @@ class RunningTraining:
                 "\n".join(self.tail),
             ) from None
         self._reader.join()
-        seconds = time.perf_counter() - self.started
+        # Timed to the process's end, not to this call: a run started ahead may be read much later.
+        seconds = (self.finished_at or time.perf_counter()) - self.started
         tail = "\n".join(self.tail)
         if code != 0:
             raise TrainingFailed(

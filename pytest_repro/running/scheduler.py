@@ -97,13 +97,19 @@ class Batch:
     def _collect(self) -> None:
         assert self._running is not None
         try:
-            self._finish(wait_runs(self._running))
+            outcome: dict[str, RunRecord] | TrainingFailed | ContractError = wait_runs(self._running)
         except (TrainingFailed, ContractError) as exc:
-            self._finish(exc)
+            outcome = exc
+        # From the start to the last run's exit, however long after that the batch was read.
+        ends = [running.finished_at for running in self._running]
+        self._finish(outcome, max(ends) if None not in ends else None)  # type: ignore[type-var]
 
-    def _finish(self, outcome: dict[str, RunRecord] | TrainingFailed | ContractError) -> None:
+    def _finish(
+        self, outcome: dict[str, RunRecord] | TrainingFailed | ContractError, ended: float | None = None
+    ) -> None:
         self._outcome = outcome
-        self.seconds = time.perf_counter() - (self.started_at or time.perf_counter())
+        now = time.perf_counter()
+        self.seconds = (ended or now) - (self.started_at or now)
         self.scheduler._forget(self)
 
 
