@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,22 @@ class ReproPlugin:
         if row is not None:
             self.summary_rows[row["check"]] = row
             self.row_nodeids[row["check"]] = report.nodeid
+        self._read_finished_twins()
+
+    def _read_finished_twins(self) -> None:
+        """Read the twins started ahead as soon as they have exited, between any two tests.
+
+        So the seed probe queues behind them at once, while the rest of the suite runs,
+        instead of when the first twin check comes up.
+        """
+        if not self._ahead or not self.cache().exited(self.settings.request(), self.settings.isolation):
+            return
+        self._ahead = False
+        from pytest_repro.running.twins import TwinFailure
+
+        # A failure is stored: every check that needs the twins reports it.
+        with contextlib.suppress(TwinFailure):
+            self.twins(self.settings)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the table once (in the controller under xdist), and only when checks ran."""

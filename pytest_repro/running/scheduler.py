@@ -59,6 +59,11 @@ class Batch:
     def done(self) -> bool:
         return self._outcome is not None
 
+    @property
+    def exited(self) -> bool:
+        """Whether every run has started and its process has exited (`wait()` returns at once)."""
+        return self._running is not None and all(r.process.poll() is not None for r in self._running)
+
     def start(self) -> None:
         """Start the runs now, each with its share of the cores."""
         if self._running is not None or self.done:

@@ -119,16 +119,48 @@ def pytest_collection_finish(session):
 """
 
 
+# A user's suite that runs before every generated check: many short tests (the twins are
+# read between two tests), then one that passes only if the seed probe started meanwhile,
+# not when the first twin check came up.
+SUITE = """\
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+LOG = Path(__file__).parents[1] / "trainings.log"
+
+
+def probe_started():
+    return LOG.exists() and any(json.loads(line)["seed"] == 4 for line in LOG.read_text().splitlines())
+
+
+@pytest.mark.parametrize("tick", range(1200))
+def test_tick(tick):
+    if not probe_started():
+        time.sleep(0.1)
+
+
+def test_the_probe_started_while_the_suite_ran():
+    assert probe_started()
+"""
+
+
 @pytest.mark.slow
 def test_twins_start_before_collection_ends_and_the_seed_probe_trains_right_behind_them(example):
     example.write(before=LOG_TRAINING, isolation=None, ini={"repro_seed_sensitivity": "warn"})
     example.pytester.makeconftest(SLOW_COLLECTION)
+    # In a folder that sorts before config.yaml, so that it runs before the generated checks.
+    (example.path / "a").mkdir()
+    (example.path / "a" / "test_suite.py").write_text(SUITE)
 
     result = example.run_subprocess("--repro", "--repro-vary=tz")
 
     result.stdout.fnmatch_lines(
         ["seed-sensitivity * seed used (seed 4 changed *)", "vary[[]tz] * identical *"]
     )
+    result.stdout.fnmatch_lines(["a/test_suite.py .*", "config.yaml *"])  # in this order
     assert result.ret == pytest.ExitCode.OK
     assert (example.path / "collection.txt").read_text() == "a training started during collection"
     runs = [json.loads(line) for line in (example.path / "trainings.log").read_text().splitlines()]
