@@ -123,8 +123,8 @@ def pytest_session(cwd: Path, marks: str, config: Path) -> tuple[float, float | 
         "-p",
         "no:cacheprovider",
         "-q",
-        "--repro-config",
-        str(config),
+        # One word: as two, pytest would take the path for a test argument when it picks the rootdir.
+        f"--repro-config={config}",
     ]
     seconds, output = run_timed(command, cwd, environment())
     found = TWIN_SECONDS.search(output)

@@ -219,7 +219,7 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.running.launcher import run_inprocess, run_subprocesses
+    from pytest_repro.running.launcher import run_inprocess
 
     settings = _marked_settings(request)
     plugin = _plugin(request.config)
@@ -238,7 +238,8 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         folder = tmp_path_factory.mktemp("repro-run") / label
         if (isolation or settings.isolation) == "inprocess":
             return run_inprocess(run_request, folder, label)
-        return run_subprocesses(run_request, {label: folder}, sink=plugin.progress)[label]
+        # Through the session's queue: behind the twins, with every core once they are done.
+        return plugin.scheduler().submit(run_request, {label: folder}).wait()[label]
 
     return train
 
