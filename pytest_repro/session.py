@@ -35,7 +35,7 @@ class ReproPlugin:
         self._cache: Any = None
         self._shared: Any = None
         self._scheduler: Any = None
-        self._ahead: bool = False  # the configured twins were started at session start
+        self._ahead: Any = None  # the batch of the configured twins, when started at session start
         self._probe_planned: bool = False  # a selected seed-sensitivity check will train seed + 1
         self._probes: dict[int, Any] = {}  # seed -> its batch, queued behind the twins
         self._probes_queued: set[int] = set()  # every seed ever queued ahead, so none is queued twice
@@ -77,7 +77,7 @@ class ReproPlugin:
             return
         if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
             return
-        self._ahead = self.cache().start(settings.request(), settings.isolation) is not None
+        self._ahead = self.cache().start(settings.request(), settings.isolation)
 
     def _start_seed_probe(self, twins: Any) -> None:
         """Queue the seed-sensitivity run behind the twins, as soon as they are known to agree.
@@ -155,9 +155,9 @@ class ReproPlugin:
         self._probe_planned = not is_xdist_worker(self.config) and any(
             isinstance(item, SeedSensitivityCheck) for item in session.items
         )
-        if self._ahead and not any(_may_need_twins(item) for item in session.items):
+        if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
             self.cache().cancel(self.settings.request(), self.settings.isolation)
-            self._ahead = False
+            self._ahead = None
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         """Stop any training still running: nothing in this session will read it."""
@@ -182,9 +182,9 @@ class ReproPlugin:
         So the seed probe queues behind them at once, while the rest of the suite runs,
         instead of when the first twin check comes up.
         """
-        if not self._ahead or not self.cache().exited(self.settings.request(), self.settings.isolation):
+        if self._ahead is None or not self._ahead.exited:
             return
-        self._ahead = False
+        self._ahead = None
         from pytest_repro.running.twins import TwinFailure
 
         # A failure is stored: every check that needs the twins reports it.

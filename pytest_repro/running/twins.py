@@ -126,11 +126,6 @@ class TwinCache:
         self._started[key] = batch
         return batch
 
-    def exited(self, request: RunRequest, isolation: str) -> bool:
-        """Whether the twins started ahead for `request` have both exited (reading them will not wait)."""
-        batch = self._started.get(request_key(request, isolation))
-        return batch is not None and batch.exited
-
     def cancel(self, request: RunRequest, isolation: str) -> None:
         """Stop twins started ahead that no selected check needs."""
         batch = self._started.pop(request_key(request, isolation), None)
