@@ -18,7 +18,7 @@ Usage: python benchmarks/twin_overhead.py [--repeat N] [--quick]
 Writes benchmarks/results/twin_overhead.json and twin_overhead.md and prints the
 table.  Each row is the best of `--repeat` runs (the measurements alternate).
 `--quick` replaces the full config by the forest-and-logistic one in rows 1-5 and
-stops the scaling rows at 2x: a shape check in about two minutes, not a measurement.
+stops the scaling rows at 2x: a shape check, not a measurement.
 Times are never asserted in a test.
 """
 
