@@ -22,3 +22,11 @@ def describe_machine() -> str:
         first = meminfo.read_text().splitlines()[0].split()
         memory = f", {int(first[1]) / 1024 / 1024:.0f} GiB memory"
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}, {platform.system()}"
+
+
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages (zeros where the platform has none), to judge the noise."""
+    try:
+        return [round(value, 2) for value in os.getloadavg()]
+    except (AttributeError, OSError):
+        return [0.0, 0.0, 0.0]

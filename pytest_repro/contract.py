@@ -31,6 +31,20 @@ SEED_RANGE_TEXT = "an integer in [0, 2**32 - 1]"
 # Knobs the variation hunt sets in a run's environment; a training may honour them.
 N_JOBS_VARIABLE = "REPRO_N_JOBS"
 ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
+# The worker processes a run may use: the plugin sets it to the share of the cores it gives
+# the run (1 for each twin on two cores), so concurrent runs never oversubscribe the machine.
+WORKERS_VARIABLE = "REPRO_WORKERS"
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not merely those the machine has.
+
+    What a training without `REPRO_WORKERS` may use, and what the plugin shares among its runs.
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # no sched_getaffinity on this platform
+        return max(1, os.cpu_count() or 1)
 
 
 def is_seed(value: Any) -> bool:

@@ -59,6 +59,22 @@ def _plugin(config: pytest.Config) -> ReproPlugin:
     return config.stash[PLUGIN_KEY]
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Start the twins before collection when this run will hold their checks, so the two overlap."""
+    config = session.config
+    plugin = _plugin(config)
+    if plugin.settings.enabled and plugin.settings.entry is not None and _may_collect_checks(config):
+        plugin.start_twins_ahead()
+
+
+def _may_collect_checks(config: pytest.Config) -> bool:
+    """Whether the generated checks can be in this run: a whole-project run, or the config named."""
+    if _whole_project_run(config):
+        return True
+    checks = _checks_path(config).resolve()
+    return any((config.invocation_params.dir / a.split("::")[0]).resolve() == checks for a in config.args)
+
+
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
@@ -203,7 +219,7 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.running.launcher import run_inprocess, run_subprocesses
+    from pytest_repro.running.launcher import run_inprocess
 
     settings = _marked_settings(request)
     plugin = _plugin(request.config)
@@ -222,7 +238,8 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         folder = tmp_path_factory.mktemp("repro-run") / label
         if (isolation or settings.isolation) == "inprocess":
             return run_inprocess(run_request, folder, label)
-        return run_subprocesses(run_request, {label: folder}, sink=plugin.progress)[label]
+        # Through the session's queue: behind the twins, with every core once they are done.
+        return plugin.scheduler().submit(run_request, {label: folder}).wait()[label]
 
     return train
 

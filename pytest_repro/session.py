@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_repro.items.base import SUMMARY_PROPERTY
-from pytest_repro.items.probes import collect_seed_metrics, seed_spread
+from pytest_repro.items.probes import (
+    SeedSensitivityCheck,
+    collect_seed_metrics,
+    seed_spread,
+    sensitivity_seed,
+)
 from pytest_repro.paths import shown_path
 from pytest_repro.probe_settings import read_probe_settings
 from pytest_repro.settings import ReproSettings, read_settings
@@ -35,6 +41,11 @@ class ReproPlugin:
             self.report = PytestCollector()
         self._cache: Any = None
         self._shared: Any = None
+        self._scheduler: Any = None
+        self._ahead: Any = None  # the batch of the configured twins, when started at session start
+        self._probe_planned: bool = False  # a selected seed-sensitivity check will train seed + 1
+        self._probes: dict[int, Any] = {}  # seed -> its batch, queued behind the twins
+        self._probes_queued: set[int] = set()  # every seed ever queued ahead, so none is queued twice
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
         """Return the twin runs of `settings` (trained at most once per session and request)."""
@@ -42,14 +53,79 @@ class ReproPlugin:
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
         request = settings.request(seed)
-        return self.cache().get(request, settings.isolation)
+        twins = self.cache().get(request, settings.isolation)
+        if seed is None and request == self.settings.request():
+            self._start_seed_probe(twins)
+        return twins
 
     def cache(self) -> Any:
         from pytest_repro.running.twins import TwinCache
 
         if self._cache is None:
-            self._cache = TwinCache(self.shared_dir(), sink=self.progress)
+            self._cache = TwinCache(self.shared_dir(), sink=self.progress, scheduler=self.scheduler())
         return self._cache
+
+    def scheduler(self) -> Any:
+        """The session's one queue of trainings (`pytest_repro.running.scheduler`)."""
+        from pytest_repro.running.scheduler import TrainingScheduler
+
+        if self._scheduler is None:
+            self._scheduler = TrainingScheduler(sink=self.progress)
+        return self._scheduler
+
+    def start_twins_ahead(self) -> None:
+        """Start the configured twins now, so that pytest collects while they train.
+
+        Only in a plain session (an xdist worker may not be the one that trains them) and
+        in subprocess isolation; if no selected test needs them, collection stops them.
+        """
+        settings = self.settings
+        if not settings.enabled or settings.entry is None or settings.isolation == "inprocess":
+            return
+        if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
+            return
+        self._ahead = self.cache().start(settings.request(), settings.isolation)
+
+    def _start_seed_probe(self, twins: Any) -> None:
+        """Queue the seed-sensitivity run behind the twins, as soon as they are known to agree.
+
+        Twins that differ make the probe inconclusive, so it must not train then; a
+        difference is decided here by the digests alone (the check itself diagnoses).
+        """
+        if not self._probe_planned or twins.isolation == "inprocess":
+            return
+        seed = sensitivity_seed(self.settings, self.probes)
+        if seed is None or seed in self._probes_queued:
+            return
+        if twins.a.hashes != twins.b.hashes or twins.a.folds != twins.b.folds:
+            return
+        from pytest_repro.diagnose.compare import compare_metrics
+
+        if compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None:
+            return
+        self._probes_queued.add(seed)
+        self._probes[seed] = self._submit_probe(seed, twins.a)
+
+    def probe_run(self, seed: int, like: Any) -> Any:
+        """The run of the configured training with `seed`, in `like`'s BLAS/OpenMP thread count.
+
+        Reuses the run queued behind the twins when there is one; otherwise queues it now.
+        """
+        batch = self._probes.pop(seed, None) or self._submit_probe(seed, like)
+        return next(iter(batch.wait().values()))
+
+    def _submit_probe(self, seed: int, like: Any) -> Any:
+        from pytest_repro.running.launcher import THREAD_VARIABLES
+
+        label = f"seed-{seed}"
+        folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+        # The same BLAS/OpenMP threads as the run it is compared with, or a thread-dependent
+        # sum could pass for the seed's effect; its worker processes take the free cores.
+        threads = like.environment.get("OMP_NUM_THREADS")
+        overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
+        return self.scheduler().submit(
+            self.settings.request(seed), {label: folder / label}, env_overrides=overrides, cwd=Path.cwd()
+        )
 
     def shared_cache(self) -> Any:
         """The session's on-disk memo for results other than the twins (the variation report)."""
@@ -83,6 +159,12 @@ class ReproPlugin:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
+        self._probe_planned = not is_xdist_worker(self.config) and any(
+            isinstance(item, SeedSensitivityCheck) for item in session.items
+        )
+        if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
+            self.cache().cancel(self.settings.request(), self.settings.isolation)
+            self._ahead = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect summary rows from reports, so the table is right under xdist too."""
@@ -94,6 +176,7 @@ class ReproPlugin:
         if row is not None:
             self.summary_rows[row["check"]] = row
             self.row_nodeids[row["check"]] = report.nodeid
+        self._read_finished_twins()
         if self.report is not None:
             self.report.observe(report)
 
@@ -106,7 +189,13 @@ class ReproPlugin:
         )
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        """Write the HTML report (in the controller under xdist), before the terminal summary names it."""
+        """Stop any training still running (nothing in this session will read it), then write the report.
+
+        The HTML report is written in the controller under xdist, before the terminal
+        summary names it.
+        """
+        if self._scheduler is not None:
+            self._scheduler.shutdown()
         if self.report is None or is_xdist_worker(self.config):
             return
         from pytest_repro.probe_settings import rerun_options
@@ -134,6 +223,21 @@ class ReproPlugin:
             return
         self.report_message = f"report: {shown}"
 
+    def _read_finished_twins(self) -> None:
+        """Read the twins started ahead as soon as they have exited, between any two tests.
+
+        So the seed probe queues behind them at once, while the rest of the suite runs,
+        instead of when the first twin check comes up.
+        """
+        if self._ahead is None or not self._ahead.exited:
+            return
+        self._ahead = None
+        from pytest_repro.running.twins import TwinFailure
+
+        # A failure is stored: every check that needs the twins reports it.
+        with contextlib.suppress(TwinFailure):
+            self.twins(self.settings)
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the table once (in the controller under xdist), and only when checks ran."""
         if is_xdist_worker(self.config):
@@ -157,6 +261,16 @@ class XdistSession:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         """Under xdist the controller collects nothing; the workers report the order instead."""
         self.plugin.collection_order = {nodeid: index for index, nodeid in enumerate(ids)}
+
+
+def _may_need_twins(item: pytest.Item) -> bool:
+    """Whether a selected item may ask for the configured twins: a generated check or a repro test."""
+    return any(item.get_closest_marker(name) is not None for name in ("repro", "repro_probe"))
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """Whether this process hands tests to xdist workers (`-n N`, N > 0), which then train."""
+    return bool(getattr(config.option, "numprocesses", None)) and getattr(config.option, "dist", "no") != "no"
 
 
 def is_xdist_worker(config: pytest.Config) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +31,9 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
         seed_text = "the training's own"
     isolation_where = ", each in a fresh copy of the project" if settings.command is not None else ""
     if settings.isolation == "subprocess":
-        threads = max(1, (os.cpu_count() or 1) // 2)
+        from pytest_repro.running.scheduler import core_share
+
+        threads = core_share(2)
         isolation = (
             f"2 concurrent subprocesses (PYTHONHASHSEED 1 and 2, {threads} BLAS/OpenMP thread each)"
             f"{isolation_where}"

@@ -17,6 +17,17 @@ def seed_type(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
+def jobs_type(text: str) -> int:
+    """Parse a --jobs value: a positive integer."""
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def train_main(argv: Sequence[str] | None = None) -> int:
     """`python -m training`: train with a config and write artifacts and lineage."""
     parser = make_parser("python -m training", "Train the configured models and write artifacts.")
@@ -26,13 +37,27 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=seed_type, default=None, help="override the config's seed")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.add_argument(
+        "--jobs",
+        type=jobs_type,
+        default=None,
+        metavar="N",
+        help="worker processes for the cross-validation fits (default: REPRO_WORKERS, else every "
+        "available core); any N gives the same bytes",
+    )
     args = parser.parse_args(argv)
 
     def command() -> int:
         from training.progress import Progress
         from training.run import train
 
-        result = train(args.config, args.output_dir, seed=args.seed, progress=Progress(quiet=args.quiet))
+        result = train(
+            args.config,
+            args.output_dir,
+            seed=args.seed,
+            progress=Progress(quiet=args.quiet),
+            jobs=args.jobs,
+        )
         if not args.quiet:
             print(summarize(result.metrics, result.seconds))
             print(f"artifacts: {result.output_dir}")

@@ -127,30 +127,95 @@ def cross_validate_model(
     folds: Sequence[Fold],
     on_fold: FoldCallback | None = None,
 ) -> CvResult:
-    """Fit one clone per fold and collect its ROC AUC and out-of-fold scores in the same pass.
+    """Cross-validate one model in this process (see `cross_validate_models`)."""
+    return cross_validate_models({name: pipeline}, X, y, folds, workers=1, on_fold=on_fold)[name]
 
-    `on_fold(name, k, n, fold_auc, seconds)` is called after each fold (k from 1) for
-    progress reporting; the seconds are not kept anywhere else.  The folds must cover
-    every row exactly once as a validation row.
+
+@dataclass(frozen=True)
+class FoldTask:
+    """One (model, fold) pair of cross-validation: everything a worker needs to fit and score it."""
+
+    name: str
+    k: int
+    pipeline: Any
+    X: Any
+    y: Any
+    train: np.ndarray
+    valid: np.ndarray
+    seed: int | None
+
+
+@dataclass(frozen=True)
+class FoldOutcome:
+    """What one fold's clone produced: its validation scores, their kind, its ROC AUC and wall time."""
+
+    scores: np.ndarray
+    kind: str
+    roc_auc: float
+    seconds: float
+
+
+def fit_fold(task: FoldTask) -> FoldOutcome:
+    """Fit a clone on the fold's training rows and score its validation rows.
+
+    The global generators are reseeded first, so a library that draws from them sees
+    the same stream whichever worker runs the task and whatever ran there before.
     """
-    y_array = np.asarray(y)
-    n_rows = len(y_array)
+    started = time.perf_counter()
+    if task.seed is not None:
+        from training.seeding import set_global_seed
+
+        set_global_seed(task.seed)
+    model = clone(task.pipeline).fit(_rows(task.X, task.train), _rows(task.y, task.train))
+    scores, kind = score(model, _rows(task.X, task.valid))
+    roc_auc = float(roc_auc_score(np.asarray(task.y)[task.valid], scores))
+    return FoldOutcome(scores, kind, roc_auc, time.perf_counter() - started)
+
+
+def cross_validate_models(
+    pipelines: Mapping[str, Any],
+    X: Any,
+    y: Any,
+    folds: Sequence[Fold],
+    *,
+    workers: int = 1,
+    seed: int | None = None,
+    on_fold: FoldCallback | None = None,
+) -> dict[str, CvResult]:
+    """Fit one clone per (model, fold) pair and collect each fold's ROC AUC and out-of-fold scores.
+
+    The pairs run in `workers` processes (`training.parallel`); their results are taken
+    in the order of the models and then the folds, so the CV results are the same
+    bytes for any worker count.  `on_fold(name, k, n, fold_auc, seconds)` is called
+    after each fold (k from 1), in that order, for progress reporting; the seconds are
+    not kept anywhere else.  The folds must cover every row exactly once as a
+    validation row.  `seed` reseeds the global generators before each fit.
+    """
+    from training.parallel import run_in_order
+
+    n_rows = len(np.asarray(y))
     _check_folds_partition(folds, n_rows)
-    oof = np.full(n_rows, np.nan)
-    fold_scores: list[float] = []
-    kinds: set[str] = set()
-    for k, (train, valid) in enumerate(folds, start=1):
-        started = time.perf_counter()
-        model = clone(pipeline).fit(_rows(X, train), _rows(y, train))
-        valid_scores, kind = score(model, _rows(X, valid))
-        oof[valid] = valid_scores
-        kinds.add(kind)
-        fold_auc = float(roc_auc_score(y_array[valid], valid_scores))
-        fold_scores.append(fold_auc)
+    tasks = [
+        FoldTask(name, k, pipeline, X, y, train, valid, seed)
+        for name, pipeline in pipelines.items()
+        for k, (train, valid) in enumerate(folds, start=1)
+    ]
+    outcomes: dict[str, list[FoldOutcome]] = {name: [] for name in pipelines}
+    for task, outcome in zip(tasks, run_in_order(fit_fold, tasks, workers), strict=True):
+        outcomes[task.name].append(outcome)
         if on_fold is not None:
-            on_fold(name, k, len(folds), fold_auc, time.perf_counter() - started)
+            on_fold(task.name, task.k, len(folds), outcome.roc_auc, outcome.seconds)
+    return {name: _cv_result(name, outcomes[name], folds, n_rows) for name in pipelines}
+
+
+def _cv_result(name: str, outcomes: Sequence[FoldOutcome], folds: Sequence[Fold], n_rows: int) -> CvResult:
+    oof = np.full(n_rows, np.nan)
+    for (_, valid), outcome in zip(folds, outcomes, strict=True):
+        oof[valid] = outcome.scores
+    kinds = {outcome.kind for outcome in outcomes}
     if len(kinds) != 1:
         raise ValueError(f"{name}: folds produced different score kinds {sorted(kinds)}")
+    fold_scores = [outcome.roc_auc for outcome in outcomes]
     return CvResult(
         name=name,
         fold_scores=tuple(fold_scores),

@@ -92,8 +92,13 @@ def train(
     seed: int | None = None,
     overrides: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
+    jobs: int | None = None,
 ) -> TrainingResult:
     """Train every configured model, keep the best, and publish its artifacts and lineage.
+
+    `jobs` is the number of worker processes the cross-validation fits run in (None:
+    `REPRO_WORKERS`, else every available core; see `training.parallel`); any count
+    gives the same bytes.
 
     Relative paths in the config resolve against the config file's folder, so the
     result does not depend on the working directory.  Publishing goes through the
@@ -109,6 +114,9 @@ def train(
     started = time.perf_counter()
     config_path = Path(config_path)
     config, config_sha256 = _resolve_config(config_path, seed, overrides)
+    from training.parallel import worker_count
+
+    workers = worker_count(jobs)
     progress = progress or Progress()
     config_dir = config_path.resolve().parent
     dataset_path = config_dir / config.data.path
@@ -126,7 +134,7 @@ def train(
                 f"published {', '.join(publication.recovered)}"
             )
         code = code_version(config_dir)  # before the fit: the code that trains, not the code after it
-        fitted = _fit(config, dataset_path, progress)
+        fitted = _fit(config, dataset_path, progress, workers)
         progress.message(f"writing artifacts to {publication.folder}")
         inputs = {"dataset": (dataset_path, fitted.dataset_sha256), "config": (config_path, config_sha256)}
         return _publish(config, inputs, publication, fitted, started, code)
@@ -186,7 +194,7 @@ class _Fitted:
     dataset_sha256: str
 
 
-def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
+def _fit(config: Config, dataset_path: Path, progress: Progress, workers: int) -> _Fitted:
     # The pin is checked before scikit-learn is imported: a wrong dataset fails in a blink.
     # The bytes checked are the bytes parsed (read once), so a file swapped meanwhile cannot
     # be trained on while the lineage records the pinned hash.
@@ -194,11 +202,16 @@ def _fit(config: Config, dataset_path: Path, progress: Progress) -> _Fitted:
 
     data, dataset_sha256 = read_pinned_dataset(dataset_path)
     with _single_threaded():
-        return _fit_pinned(config, dataset_path, data, dataset_sha256, progress)
+        return _fit_pinned(config, dataset_path, data, dataset_sha256, progress, workers)
 
 
 def _fit_pinned(
-    config: Config, dataset_path: Path, data: bytes, dataset_sha256: str, progress: Progress
+    config: Config,
+    dataset_path: Path,
+    data: bytes,
+    dataset_sha256: str,
+    progress: Progress,
+    workers: int,
 ) -> _Fitted:
     from sklearn.base import clone
 
@@ -206,7 +219,7 @@ def _fit_pinned(
     from training.drift import drift_baseline
     from training.evaluation import (
         choose_threshold,
-        cross_validate_model,
+        cross_validate_models,
         make_folds,
         score,
         select_best,
@@ -228,10 +241,16 @@ def _fit_pinned(
         f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test"
     )
     folds = make_folds(y_train, config)
-    results = {}
-    for name, estimator in build_estimators(config).items():
-        pipeline = build_pipeline(config, estimator)
-        results[name] = cross_validate_model(name, pipeline, x_train, y_train, folds, on_fold=progress.fold)
+    pipelines = {
+        name: build_pipeline(config, estimator) for name, estimator in build_estimators(config).items()
+    }
+    if workers > 1:
+        progress.message(
+            f"cross-validating {len(pipelines)} models x {len(folds)} folds in {workers} workers"
+        )
+    results = cross_validate_models(
+        pipelines, x_train, y_train, folds, workers=workers, seed=config.seed, on_fold=progress.fold
+    )
     best = select_best(results)
     progress.message(f"best model by mean CV ROC AUC: {best} ({results[best].mean:.4f}); refitting")
     pipeline = clone(build_pipeline(config, build_estimators(config)[best]))
@@ -318,5 +337,8 @@ def _publish(
 def train_for_repro(
     config_path: str, output_dir: str, seed: int | None = None, overrides: Mapping[str, Any] | None = None
 ) -> Mapping[str, Any]:
-    """Entry point for pytest-repro (`repro_train = "training:train_for_repro"`)."""
+    """Entry point for pytest-repro (`repro_train = "training:train_for_repro"`).
+
+    The worker count comes from `REPRO_WORKERS`, which the plugin sets for each run.
+    """
     return train(config_path, output_dir, seed=seed, overrides=overrides).to_repro()

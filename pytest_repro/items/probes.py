@@ -146,7 +146,7 @@ class SeedSensitivityCheck(ProbeCheck):
             self.skip(
                 "cannot tell the configured seed: pass --repro-seed N or give the config a top-level seed"
             )
-        other = seed + 1 if seed < SEED_MAX else seed - 1
+        other = other_seed(seed)
         run = self.require_reproducible_twins().a
         # A swept seed+1 already has its twins: reuse their run-a rather than train again.
         other_run = self.twins(other).a if other in self.plugin.probes.seeds else self._train(other, run)
@@ -168,33 +168,40 @@ class SeedSensitivityCheck(ProbeCheck):
             self.summary(found.verdict, f"seed {other} changed {', '.join(found.changed)}")
 
     def _train(self, seed: int, like: Any) -> Any:
-        """One run with `seed`, in run-a's isolation, hash seed and thread count."""
+        """One run with `seed`, in run-a's isolation and thread count (queued behind the twins)."""
         from pytest_repro.contract import ContractError
-        from pytest_repro.running.launcher import (
-            THREAD_VARIABLES,
-            TrainingFailed,
-            run_inprocess,
-            run_subprocesses,
-        )
+        from pytest_repro.running.launcher import TrainingFailed, run_inprocess
 
         settings = self.settings
-        request = settings.request(seed)
-        folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
-        label = f"seed-{seed}"
         try:
             if settings.isolation == "inprocess":
-                return run_inprocess(request, folder / label, label)
-            threads = like.environment.get("OMP_NUM_THREADS")
-            overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
-            return run_subprocesses(
-                request,
-                {label: folder / label},
-                sink=self.plugin.progress,
-                cwd=Path.cwd(),
-                env_overrides=overrides,
-            )[label]
+                folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+                return run_inprocess(settings.request(seed), folder / f"seed-{seed}", f"seed-{seed}")
+            return self.plugin.probe_run(seed, like)
         except (TrainingFailed, ContractError) as exc:
             raise ReproCheckError(f"the run with seed {seed} failed:\n{exc}") from None
+
+
+def other_seed(seed: int) -> int:
+    """The seed the sensitivity probe compares with: seed + 1 (seed - 1 at the top of the range)."""
+    return seed + 1 if seed < SEED_MAX else seed - 1
+
+
+def sensitivity_seed(settings: Any, probes: Any) -> int | None:
+    """The seed the sensitivity probe will train, or None when it trains nothing.
+
+    It trains nothing when it is off, when a command takes no seed, when no seed is
+    known, or when the seed sweep already trains the other seed.
+    """
+    from pytest_repro.variations.seeds import configured_seed
+
+    if probes.sensitivity == "off" or (settings.command is not None and not settings.command.takes_seed):
+        return None
+    seed = configured_seed(settings.seed, settings.config_path)
+    if seed is None:
+        return None
+    other = other_seed(seed)
+    return None if other in probes.seeds else other
 
 
 class VariationCheck(ProbeCheck):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import ContractError, RunRecord, RunRequest, call_entry_point
+from pytest_repro.contract import WORKERS_VARIABLE, ContractError, RunRecord, RunRequest, call_entry_point
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
 
@@ -56,11 +56,13 @@ def _record(
         raise ContractError(
             f"{label}: the entry point named artifacts that do not exist: {', '.join(missing)}"
         )
+    # Hashed once, by the process that trained (see `artifact_hashes`); every check reuses them.
+    hashes = result.get("hashes") or artifact_hashes(result)
     return RunRecord(
         label=label,
         output_dir=output_dir,
         artifacts=artifacts,
-        hashes={name: sha256_file(path) for name, path in artifacts.items()},
+        hashes={name: hashes[name] for name in artifacts},
         folds=result["folds"],
         metrics=result["metrics"],
         lineage=Path(result["lineage"]) if result["lineage"] else None,
@@ -72,6 +74,21 @@ def _record(
 
 def _optional_names(names: Any) -> tuple[str, ...] | None:
     return tuple(names) if isinstance(names, list) else None
+
+
+def artifact_hashes(result: Mapping[str, Any]) -> dict[str, str]:
+    """SHA-256 of every artifact a run returned, by name.
+
+    The worker computes them right after training, so the two twins hash side by side
+    and the session compares digests instead of reading the files again.
+    """
+    hashes = {}
+    for name, path in result["artifacts"].items():
+        try:
+            hashes[name] = sha256_file(path)
+        except OSError:
+            continue  # a missing artifact is reported, once, by the plugin's own contract check
+    return hashes
 
 
 RECORDED_LINEAGE_SUFFIX = ".lineage.json"
@@ -170,13 +187,18 @@ def run_inprocess(request: RunRequest, output_dir: Path, label: str) -> RunRecor
 
 
 def subprocess_environment(
-    hash_seed: str, threads: int, extra: Mapping[str, str] | None = None
+    hash_seed: str, threads: int, extra: Mapping[str, str] | None = None, workers: int | None = None
 ) -> dict[str, str]:
-    """Return the environment of a run: its own hash seed and a bounded number of BLAS/OpenMP threads."""
+    """Return the environment of a run: its own hash seed and its share of the cores.
+
+    The share is given twice: as the BLAS/OpenMP thread count and as `REPRO_WORKERS`,
+    the worker processes a training may start (`workers`, by default the same number).
+    """
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = hash_seed
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
+    env[WORKERS_VARIABLE] = str(threads if workers is None else workers)
     env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
     env.pop("PYTEST_XDIST_WORKER", None)
     env.update(extra or {})
@@ -222,6 +244,7 @@ class RunningTraining:
         if request.command is not None:
             command += ["--command", json.dumps(request.command.to_json())]
         self.started = time.perf_counter()
+        self.finished_at: float | None = None  # when its output ended: the process exited
         self.timeout = request.timeout
         self.process = subprocess.Popen(
             command,
@@ -264,10 +287,15 @@ class RunningTraining:
             self.tail.append(note)
             if sink is not None:
                 sink(self.label, note)
+        self.finished_at = time.perf_counter()
 
     def wait(self) -> RunRecord:
+        # The limit counts from the run's start: a run started ahead of its checks gets no extra time.
+        remaining = (
+            None if self.timeout is None else max(0.0, self.timeout - (time.perf_counter() - self.started))
+        )
         try:
-            code = self.process.wait(timeout=self.timeout)
+            code = self.process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             self.kill()
             self._reader.join()
@@ -278,7 +306,8 @@ class RunningTraining:
                 "\n".join(self.tail),
             ) from None
         self._reader.join()
-        seconds = time.perf_counter() - self.started
+        # Timed to the process's end, not to this call: a run started ahead may be read much later.
+        seconds = (self.finished_at or time.perf_counter()) - self.started
         tail = "\n".join(self.tail)
         if code != 0:
             raise TrainingFailed(
@@ -344,15 +373,45 @@ def run_subprocesses(
 ) -> dict[str, RunRecord]:
     """Train once per label, all concurrently, each in a fresh interpreter with its own hash seed.
 
-    BLAS/OpenMP threads are divided among the runs so that they do not oversubscribe the cores.
+    The cores are divided among the runs so that they do not oversubscribe the machine.
     """
-    threads = max(1, (os.cpu_count() or 1) // max(1, len(runs)))
-    started = []
+    from pytest_repro.running.scheduler import core_share
+
+    started = start_runs(
+        request, runs, core_share(len(runs)), sink=sink, cwd=cwd, env_overrides=env_overrides
+    )
+    return wait_runs(started)
+
+
+def start_runs(
+    request: RunRequest,
+    runs: Mapping[str, Path],
+    share: int,
+    *,
+    sink: ProgressSink | None = None,
+    cwd: Path | None = None,
+    env_overrides: Mapping[str, Mapping[str, str]] | None = None,
+) -> list[RunningTraining]:
+    """Start one subprocess per label without waiting: hash seeds 1, 2, 3...; `share` cores each."""
+    started: list[RunningTraining] = []
     try:
         for index, (label, folder) in enumerate(runs.items()):
             hash_seed = HASH_SEEDS[index % len(HASH_SEEDS)] if index < len(HASH_SEEDS) else str(index + 1)
-            env = subprocess_environment(hash_seed, threads, (env_overrides or {}).get(label))
+            env = subprocess_environment(hash_seed, share, (env_overrides or {}).get(label))
             started.append(RunningTraining(request, folder, label, env, sink, cwd or Path.cwd()))
+    except BaseException:
+        for running in started:
+            running.kill()
+        raise
+    return started
+
+
+def wait_runs(started: list[RunningTraining]) -> dict[str, RunRecord]:
+    """Wait for every run and return their records by label; the first failure is raised.
+
+    Whatever happens, no run outlives this call: an interruption stops them all.
+    """
+    try:
         records = {}
         failures = []
         for running in started:

@@ -47,6 +47,10 @@ class SharedCache:
             raise found
         return found
 
+    def has(self, key: str) -> bool:
+        """Whether `key` is known already, here or on disk (another xdist worker computed it)."""
+        return key in self._memo or (self.folder / f"{key}.json").exists()
+
     def _load_or_compute(self, key, compute, to_json, from_json, failure, expected):  # type: ignore[no-untyped-def]
         from filelock import FileLock
 

@@ -16,7 +16,8 @@ from typing import Any
 from pytest_repro.contract import ContractError, RunRecord, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
-from pytest_repro.running.launcher import ProgressSink, TrainingFailed, run_inprocess, run_subprocesses
+from pytest_repro.running.launcher import ProgressSink, TrainingFailed, run_inprocess
+from pytest_repro.running.scheduler import Batch, TrainingScheduler
 from pytest_repro.running.shared_cache import SharedCache
 
 RUN_LABELS = ("run-a", "run-b")
@@ -72,31 +73,78 @@ def request_key(request: RunRequest, isolation: str) -> str:
     return sha256_bytes(identity.encode())[:16]
 
 
+def twin_folders(folder: Path) -> dict[str, Path]:
+    """Where the twins of one request train: `folder/run-a` and `folder/run-b`."""
+    return {label: folder / label for label in RUN_LABELS}
+
+
 def train_twins(
-    request: RunRequest, folder: Path, isolation: str, sink: ProgressSink | None = None
+    request: RunRequest,
+    folder: Path,
+    isolation: str,
+    sink: ProgressSink | None = None,
+    scheduler: TrainingScheduler | None = None,
 ) -> TwinRuns:
     """Train twice into `folder/run-a` and `folder/run-b`: concurrent subprocesses, or in process."""
-    started = time.perf_counter()
-    runs = {label: folder / label for label in RUN_LABELS}
+    runs = twin_folders(folder)
     if isolation == "inprocess":
+        started = time.perf_counter()
         records = {label: run_inprocess(request, path, label) for label, path in runs.items()}
-    else:
-        records = run_subprocesses(request, runs, sink=sink, cwd=Path.cwd())
-    return TwinRuns(records["run-a"], records["run-b"], time.perf_counter() - started, isolation)
+        return TwinRuns(records["run-a"], records["run-b"], time.perf_counter() - started, isolation)
+    batch = (scheduler or TrainingScheduler(sink)).submit(request, runs, cwd=Path.cwd())
+    return twins_of(batch, isolation)
+
+
+def twins_of(batch: Batch, isolation: str) -> TwinRuns:
+    """Wait for a batch of twins and return them, timed from the moment they started."""
+    records = batch.wait()
+    return TwinRuns(records["run-a"], records["run-b"], batch.seconds or 0.0, isolation)
 
 
 class TwinCache:
-    """Twin runs by request, trained once per session and shared across xdist workers."""
+    """Twin runs by request, trained once per session and shared across xdist workers.
 
-    def __init__(self, shared_dir: Path, sink: ProgressSink | None = None):
+    `start` launches a request's twins ahead of the first check that needs them (at
+    session start), through the session's scheduler; `get` then waits for those runs
+    instead of starting new ones.
+    """
+
+    def __init__(
+        self, shared_dir: Path, sink: ProgressSink | None = None, scheduler: TrainingScheduler | None = None
+    ):
         self.sink = sink
+        self.scheduler = scheduler or TrainingScheduler(sink)
         self._cache = SharedCache(shared_dir)
+        self._started: dict[str, Batch] = {}
+
+    def start(self, request: RunRequest, isolation: str) -> Batch | None:
+        """Start the twins of `request` now, unless they are in process or already known."""
+        key = request_key(request, isolation)
+        if isolation == "inprocess" or key in self._started or self._cache.has(key):
+            return None
+        batch = self.scheduler.submit(request, twin_folders(self._cache.folder / key), cwd=Path.cwd())
+        self._started[key] = batch
+        return batch
+
+    def cancel(self, request: RunRequest, isolation: str) -> None:
+        """Stop twins started ahead that no selected check needs."""
+        batch = self._started.pop(request_key(request, isolation), None)
+        if batch is not None:
+            batch.cancel()
 
     def get(self, request: RunRequest, isolation: str) -> TwinRuns:
         """Return the twin runs of `request`, training them if no worker has yet."""
+        key = request_key(request, isolation)
+
+        def compute(folder: Path) -> TwinRuns:
+            started = self._started.pop(key, None)
+            if started is not None:
+                return twins_of(started, isolation)
+            return train_twins(request, folder, isolation, self.sink, self.scheduler)
+
         return self._cache.get(
-            request_key(request, isolation),
-            lambda folder: train_twins(request, folder, isolation, self.sink),
+            key,
+            compute,
             to_json=TwinRuns.to_json,
             from_json=TwinRuns.from_json,
             failure=TwinFailure,

@@ -11,7 +11,7 @@ from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining
 from pytest_repro.running.environ_reads import variables_read, watch_environ
-from pytest_repro.running.launcher import train_once
+from pytest_repro.running.launcher import artifact_hashes, train_once
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -42,8 +42,8 @@ def worker_main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_code
-    result = {**result, "variables_read": variables_read() if command is None else None}
-    write_json_atomic(args.record, result)
+    variables = variables_read() if command is None else None
+    write_json_atomic(args.record, {**result, "hashes": artifact_hashes(result), "variables_read": variables})
     return 0
 
 

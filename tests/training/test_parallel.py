@@ -1,0 +1,136 @@
+"""The cross-validation fits run in worker processes and come back in a fixed order, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from small_project import write_small_project
+
+from pytest_repro.contract import WORKERS_VARIABLE, available_cores
+from pytest_repro.errors import ConfigError
+from training.evaluation import FoldOutcome, cross_validate_models
+from training.parallel import run_in_order, worker_count
+
+ROOT = Path(__file__).resolve().parents[2]
+# The lineage names its output folder, which differs between the two runs; its hashes are the files'.
+OUTPUTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseline.json")
+
+
+def test_jobs_wins_over_the_environment_which_wins_over_the_cores():
+    assert worker_count(3, {WORKERS_VARIABLE: "2"}) == 3
+    assert worker_count(None, {WORKERS_VARIABLE: "2"}) == 2
+    assert worker_count(None, {WORKERS_VARIABLE: " "}) == available_cores()
+    assert worker_count(None, {}) == available_cores() >= 1
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "two", "1.5"])
+def test_a_bad_worker_variable_names_the_variable_and_what_is_allowed(text):
+    with pytest.raises(ConfigError, match=f"{WORKERS_VARIABLE}.*got '{text}'; expected a positive integer"):
+        worker_count(None, {WORKERS_VARIABLE: text})
+
+
+def test_one_worker_runs_the_tasks_in_this_process_in_order():
+    seen = []
+
+    def record(task: int) -> int:
+        seen.append((task, os.getpid()))
+        return task * 10
+
+    assert list(run_in_order(record, [3, 1, 2], workers=1)) == [30, 10, 20]
+    assert seen == [(3, os.getpid()), (1, os.getpid()), (2, os.getpid())]
+
+
+def test_results_are_assembled_by_model_then_fold_whatever_the_scores(monkeypatch):
+    """The outcomes are paired with their (model, fold) task by position, never by arrival."""
+    X = np.arange(8.0).reshape(-1, 1)
+    y = np.array([0, 1, 0, 1, 0, 1, 0, 1])
+    folds = [
+        (np.arange(2, 8), np.array([0, 1])),
+        (np.array([0, 1, 4, 5, 6, 7]), np.array([2, 3])),
+        (np.arange(4), np.arange(4, 8)),
+    ]
+    calls = []
+
+    def fake_run(function, tasks, workers):
+        assert workers == 2
+        for task in tasks:  # a score that names its task: model index * 10 + fold
+            value = float(("a", "b").index(task.name) * 10 + task.k)
+            yield FoldOutcome(np.full(len(task.valid), value), "probability", value, 0.0)
+
+    monkeypatch.setattr("training.parallel.run_in_order", fake_run)
+    results = cross_validate_models(
+        {"a": object(), "b": object()}, X, y, folds, workers=2, on_fold=lambda *c: calls.append(c[:4])
+    )
+    assert list(results) == ["a", "b"]
+    assert results["a"].fold_scores == (1.0, 2.0, 3.0)
+    assert results["b"].fold_scores == (11.0, 12.0, 13.0)
+    np.testing.assert_array_equal(results["b"].oof_scores, [11, 11, 12, 12, 13, 13, 13, 13])
+    assert calls == [("a", k, 3, float(k)) for k in (1, 2, 3)] + [("b", k, 3, 10.0 + k) for k in (1, 2, 3)]
+
+
+def _sleep_then_return(task: tuple[float, int]) -> tuple[int, int]:
+    seconds, value = task
+    time.sleep(seconds)
+    return value, os.getpid()
+
+
+@pytest.mark.slow
+def test_two_workers_return_results_in_task_order_even_when_later_tasks_finish_first():
+    # The first task sleeps longest, so the second finishes before it.
+    tasks = [(1.0, 0), (0.0, 1), (0.2, 2), (0.0, 3)]
+    results = list(run_in_order(_sleep_then_return, tasks, workers=2))
+    assert [value for value, _ in results] == [0, 1, 2, 3]
+    assert os.getpid() not in {pid for _, pid in results}
+    assert len({pid for _, pid in results}) == 2
+
+
+def _train(project: Path, out: Path, jobs: int) -> str:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(WORKERS_VARIABLE, None)
+    result = subprocess.run(
+        [sys.executable, "-m", "training", "--jobs", str(jobs), "--output-dir", str(out)],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+@pytest.mark.slow
+def test_one_and_two_workers_write_identical_bytes(tmp_path: Path):
+    """Every model kind of the demo, fitted fold by fold in one process and in two workers."""
+    project = write_small_project(
+        tmp_path / "project",
+        rows=2000,
+        models={
+            "logistic_regression": {"max_iter": 300},
+            "knn": {"n_neighbors": 7},
+            "svm": {"C": 1.0, "kernel": "rbf", "gamma": "scale"},
+            "decision_tree": {"max_depth": 6, "min_samples_leaf": 10},
+            "random_forest": {"n_estimators": 30, "min_samples_leaf": 2},
+        },
+        n_splits=3,
+    )
+    assert "folds in" not in _train(project, tmp_path / "one", jobs=1)  # fitted in this process
+    assert "5 models x 3 folds in 2 workers" in _train(project, tmp_path / "two", jobs=2)
+    for name in OUTPUTS:
+        one, two = (tmp_path / run / name for run in ("one", "two"))
+        assert one.read_bytes() == two.read_bytes(), name
+
+
+def test_jobs_must_be_a_positive_integer(capsys):
+    from training.cli import train_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(["--jobs", "0"])
+    assert exit_info.value.code == 2
+    assert "--jobs: expected a positive integer, got '0'" in capsys.readouterr().err
