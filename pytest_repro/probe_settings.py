@@ -41,7 +41,7 @@ def add_probe_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="all|NAME,NAME",
         help="also retrain under varied environments, one test per variation "
-        "(hashseed, threads, n_jobs, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd)",
+        "(hashseed, threads, n_jobs, workers, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd)",
     )
     group.addoption(
         "--repro-portability",

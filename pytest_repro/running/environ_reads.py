@@ -1,7 +1,7 @@
 """Which of the contract's cooperation variables a training read, seen from inside its process.
 
-The `n_jobs` and `row_order` variations only test something when the training reads
-`REPRO_N_JOBS` or `REPRO_ROW_ORDER_SEED`.  A training that never looks at them gives
+The `n_jobs`, `workers` and `row_order` variations only test something when the
+training reads `REPRO_N_JOBS`, `REPRO_WORKERS` or `REPRO_ROW_ORDER_SEED`.  A training that never looks at them gives
 an identical output for a reason that proves nothing, so the worker watches
 `os.environ` (through which `os.getenv` and `os.environ.get` also go) and the hunt
 reports such a variation as *not exercised* instead of identical.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import os
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE
+from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE
 
-WATCHED = frozenset({N_JOBS_VARIABLE, ROW_ORDER_VARIABLE})
+WATCHED = frozenset({N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE})
 _read: set[str] = set()
 
 

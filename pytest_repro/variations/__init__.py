@@ -6,6 +6,7 @@ of the same training (same entry point, config and seed):
     hashseed   PYTHONHASHSEED 1 -> 2: the iteration order of sets of strings
     threads    BLAS/OpenMP threads (OMP_NUM_THREADS and friends) 1 -> max(2, cores)
     n_jobs     REPRO_N_JOBS 1 -> 2, for entry points that pass it to their estimators
+    workers    REPRO_WORKERS 1 -> 2, for entry points that start worker processes
     cwd        the working directory: the project folder -> an empty folder elsewhere
     path       the project's absolute location: config, the files it names, their pin
                registry and the entry module's package are copied to another folder

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE
+from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE
 from pytest_repro.running.launcher import THREAD_VARIABLES
 from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
@@ -48,6 +48,14 @@ class NJobs(OneVariable):
     values = ("1", "2")
     expected_parameters = ("n_jobs",)
     reads = N_JOBS_VARIABLE
+
+
+class Workers(OneVariable):
+    name = "workers"
+    description = f"{WORKERS_VARIABLE}: the worker processes a training may start (if it reads the variable)"
+    variable = WORKERS_VARIABLE
+    values = ("1", "2")
+    reads = WORKERS_VARIABLE
 
 
 class WorkingDirectory(Variation):
@@ -142,6 +150,7 @@ CATALOGUE: tuple[Variation, ...] = (
     HashSeed(),
     Threads(),
     NJobs(),
+    Workers(),
     WorkingDirectory(),
     ProjectPath(),
     TimeZone(),

@@ -46,7 +46,8 @@ def train_specs(
 
     The launcher's `run_subprocesses` starts every run at once with one working directory
     and raises on the first failure; the hunt needs a cwd and umask per run, a bound on
-    concurrency and every failure kept, so it drives `RunningTraining` itself.
+    concurrency and every failure kept, so it drives `RunningTraining` itself.  Each run
+    is held to the request's timeout (`repro_timeout`), like the twins.
     """
     limit = parallel or max(2, os.cpu_count() or 1)
     pending = list(specs.items())
@@ -61,7 +62,10 @@ def train_specs(
                     running[label] = started
                 else:
                     results[label] = started
-            finished = [label for label, run in running.items() if run.process.poll() is not None]
+            # A run past its limit (repro_timeout) is "finished" too: wait() stops it and says so.
+            finished = [
+                label for label, run in running.items() if run.process.poll() is not None or _overdue(run)
+            ]
             if not finished:
                 time.sleep(0.02)
             for label in finished:
@@ -73,6 +77,10 @@ def train_specs(
         for run in running.values():
             run.kill()
     return {label: results[label] for label in specs}
+
+
+def _overdue(run: RunningTraining) -> bool:
+    return run.timeout is not None and time.perf_counter() - run.started >= run.timeout
 
 
 def _start(

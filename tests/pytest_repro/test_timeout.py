@@ -26,3 +26,18 @@ def test_a_bad_timeout_is_one_usage_error(example, value):
     result = example.run("--repro", f"--repro-timeout={value}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--repro-timeout: got" in result.stderr.str()
+
+
+@pytest.mark.slow
+def test_a_varied_run_that_hangs_is_stopped_too_and_fails_its_variation(example):
+    # Only the run with the varied time zone hangs: the twins and the reference finish.
+    example.write(
+        before="import os, time; os.environ.get('TZ') == 'GMT-14' and time.sleep(600)",
+        isolation=None,
+    )
+    started = time.monotonic()
+    result = example.run_subprocess("--repro", "--repro-timeout", "20", "--repro-vary=tz", "-k", "vary")
+    assert time.monotonic() - started < 300  # bounded: the 600 s sleep was cut short
+    result.stdout.fnmatch_lines(["*tz (TZ=UTC -> GMT-14) breaks the training:*"])
+    result.stdout.fnmatch_lines(["*training did not finish within 20 s (repro_timeout) and was stopped*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
