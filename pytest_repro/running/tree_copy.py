@@ -56,13 +56,18 @@ def copy_tree(source: Path, destination: Path, *, exclude: Iterable[str] = ()) -
     source = source.resolve()
     patterns = tuple(exclude)
     destination.mkdir(parents=True, exist_ok=False)
+    barrier = _barrier(source, destination.resolve())
     count = 0
     listed = _git_files(source)
     # Without git, a linked folder (as a copy made here links git-ignored data) is linked again.
     files = listed if listed is not None else ((path, path.endswith("/")) for path in _walk(source))
     for relative, ignored in files:
         origin = source / relative.rstrip("/")
-        if _skipped(relative) or matches_any(relative, patterns):
+        if (
+            _skipped(relative)
+            or matches_any(relative, patterns)
+            or _into_itself(origin, destination, barrier)
+        ):
             continue
         if origin.is_symlink() and origin.is_dir():  # a linked folder stays a link
             relative, ignored = relative.rstrip("/") + "/", True
@@ -79,6 +84,30 @@ def copy_tree(source: Path, destination: Path, *, exclude: Iterable[str] = ()) -
             shutil.copy2(origin, target)
         count += 1
     return count
+
+
+def _barrier(source: Path, destination: Path) -> Path | None:
+    """The top folder of `source` that holds `destination`, when the copy is made inside the project.
+
+    pytest's temporary folder may lie in the project (`--basetemp=tmp`, pytester): the
+    run folders, this copy among them, must not be copied into it, or every copy would
+    hold the ones before it.
+    """
+    if destination == source or not destination.is_relative_to(source):
+        return None
+    return source / destination.relative_to(source).parts[0]
+
+
+def _into_itself(origin: Path, destination: Path, barrier: Path | None) -> bool:
+    """Whether copying or linking `origin` would put the copy (or a link to it) inside itself."""
+    if barrier is not None and origin.is_relative_to(barrier):
+        return True
+    try:
+        resolved = origin.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return True
+    target = destination.resolve()
+    return target.is_relative_to(resolved) or (barrier is not None and resolved.is_relative_to(barrier))
 
 
 def _holds_outputs(folder: str, patterns: Iterable[str]) -> bool:

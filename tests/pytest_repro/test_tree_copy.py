@@ -56,3 +56,23 @@ def test_a_copy_of_a_copy_keeps_its_linked_data(tmp_path: Path):
     copy_tree(source, tmp_path / "first", exclude=["models/*.pkl"])
     copy_tree(tmp_path / "first", tmp_path / "second", exclude=["models/*.pkl"])
     assert (tmp_path / "second" / "data" / "big.csv").read_text() == "a\n1\n"
+
+
+def test_a_copy_made_inside_the_project_leaves_out_the_folder_that_holds_it_and_links_into_it(tmp_path):
+    # pytest's --basetemp may lie in the project (pytester does this): the run folders,
+    # and a link to them (pytest's "-current" link), must not be copied into each copy.
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "train.py").write_text("print('hi')\n")
+    runs = project / "runpytest-0" / "repro-shared"
+    (runs / "run-a" / "project").mkdir(parents=True)
+    (runs / "run-a" / "project" / "half-copied.py").write_text("x = 1\n")
+    (project / "runpytest-current").symlink_to(project / "runpytest-0", target_is_directory=True)
+
+    count = copy_tree(project, runs / "run-b" / "project")
+
+    copied = sorted(
+        p.relative_to(runs / "run-b" / "project").as_posix() for p in (runs / "run-b" / "project").rglob("*")
+    )
+    assert copied == ["src", "src/train.py"]
+    assert count == 1
