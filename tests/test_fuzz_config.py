@@ -212,6 +212,7 @@ def test_twin_trainings_of_any_valid_config_are_identical(
 # ------------------------------------------------------------------------ 4. seeds
 
 
+@pytest.mark.slow
 @settings(max_examples=scaled(4))
 @given(
     raw=valid_configs(data_path=SLICE_NAME, models=["decision_tree"], **CHEAP),

@@ -170,6 +170,7 @@ def test_invalid_config_property_fails_when_a_bound_is_not_enforced(fuzz_project
     result.stdout.fnmatch_lines(["*accepted a config that breaks models.random_forest.n_estimators*"])
 
 
+@pytest.mark.slow
 def test_twin_training_property_fails_when_the_folds_ignore_the_seed(
     fuzz_project: pytest.Pytester, repro_settings: ReproSettings
 ) -> None:

@@ -93,6 +93,7 @@ def test_an_import_time_script_with_relative_paths_passes_untouched(pytester: py
     assert not (root / "models").exists(), "a run wrote into the user's tree"
 
 
+@pytest.mark.slow
 def test_an_unseeded_forest_in_a_script_is_named(pytester: pytest.Pytester):
     root = _repository(
         pytester.path, IMPORT_TIME_SCRIPT.format(forest="random_state=None", extra=""), IMPORT_TIME_INI

@@ -100,6 +100,7 @@ _RECORD = (
 )
 
 
+@pytest.mark.slow
 def test_replay_of_a_lineage_recorded_under_another_blas_kernel_names_the_kernel_first(example):
     """The lineage of another runner (another OpenBLAS kernel family) fails replay, and says why."""
     import os

@@ -52,12 +52,23 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def machine_kernels(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """What this machine's interpreter loads, probed once for the module (a fresh interpreter per probe)."""
+    folder = tmp_path_factory.mktemp("kernels")
+    ws = Workspace(RunRequest("pipeline:train", folder / "config.yaml", 3), folder, folder, folder)
+    for name in ("blas_kernel", "simd"):
+        lookup(name).unavailable(ws)
+    return dict(ws._kernels)
+
+
 @pytest.fixture
-def workspace(project: Path, tmp_path: Path) -> Workspace:
+def workspace(project: Path, tmp_path: Path, machine_kernels: dict) -> Workspace:
     ws = Workspace(
         RunRequest("pipeline:train", project / "conf" / "train.yaml", 3), tmp_path / "ws", project, project
     )
     ws._locales = ("C.UTF-8", "de_DE.utf8")  # whatever this machine has installed
+    ws._kernels = dict(machine_kernels)
     return ws
 
 
