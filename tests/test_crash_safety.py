@@ -49,8 +49,16 @@ def _env(pause: str | None = None) -> dict[str, str]:
 
 def _start(project: Path, *args: str, pause: str | None = None, quiet: bool = True) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "training", *(["--quiet"] if quiet else []), *args]
+    # Its own process group: a kill ends the training and the worker processes its folds run in
+    # (they would otherwise keep its output pipes open), as killing a job does.
     return subprocess.Popen(
-        command, cwd=project, env=_env(pause), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=project,
+        env=_env(pause),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -115,7 +123,7 @@ def _wait_until_stopped(process: subprocess.Popen[str]) -> None:
 
 
 def _kill(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=SAFETY_TIMEOUT)
     assert process.returncode == -signal.SIGKILL
 
