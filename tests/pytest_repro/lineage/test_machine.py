@@ -83,7 +83,10 @@ def test_numpy_simd_names_the_baseline_and_what_is_dispatched_here():
 
     assert simd is not None
     assert simd["baseline"]  # numpy is always built with a baseline
-    assert set(simd["dispatched"]) <= set(__import__("numpy")._core._multiarray_umath.__cpu_dispatch__)
+    import numpy
+
+    umath = numpy._core._multiarray_umath if hasattr(numpy, "_core") else numpy.core._multiarray_umath
+    assert set(simd["dispatched"]) <= set(umath.__cpu_dispatch__)
 
 
 def test_capture_records_cpu_simd_and_variables_and_no_path(monkeypatch):
