@@ -12,9 +12,9 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.cli.project_settings import ini_options
 from pytest_repro.configs import read_yaml
 from pytest_repro.contract import SEED_RANGE_TEXT, RunRequest, is_seed
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
@@ -170,11 +170,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str, ...]]:
-    ini = _ini_options(Path.cwd() / "pyproject.toml")
+    ini = ini_options(Path.cwd())  # the same ini files, in the same order, as pytest and repro-hook
     entry = args.entry or ini.get("repro_train")
     if not entry:
         raise VariationError(
-            "no entry point: pass --entry module:function or set repro_train in ./pyproject.toml"
+            "no entry point: pass --entry module:function or set repro_train in the project's ini file "
+            "(pyproject.toml, pytest.ini, tox.ini or setup.cfg)"
         )
     if ":" not in entry:
         raise VariationError(f"--entry: got {entry!r}; expected module:function")
@@ -192,17 +193,3 @@ def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str,
     if args.seed is not None and not is_seed(args.seed):
         raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
     return RunRequest(entry, config, args.seed), parse_selection(args.vary)
-
-
-def _ini_options(pyproject: Path) -> dict[str, Any]:
-    """Read `[tool.pytest.ini_options]` of a pyproject.toml (empty when absent or unreadable)."""
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10: pytest depends on the backport
-        import tomli as tomllib
-    try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError):
-        return {}
-    options = data.get("tool", {}).get("pytest", {}).get("ini_options", {})
-    return options if isinstance(options, dict) else {}
