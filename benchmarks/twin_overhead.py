@@ -86,9 +86,25 @@ def training_command(config: Path, out: Path, jobs: int | None) -> list[str]:
     return command + (["--jobs", str(jobs)] if jobs is not None else [])
 
 
+def output_folder(config: Path) -> tempfile.TemporaryDirectory[str]:
+    """A fresh artifact folder beside the config: `python -m training` refuses one outside the project."""
+    return tempfile.TemporaryDirectory(dir=config.parent, prefix="benchmark-")
+
+
+def bundled_copy(folder: Path) -> Path:
+    """The checkout's config, dataset and pins copied into `folder`, so the bare trainings write there."""
+    from pytest_repro.lineage.pins import PINS_FILE
+    from training.datasets import DATASET_FILE
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("config.yaml", DATASET_FILE, PINS_FILE):
+        (folder / name).write_bytes((ROOT / name).read_bytes())
+    return folder / "config.yaml"
+
+
 def one_training(config: Path, cwd: Path, jobs: int | None = 1) -> tuple[float, dict[str, str]]:
     """Time one training; return its seconds and the SHA-256 of each artifact it wrote."""
-    with tempfile.TemporaryDirectory() as out:
+    with output_folder(config) as out:
         seconds, _ = run_timed(training_command(config, Path(out), jobs), cwd, environment())
         return seconds, {name: _sha256(Path(out) / name) for name in ARTIFACTS}
 
@@ -100,7 +116,7 @@ def two_trainings_at_once(config: Path, cwd: Path) -> float:
     memory bandwidth, not the plugin.
     """
     env = environment(**dict.fromkeys(THREAD_VARIABLES, "1"))
-    with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+    with output_folder(config) as first, output_folder(config) as second:
         started = time.perf_counter()
         runs = [
             subprocess.Popen(training_command(config, Path(out), 1), cwd=cwd, env=env)
@@ -161,15 +177,19 @@ def best_of(repeat: int, *measurements: Callable[[], Any]) -> list[list[Any]]:
     return results
 
 
-def main_rows(config: Path, repeat: int) -> dict[str, Any]:
-    """Rows 1-5 of the table, measured in this checkout."""
+def main_rows(config: Path, bare_config: Path, repeat: int) -> dict[str, Any]:
+    """Rows 1-5 of the table: the sessions in this checkout, the bare trainings on `bare_config`.
+
+    `bare_config` is the same config and data in a scratch folder, where the bare
+    trainings' artifact folders may lie.
+    """
     singles, floors, twins, fulls, parallels = best_of(
         repeat,
-        lambda: one_training(config, ROOT, jobs=1),
-        lambda: two_trainings_at_once(config, ROOT),
+        lambda: one_training(bare_config, ROOT, jobs=1),
+        lambda: two_trainings_at_once(bare_config, ROOT),
         lambda: pytest_session(ROOT, "repro", config),
         lambda: pytest_session(ROOT, "repro or repro_probe", config),
-        lambda: one_training(config, ROOT, jobs=None),
+        lambda: one_training(bare_config, ROOT, jobs=None),
     )
     single = min(seconds for seconds, _ in singles)
     floor = min(floors)
@@ -282,12 +302,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         if args.quick:
-            config = scaling_project(scratch / "main", 1) / "config.yaml"
+            config = bare_config = scaling_project(scratch / "main", 1) / "config.yaml"
             shown_config = "forest and logistic regression (--quick)"
         else:
             config, shown_config = ROOT / "config.yaml", "config.yaml"
+            bare_config = bundled_copy(scratch / "bundled")
         print("rows 1-5 ...", flush=True)
-        main_result = main_rows(config, args.repeat)
+        main_result = main_rows(config, bare_config, args.repeat)
         print("scaling ...", flush=True)
         scaling = scaling_rows(QUICK_SCALES if args.quick else SCALES, args.repeat, scratch)
     result = {

@@ -882,6 +882,12 @@ CASES: list[Case] = [
         "config.yaml: artifacts.model_dir: 'artifacts' resolves outside the config's folder",
     ),
     Case(
+        "output-dir-outside-the-project",
+        _nothing("--output-dir", "../elsewhere"),
+        2,
+        "--output-dir: '../elsewhere' resolves outside the config's folder",
+    ),
+    Case(
         "lock-file-is-a-folder",
         _lock_is_a_folder,
         2,

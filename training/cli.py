@@ -33,7 +33,9 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser("python -m training", "Train the configured models and write artifacts.")
     parser.add_argument("--config", default="config.yaml", help="config file (default: %(default)s)")
     parser.add_argument(
-        "--output-dir", default=None, help="artifact folder (default: artifacts.model_dir of the config)"
+        "--output-dir",
+        default=None,
+        help="artifact folder, inside the config's folder (default: artifacts.model_dir of the config)",
     )
     parser.add_argument("--seed", type=seed_type, default=None, help="override the config's seed")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
@@ -49,8 +51,10 @@ def train_main(argv: Sequence[str] | None = None) -> int:
 
     def command() -> int:
         from training.progress import Progress
-        from training.run import train
+        from training.run import check_output_dir, train
 
+        if args.output_dir is not None:
+            check_output_dir(args.config, args.output_dir)
         result = train(
             args.config,
             args.output_dir,

@@ -109,7 +109,9 @@ def train(
     inside the config file's folder: a lineage recording files elsewhere could never
     be verified from the project, so they are refused before anything is read.  An
     explicit `output_dir` may lie anywhere (the plugin's twins train into temporary
-    folders); its lineage records a root that holds it.
+    folders); its lineage records a root that holds it.  The command line, which
+    publishes for people to verify, holds `--output-dir` to the project too
+    (`check_output_dir`).
     """
     started = time.perf_counter()
     config_path = Path(config_path)
@@ -149,6 +151,31 @@ def check_artifact_names(config: Config, config_path: Path, out: Path, inputs: M
     except OutputNameError as error:
         key = f"artifacts.{ARTIFACT_KEYS[error.entry]}"
         raise ConfigError([Problem(str(config_path), key, f"{error.file_name!r} {error.reason}")]) from None
+
+
+def check_output_dir(config_path: str | Path, output_dir: str | Path) -> None:
+    """Refuse an explicit output folder that resolves (links followed) outside the config's folder.
+
+    Its lineage would record the config and dataset from a root above the project,
+    which `repro-check` run in the project refuses to follow, so the training would
+    publish what its own check cannot verify.  A missing config is left to `train`,
+    which names it.
+    """
+    config_path = Path(config_path)
+    if not config_path.is_file():
+        return
+    project = config_path.resolve().parent
+    if not Path(output_dir).resolve().is_relative_to(project):
+        raise ConfigError(
+            [
+                Problem(
+                    "--output-dir",
+                    "",
+                    f"{str(output_dir)!r} resolves outside the config's folder ({project}); keep the "
+                    "artifacts inside the project, where their lineage can be verified",
+                )
+            ]
+        )
 
 
 def check_inside_project(config_path: Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:

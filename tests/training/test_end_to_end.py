@@ -91,13 +91,32 @@ def test_second_run_from_another_folder_and_hash_seed_is_byte_identical(
         "--config",
         str(project / "config.yaml"),
         "--output-dir",
-        str(tmp_path / "again"),
+        str(project / "again"),
         "--quiet",
         hash_seed="4242",
     )
     assert result.returncode == 0, result.stderr
     for name in OUTPUTS:
-        assert (trained / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+        assert (trained / name).read_bytes() == (project / "again" / name).read_bytes(), name
+
+
+def test_an_output_dir_outside_the_project_is_refused_before_anything_is_written(
+    project: Path, tmp_path: Path
+):
+    # Its lineage would record the project's files from a root above the project, which
+    # the check run in the project refuses to follow: refuse it instead of publishing it.
+    outside = tmp_path / "elsewhere"
+    (project / "out").symlink_to(outside, target_is_directory=True)
+    for output_dir in (str(outside), "out"):
+        result = _train(project, "--output-dir", output_dir, "--quiet")
+        assert result.returncode == 2, result.stderr
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines() == [
+            f"error: --output-dir: {output_dir!r} resolves outside the config's folder "
+            f"({project.resolve()}); keep the artifacts inside the project, where their lineage can be verified"
+        ]
+        assert not outside.exists()
+    (project / "out").unlink()
 
 
 @pytest.mark.parametrize(
@@ -118,15 +137,16 @@ def test_one_changed_byte_makes_the_check_fail_and_name_the_file(
     assert "Traceback" not in result.stderr
 
 
-def test_invalid_config_exits_2_with_one_line_per_problem_and_keeps_artifacts(
-    project: Path, trained: Path, tmp_path: Path
-):
+def test_invalid_config_exits_2_with_one_line_per_problem_and_keeps_artifacts(project: Path, trained: Path):
     before = {name: (trained / name).read_bytes() for name in OUTPUTS}
     bad = yaml.safe_load((project / "config.yaml").read_text())
     bad["seed"] = True
     bad["models"]["decision_tree"]["max_dept"] = 3
-    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
-    result = _train(project, "--config", str(tmp_path / "bad.yaml"), "--output-dir", str(trained))
+    (project / "bad.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
+    try:
+        result = _train(project, "--config", "bad.yaml", "--output-dir", str(trained))
+    finally:
+        (project / "bad.yaml").unlink()
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()

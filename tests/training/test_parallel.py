@@ -120,10 +120,10 @@ def test_one_and_two_workers_write_identical_bytes(tmp_path: Path):
         },
         n_splits=3,
     )
-    assert "folds in" not in _train(project, tmp_path / "one", jobs=1)  # fitted in this process
-    assert "5 models x 3 folds in 2 workers" in _train(project, tmp_path / "two", jobs=2)
+    assert "folds in" not in _train(project, project / "one", jobs=1)  # fitted in this process
+    assert "5 models x 3 folds in 2 workers" in _train(project, project / "two", jobs=2)
     for name in OUTPUTS:
-        one, two = (tmp_path / run / name for run in ("one", "two"))
+        one, two = (project / run / name for run in ("one", "two"))
         assert one.read_bytes() == two.read_bytes(), name
 
 
