@@ -115,7 +115,7 @@ class ReproPlugin:
         return next(iter(batch.wait().values()))
 
     def _submit_probe(self, seed: int, like: Any) -> Any:
-        from pytest_repro.running.launcher import THREAD_VARIABLES
+        from pytest_repro.contract import THREAD_VARIABLES
 
         label = f"seed-{seed}"
         folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]

@@ -187,11 +187,12 @@ def cross_validate_models(
     The pairs run in `workers` processes (`training.parallel`); their results are taken
     in the order of the models and then the folds, so the CV results are the same
     bytes for any worker count.  `on_fold(name, k, n, fold_auc, seconds)` is called
-    after each fold (k from 1), in that order, for progress reporting; the seconds are
-    not kept anywhere else.  The folds must cover every row exactly once as a
-    validation row.  `seed` reseeds the global generators before each fit.
+    as each fold finishes (k from 1), for progress reporting: in that order with one
+    worker, in the order they finish with more.  The seconds are not kept anywhere
+    else.  The folds must cover every row exactly once as a validation row.  `seed`
+    reseeds the global generators before each fit.
     """
-    from training.parallel import run_in_order
+    from training.parallel import run_tasks
 
     n_rows = len(np.asarray(y))
     _check_folds_partition(folds, n_rows)
@@ -200,11 +201,16 @@ def cross_validate_models(
         for name, pipeline in pipelines.items()
         for k, (train, valid) in enumerate(folds, start=1)
     ]
-    outcomes: dict[str, list[FoldOutcome]] = {name: [] for name in pipelines}
-    for task, outcome in zip(tasks, run_in_order(fit_fold, tasks, workers), strict=True):
-        outcomes[task.name].append(outcome)
+
+    def report(index: int, outcome: FoldOutcome) -> None:
         if on_fold is not None:
+            task = tasks[index]
             on_fold(task.name, task.k, len(folds), outcome.roc_auc, outcome.seconds)
+
+    outcomes: dict[str, list[FoldOutcome]] = {name: [] for name in pipelines}
+    finished = run_tasks(fit_fold, tasks, workers, group=lambda task: task.name, on_result=report)
+    for task, outcome in zip(tasks, finished, strict=True):
+        outcomes[task.name].append(outcome)
     return {name: _cv_result(name, outcomes[name], folds, n_rows) for name in pipelines}
 
 

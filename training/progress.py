@@ -18,17 +18,21 @@ class Progress:
         self.quiet = quiet
         self.live = self.stream.isatty() if live is None else live
         self._open_line = False
+        self._done: dict[str, int] = {}
 
     def fold(self, model: str, k: int, n: int, score: float, seconds: float) -> None:
         """Report one finished fold of one model's cross-validation."""
         if self.quiet:
             return
         if self.live:
-            done = int(20 * k / n)
-            bar = "#" * done + "-" * (20 - done)
+            # Folds may finish out of order (parallel fits): the bar counts those done, and
+            # a model's line stays once all its folds are in.
+            self._done[model] = done = self._done.get(model, 0) + 1
+            filled = int(20 * done / n)
+            bar = "#" * filled + "-" * (20 - filled)
             self.stream.write(f"\r{model:<20} [{bar}] fold {k}/{n} roc_auc={score:.4f} ({seconds:.1f}s)")
             self._open_line = True
-            if k == n:
+            if done == n:
                 self._end_line()
         else:
             self.stream.write(f"[{model}] fold {k}/{n} roc_auc={score:.4f} ({seconds:.1f}s)\n")

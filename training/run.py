@@ -226,8 +226,10 @@ def _fit(config: Config, dataset_path: Path, progress: Progress, workers: int) -
     # The bytes checked are the bytes parsed (read once), so a file swapped meanwhile cannot
     # be trained on while the lineage records the pinned hash.
     from pytest_repro.lineage.pins import read_pinned_dataset
+    from training.parallel import start_workers
 
     data, dataset_sha256 = read_pinned_dataset(dataset_path)
+    start_workers(workers)  # their imports overlap this process's own and the parsing of the data
     with _single_threaded():
         return _fit_pinned(config, dataset_path, data, dataset_sha256, progress, workers)
 

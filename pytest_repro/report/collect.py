@@ -13,11 +13,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, RunRecord
+from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, RunRecord
 from pytest_repro.errors import ReproError
 from pytest_repro.report.environments import environment_table
 from pytest_repro.report.model import EnvironmentRow, EnvironmentTable, Finding, ReportData, Row, SummaryTable
-from pytest_repro.running.launcher import THREAD_VARIABLES
 from pytest_repro.variations.report import (
     TOGETHER_NOTE,
     VariationReport,

@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import WORKERS_VARIABLE, ContractError, RunRecord, RunRequest, call_entry_point
+from pytest_repro.contract import (
+    THREAD_VARIABLES,
+    WORKERS_VARIABLE,
+    ContractError,
+    RunRecord,
+    RunRequest,
+    call_entry_point,
+)
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
 
@@ -26,14 +33,6 @@ TAIL_LINES = 25
 MAX_LINE_CHARS = 10_000
 MAX_RELAYED_CHARS = 1_000_000
 HASH_SEEDS = ("1", "2")
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
 
 ProgressSink = Callable[[str, str], None]
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE
-from pytest_repro.running.launcher import THREAD_VARIABLES
+from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, WORKERS_VARIABLE
 from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import same_locale

@@ -15,7 +15,7 @@ from small_project import write_small_project
 from pytest_repro.contract import WORKERS_VARIABLE, available_cores
 from pytest_repro.errors import ConfigError
 from training.evaluation import FoldOutcome, cross_validate_models
-from training.parallel import run_in_order, worker_count
+from training.parallel import CostFirst, run_tasks, worker_count
 
 ROOT = Path(__file__).resolve().parents[2]
 # The lineage names its output folder, which differs between the two runs; its hashes are the files'.
@@ -42,8 +42,33 @@ def test_one_worker_runs_the_tasks_in_this_process_in_order():
         seen.append((task, os.getpid()))
         return task * 10
 
-    assert list(run_in_order(record, [3, 1, 2], workers=1)) == [30, 10, 20]
+    finished = []
+    results = run_tasks(record, [3, 1, 2], workers=1, on_result=lambda i, r: finished.append((i, r)))
+    assert results == [30, 10, 20]
     assert seen == [(3, os.getpid()), (1, os.getpid()), (2, os.getpid())]
+    assert finished == [(0, 30), (1, 10), (2, 20)]
+
+
+def test_the_first_task_of_each_group_starts_first_then_the_costliest_groups():
+    order = CostFirst(["cheap", "cheap", "dear", "dear", "dear", "mid", "mid"])
+    assert [order.take(0.0), order.take(0.0)] == [0, 2]  # one of each group, in task order
+    order.finished(0, 0.1)
+    assert order.take(0.1) == 5  # "mid" has not started yet
+    order.finished(5, 1.0)
+    # "dear" is still running after 2 s: it costs at least that, more than "mid" (1 s) or "cheap".
+    assert order.take(2.0) == 3
+    order.finished(2, 3.0)
+    order.finished(3, 3.0)
+    assert [order.take(5.0) for _ in range(3)] == [4, 6, 1]
+    assert order.pending == []
+
+
+def test_ties_in_cost_go_to_the_earlier_task():
+    order = CostFirst(["a", "b", "a", "b"])
+    order.take(0.0), order.take(0.0)
+    order.finished(0, 1.0)
+    order.finished(1, 1.0)
+    assert [order.take(1.0), order.take(1.0)] == [2, 3]
 
 
 def test_results_are_assembled_by_model_then_fold_whatever_the_scores(monkeypatch):
@@ -57,13 +82,17 @@ def test_results_are_assembled_by_model_then_fold_whatever_the_scores(monkeypatc
     ]
     calls = []
 
-    def fake_run(function, tasks, workers):
+    def fake_run(function, tasks, workers, *, group, on_result):
         assert workers == 2
+        outcomes = []
         for task in tasks:  # a score that names its task: model index * 10 + fold
             value = float(("a", "b").index(task.name) * 10 + task.k)
-            yield FoldOutcome(np.full(len(task.valid), value), "probability", value, 0.0)
+            outcomes.append(FoldOutcome(np.full(len(task.valid), value), "probability", value, 0.0))
+        for index in reversed(range(len(tasks))):  # finishing in the opposite order
+            on_result(index, outcomes[index])
+        return outcomes
 
-    monkeypatch.setattr("training.parallel.run_in_order", fake_run)
+    monkeypatch.setattr("training.parallel.run_tasks", fake_run)
     results = cross_validate_models(
         {"a": object(), "b": object()}, X, y, folds, workers=2, on_fold=lambda *c: calls.append(c[:4])
     )
@@ -71,7 +100,8 @@ def test_results_are_assembled_by_model_then_fold_whatever_the_scores(monkeypatc
     assert results["a"].fold_scores == (1.0, 2.0, 3.0)
     assert results["b"].fold_scores == (11.0, 12.0, 13.0)
     np.testing.assert_array_equal(results["b"].oof_scores, [11, 11, 12, 12, 13, 13, 13, 13])
-    assert calls == [("a", k, 3, float(k)) for k in (1, 2, 3)] + [("b", k, 3, 10.0 + k) for k in (1, 2, 3)]
+    # Progress follows the order the folds finished in; the results never do.
+    assert calls == [("b", k, 3, 10.0 + k) for k in (3, 2, 1)] + [("a", k, 3, float(k)) for k in (3, 2, 1)]
 
 
 def _sleep_then_return(task: tuple[float, int]) -> tuple[int, int]:
@@ -84,10 +114,26 @@ def _sleep_then_return(task: tuple[float, int]) -> tuple[int, int]:
 def test_two_workers_return_results_in_task_order_even_when_later_tasks_finish_first():
     # The first task sleeps longest, so the second finishes before it.
     tasks = [(1.0, 0), (0.0, 1), (0.2, 2), (0.0, 3)]
-    results = list(run_in_order(_sleep_then_return, tasks, workers=2))
+    finished = []
+    results = run_tasks(_sleep_then_return, tasks, workers=2, on_result=lambda i, r: finished.append(i))
     assert [value for value, _ in results] == [0, 1, 2, 3]
     assert os.getpid() not in {pid for _, pid in results}
     assert len({pid for _, pid in results}) == 2
+    assert sorted(finished) == [0, 1, 2, 3] and finished[-1] == 0  # the long one came in last
+
+
+def _fail_on_two(task: int) -> int:
+    if task == 2:
+        raise ValueError("task 2 failed")
+    time.sleep(0.1)
+    return task
+
+
+@pytest.mark.slow
+def test_a_failing_task_raises_its_error_in_the_caller():
+    with pytest.raises(ValueError, match="task 2 failed"):
+        run_tasks(_fail_on_two, list(range(6)), workers=2)
+    assert run_tasks(_fail_on_two, [0, 1], workers=2) == [0, 1]  # and the next call gets fresh workers
 
 
 def _train(project: Path, out: Path, jobs: int) -> str:
