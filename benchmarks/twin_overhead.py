@@ -5,7 +5,9 @@ that the ratios share whatever else the machine is doing:
 
 1. one `python -m training --jobs 1` (one process, one core): the unit of the ratios;
 2. two such trainings started together, one BLAS thread each: the machine's floor;
-3. `pytest --repro -m repro` (the twin checks) in this checkout, against the floor;
+3. `pytest --repro -m repro` (the twin checks) in this checkout, against the floor, and
+   the same session collecting only the config's items (no test files), which shows
+   what collecting the checkout's own test suite alongside the twins costs;
 4. `pytest --repro -m "repro or repro_probe"` (twins and the seed-sensitivity probe),
    against one training;
 5. `python -m training` with its default workers, against `--jobs 1`, and whether the
@@ -126,12 +128,19 @@ def two_trainings_at_once(config: Path, cwd: Path) -> float:
         return time.perf_counter() - started
 
 
-def pytest_session(cwd: Path, marks: str, config: Path) -> tuple[float, float | None]:
-    """Time `pytest --repro -m MARKS`; return its wall time and the twins' own, as it reported them."""
+def pytest_session(
+    cwd: Path, marks: str, config: Path, *, collect: Sequence[str] = ()
+) -> tuple[float, float | None]:
+    """Time `pytest --repro -m MARKS [COLLECT...]`; return its wall time and the twins' own, as reported.
+
+    With no `collect` paths pytest collects the project's whole test suite, as a user's
+    `pytest --repro` does; with the config's path alone it collects only the config's items.
+    """
     command = [
         sys.executable,
         "-m",
         "pytest",
+        *collect,
         "--repro",
         "-m",
         marks,
@@ -182,17 +191,19 @@ def main_rows(config: Path, bare_config: Path, repeat: int) -> dict[str, Any]:
     `bare_config` is the same config and data in a scratch folder, where the bare
     trainings' artifact folders may lie.
     """
-    singles, floors, twins, fulls, parallels = best_of(
+    singles, floors, twins, alone, fulls, parallels = best_of(
         repeat,
         lambda: one_training(bare_config, ROOT, jobs=1),
         lambda: two_trainings_at_once(bare_config, ROOT),
         lambda: pytest_session(ROOT, "repro", config),
+        lambda: pytest_session(config.parent, "repro", config, collect=[config.name]),
         lambda: pytest_session(ROOT, "repro or repro_probe", config),
         lambda: one_training(bare_config, ROOT, jobs=None),
     )
     single = min(seconds for seconds, _ in singles)
     floor = min(floors)
     twin, twin_wall = min(twins, key=lambda pair: pair[0])
+    twin_alone, _ = min(alone, key=lambda pair: pair[0])
     full, _ = min(fulls, key=lambda pair: pair[0])
     parallel = min(seconds for seconds, _ in parallels)
     identical = all(hashes == singles[0][1] for _, hashes in [*singles, *parallels])
@@ -201,6 +212,7 @@ def main_rows(config: Path, bare_config: Path, repeat: int) -> dict[str, Any]:
         "floor": floor,
         "twins": twin,
         "twins_wall_reported": twin_wall,
+        "twins_alone": twin_alone,
         "full": full,
         "parallel": parallel,
         "parallel_identical": identical,
@@ -208,6 +220,7 @@ def main_rows(config: Path, bare_config: Path, repeat: int) -> dict[str, Any]:
             "floor_vs_single": floor / single,
             "twins_vs_single": twin / single,
             "twins_vs_floor": twin / floor,
+            "twins_alone_vs_floor": twin_alone / floor,
             "full_vs_single": full / single,
             "parallel_vs_single": parallel / single,
         },
@@ -260,6 +273,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"| `pytest --repro -m repro` (twins and their checks) | {main['twins']:.1f} | "
         f"**{ratios['twins_vs_floor']:.2f}× the floor** ({ratios['twins_vs_single']:.2f}× one training) | "
         f"≤ {TARGETS['twins_vs_floor']}× the floor: {verdict('twins_vs_floor')} |",
+        f"| `pytest --repro -m repro config.yaml` (the same, collecting no test files) | "
+        f"{main['twins_alone']:.1f} | {ratios['twins_alone_vs_floor']:.2f}× the floor | – |",
         f'| `pytest --repro -m "repro or repro_probe"` (twins + seed sensitivity) | {main["full"]:.1f} | '
         f"**{ratios['full_vs_single']:.2f}×** one training | ≤ {TARGETS['full_vs_single']}×: "
         f"{verdict('full_vs_single')} |",
