@@ -122,9 +122,50 @@ def parse_yaml_bytes(data: bytes, name: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         reason = exc.problem or exc.context or "invalid YAML"
+        # A value the constructors refused (a huge integer, a duplicate key) sits in a file
+        # that parses: name its dotted key.  A syntax error has no tree to find it in.
+        key = _dotted_key_at(text, mark) if isinstance(exc, yaml.constructor.ConstructorError) else ""
+        if key:
+            raise ConfigError([Problem(name, key, f"{reason}{where}")]) from None
         raise ConfigError([Problem(name, "", f"YAML syntax error{where}: {reason}")]) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ConfigError([Problem(name, "", f"invalid YAML: {type(exc).__name__}")]) from None
+
+
+def _dotted_key_at(text: str, mark: yaml.Mark | None) -> str:
+    """The dotted key of the scalar key or value that starts at `mark`, or "" when there is none.
+
+    Composing builds the node tree without constructing any value, so the integer
+    or key the constructors refused is found by its position alone.
+    """
+    if mark is None:
+        return ""
+    try:
+        root = yaml.compose(text, Loader=_StrictLoader)
+    except (yaml.YAMLError, RecursionError):
+        return ""
+    found = _path_to(root, mark.index, []) if root is not None else None
+    return ".".join(found or [])
+
+
+def _path_to(node: yaml.Node, index: int, path: list[str]) -> list[str] | None:
+    """The keys leading to the scalar (or key) starting at character `index` below `node`."""
+    children: list[tuple[yaml.Node, list[str]]] = []
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if key_node.start_mark.index == index:  # a key: the key itself, or its mapping when not a scalar
+                return [*path, key_node.value] if isinstance(key_node, yaml.ScalarNode) else path
+            here = [*path, str(key_node.value)] if isinstance(key_node, yaml.ScalarNode) else path
+            children.append((value_node, here))
+    elif isinstance(node, yaml.SequenceNode):
+        children = [(item, [*path, str(position)]) for position, item in enumerate(node.value)]
+    for child, here in children:
+        if isinstance(child, yaml.ScalarNode) and child.start_mark.index == index:
+            return here
+        found = _path_to(child, index, here)
+        if found is not None:
+            return found
+    return None
 
 
 def config_seed(path: Path) -> int | None:

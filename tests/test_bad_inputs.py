@@ -457,7 +457,7 @@ CASES: list[Case] = [
         "yaml-duplicate-key",
         _config_text("seed: 1\nseed: 2\n"),
         2,
-        "YAML syntax error at line 2, column 1: duplicate key 'seed'",
+        "config.yaml: seed: duplicate key 'seed' at line 2, column 1",
     ),
     Case("yaml-alias-bomb", _config_text(_ALIAS_BOMB), 2, "more than 40 aliases (a YAML alias bomb?)"),
     Case(
@@ -774,13 +774,13 @@ CASES: list[Case] = [
         "huge-integer-in-config",
         _replace_in("config.yaml", "seed: 42", f"seed: {HUGE_INT}"),
         2,
-        "config.yaml: YAML syntax error at line 1, column 7: an integer of 5000 digits (at most 4300 are read)",
+        "config.yaml: seed: an integer of 5000 digits (at most 4300 are read) at line 1, column 7",
     ),
     Case(
         "huge-integer-in-pins",
         _write_file(PINS_FILE, f"{DATASET}: {HUGE_INT}\n"),
         2,
-        f"{PINS_FILE}: YAML syntax error at line 1, column 20: an integer of 5000 digits",
+        f"{PINS_FILE}: {DATASET}: an integer of 5000 digits (at most 4300 are read) at line 1, column 20",
     ),
     Case(
         "huge-integer-in-lineage",

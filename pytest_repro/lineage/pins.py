@@ -19,6 +19,7 @@ from pytest_repro.errors import ConfigError, DatasetError, DatasetPinError
 from pytest_repro.lineage.atomic import write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.manifest import is_sha256
+from pytest_repro.paths import shown_path
 from pytest_repro.regular_files import open_regular
 
 PINS_FILE = "dataset_pins.yaml"
@@ -86,17 +87,19 @@ def read_pinned_dataset(path: str | Path) -> tuple[bytes, str]:
 
 def _check_against_pin(path: Path, actual: str) -> None:
     registry = registry_path(path)
-    how = f"pin it with: repro-pin {path}"
+    # Named as the user would type them from where they ran the command.
+    shown, shown_registry = shown_path(path), shown_path(registry)
+    how = f"pin it with: repro-pin {shown}"
     if not registry.exists():
-        raise DatasetError(f"{path}: no pin registry {registry} beside the dataset; {how}")
+        raise DatasetError(f"{shown}: no pin registry {shown_registry} beside the dataset; {how}")
     pins = _read_pins(registry)
     expected = pins.get(path.name)
     if expected is None:
-        raise DatasetError(f"{path}: not pinned in {registry}; {how}")
+        raise DatasetError(f"{shown}: not pinned in {shown_registry}; {how}")
     if actual != expected:
         raise DatasetPinError(
-            f"{path}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
-            f"deliberate, re-pin with: repro-pin {path}"
+            f"{shown}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
+            f"deliberate, re-pin with: repro-pin {shown}"
         )
 
 

@@ -369,10 +369,17 @@ def test_yaml_syntax_error_names_line_and_column(tmp_path: Path):
     )
 
 
-def test_duplicate_key_is_rejected_with_its_line(tmp_path: Path):
+def test_duplicate_key_is_rejected_with_its_dotted_key_and_line(tmp_path: Path):
     error = _load_text(tmp_path, "seed: 1\ndata:\n  path: a\n  path: b\n")
-    assert "duplicate key 'path'" in str(error)
-    assert "line 4" in str(error)
+    assert str(error) == f"{tmp_path / 'config.yaml'}: data.path: duplicate key 'path' at line 4, column 3"
+
+
+def test_an_integer_too_long_to_read_names_its_dotted_key(tmp_path: Path):
+    error = _load_text(tmp_path, "seed: 1\nmodels:\n  svm:\n    C: " + "9" * 4301 + "\n")
+    assert str(error) == (
+        f"{tmp_path / 'config.yaml'}: models.svm.C: an integer of 4301 digits (at most 4300 are read) "
+        "at line 4, column 8"
+    )
 
 
 def test_duplicate_top_level_key_is_rejected(tmp_path: Path):
