@@ -46,6 +46,7 @@ class ReproPlugin:
         self._probe_planned: bool = False  # a selected seed-sensitivity check will train seed + 1
         self._probes: dict[int, Any] = {}  # seed -> its batch, queued behind the twins
         self._probes_queued: set[int] = set()  # every seed ever queued ahead, so none is queued twice
+        self._relay: Any = None
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
         """Return the twin runs of `settings` (trained at most once per session and request)."""
@@ -143,19 +144,15 @@ class ReproPlugin:
             base = base.parent
         return base / "repro-shared"
 
-    def progress(self, label: str, line: str) -> None:
-        """Relay a run's output line to the terminal, unless quiet or in an xdist worker."""
-        if self.config.get_verbosity() < 0 or is_xdist_worker(self.config):
-            return
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        capture = self.config.pluginmanager.get_plugin("capturemanager")
-        if reporter is None:
-            return
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                reporter.write_line(f"[repro {label}] {line}")
-        else:
-            reporter.write_line(f"[repro {label}] {line}")
+    @property
+    def progress(self) -> Any:
+        """The sink the runs' output lines go to: relayed to the terminal from pytest's thread."""
+        if self._relay is None:
+            from pytest_repro.terminal_relay import TerminalRelay
+
+            enabled = self.config.get_verbosity() >= 0 and not is_xdist_worker(self.config)
+            self._relay = TerminalRelay(self.config, enabled=enabled)
+        return self._relay
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
@@ -166,8 +163,20 @@ class ReproPlugin:
             self.cache().cancel(self.settings.request(), self.settings.isolation)
             self._ahead = None
 
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._drain()
+
+    def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
+        self._drain()
+
+    def _drain(self) -> None:
+        """Write out the runs' output lines queued since pytest's thread last passed by."""
+        if self._relay is not None:
+            self._relay.drain()
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect summary rows from reports, so the table is right under xdist too."""
+        self._drain()
         for name, value in report.user_properties:
             if name == "repro_twin_seconds":
                 self.twin_seconds = value
@@ -196,6 +205,7 @@ class ReproPlugin:
         """
         if self._scheduler is not None:
             self._scheduler.shutdown()
+        self._drain()
         if self.report is None or is_xdist_worker(self.config):
             return
         from pytest_repro.probe_settings import rerun_options

@@ -10,6 +10,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,8 +92,13 @@ def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...])
     """Run auto mode in a temporary folder, kept (and named) with --keep."""
     folder = Path(tempfile.mkdtemp(prefix=f"{PROG}-"))
 
+    lock = threading.Lock()
+
     def relay(label: str, line: str) -> None:
-        print(f"[{label}] {line}", file=sys.stderr, flush=True)
+        # Called from each run's reader thread: one whole line at a time.
+        with lock:
+            sys.stderr.write(f"[{label}] {line}\n")
+            sys.stderr.flush()
 
     try:
         return run_variations(

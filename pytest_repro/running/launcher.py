@@ -32,6 +32,8 @@ TAIL_LINES = 25
 # most MAX_RELAYED_CHARS are relayed live; the rest is counted and reported, not held.
 MAX_LINE_CHARS = 10_000
 MAX_RELAYED_CHARS = 1_000_000
+# How often a wait for a run wakes to let its sink write out queued lines (see TerminalRelay).
+RELAY_SECONDS = 0.2
 HASH_SEEDS = ("1", "2")
 
 ProgressSink = Callable[[str, str], None]
@@ -258,6 +260,7 @@ class RunningTraining:
             text=True,
             errors="replace",
         )
+        self._sink = sink
         self._reader = threading.Thread(target=self._relay, args=(sink,), daemon=True)
         self._reader.start()
 
@@ -289,22 +292,19 @@ class RunningTraining:
         self.finished_at = time.perf_counter()
 
     def wait(self) -> RunRecord:
-        # The limit counts from the run's start: a run started ahead of its checks gets no extra time.
-        remaining = (
-            None if self.timeout is None else max(0.0, self.timeout - (time.perf_counter() - self.started))
-        )
-        try:
-            code = self.process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
+        code = self._wait_for_exit()
+        if code is None:
             self.kill()
             self._reader.join()
+            self._drain()
             raise TrainingFailed(
                 self.label,
                 f"training did not finish within {self.timeout:g} s (repro_timeout) and was stopped; "
                 "the end of its output:",
                 "\n".join(self.tail),
-            ) from None
+            )
         self._reader.join()
+        self._drain()
         # Timed to the process's end, not to this call: a run started ahead may be read much later.
         seconds = (self.finished_at or time.perf_counter()) - self.started
         tail = "\n".join(self.tail)
@@ -319,6 +319,28 @@ class RunningTraining:
         if "contract_error" in data:
             raise ContractError(f"{self.label}: {data['contract_error']}")
         return _record(self.label, self.output_dir, data, seconds, self.env_summary)
+
+    def _wait_for_exit(self) -> int | None:
+        """The run's exit status, or None when it outlived its timeout.
+
+        Wakes every RELAY_SECONDS meanwhile to let the sink write out the lines its
+        reader thread queued (`TerminalRelay.drain`).  The limit counts from the run's
+        start: a run started ahead of its checks gets no extra time.
+        """
+        while True:
+            remaining = None if self.timeout is None else self.timeout - (time.perf_counter() - self.started)
+            if remaining is not None and remaining <= 0:
+                return self.process.poll()
+            step = RELAY_SECONDS if remaining is None else min(RELAY_SECONDS, remaining)
+            try:
+                return self.process.wait(timeout=step)
+            except subprocess.TimeoutExpired:
+                self._drain()
+
+    def _drain(self) -> None:
+        drain = getattr(self._sink, "drain", None)
+        if drain is not None:
+            drain()
 
     def kill(self) -> None:
         """Stop the run and every process it started (its process group)."""

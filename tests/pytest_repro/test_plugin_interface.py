@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -132,6 +133,35 @@ def test_own_training_function_plugs_in_through_ini_settings_alone(example):
     )
     result.stdout.fnmatch_lines(["artifact[[]classifier] * identical", "folds * identical (3 folds)"])
     result.assert_outcomes(passed=6, skipped=2)
+
+
+CHATTY_TRAINING = """\
+import json, os, sys
+
+def train(config_path, output_dir, seed=None):
+    for tick in range(2000):
+        print(f"tick {tick:04d} of a training that talks a lot", file=sys.stderr, flush=True)
+    path = os.path.join(output_dir, "model.json")
+    with open(path, "w") as handle:
+        json.dump({"seed": seed}, handle)
+    return {"artifacts": {"model": "model.json"}, "metrics": {}, "seed": seed}
+"""
+
+
+def test_the_lines_of_two_concurrent_runs_reach_the_terminal_whole(example):
+    # Each run's output is read by its own thread; unserialised, their writes interleave mid-line.
+    example.write(CHATTY_TRAINING, isolation=None, ini={"repro_artifacts": ["model"]})
+
+    result = example.run_subprocess("--repro")  # a real pipe, where writes let the other thread in
+
+    relayed = [line for line in result.outlines if "tick " in line]
+    assert len(relayed) == 4000
+    broken = [
+        line
+        for line in relayed
+        if not re.fullmatch(r"\[repro run-[ab]\] tick \d{4} of a training that talks a lot", line)
+    ]
+    assert broken == []
 
 
 CRASHING_TRAINING = """\
