@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -37,6 +38,8 @@ ALLOWED = "a positive integer"
 ONE_THREAD = dict.fromkeys(THREAD_VARIABLES, "1")
 # Idle workers exit after this long: one training's fits reuse them, nothing else does.
 IDLE_WORKER_SECONDS = 10
+# How often a worker checks that the training that started it is still alive.
+PARENT_POLL_SECONDS = 1.0
 # What every worker imports as it starts: the fitting code, and scikit-learn with it.
 PRELOADED = "training.evaluation"
 
@@ -130,9 +133,25 @@ def _executor(workers: int) -> Any:
         max_workers=workers,
         timeout=IDLE_WORKER_SECONDS,
         env=ONE_THREAD,
-        initializer=importlib.import_module,
-        initargs=(PRELOADED,),
+        initializer=worker_start,
+        initargs=(os.getpid(), PRELOADED),
     )
+
+
+def worker_start(parent: int, module: str) -> None:
+    """In each worker as it starts: import `module`, and exit as soon as `parent` is gone.
+
+    A training killed outright (SIGKILL) cannot tell its workers to stop; loky's
+    workers, reparented, would otherwise wait forever for work that never comes.
+    """
+    importlib.import_module(module)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 class CostFirst:

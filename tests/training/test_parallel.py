@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -180,3 +182,75 @@ def test_jobs_must_be_a_positive_integer(capsys):
         train_main(["--jobs", "0"])
     assert exit_info.value.code == 2
     assert "--jobs: expected a positive integer, got '0'" in capsys.readouterr().err
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc (Linux)")
+def test_workers_exit_when_the_training_is_killed_outright(tmp_path: Path):
+    """SIGKILL of the training alone (not its process group): its fold workers must not linger."""
+    project = write_small_project(
+        tmp_path / "project",
+        rows=3000,
+        models={"random_forest": {"n_estimators": 5000, "min_samples_leaf": 2}},  # minutes a fold
+        n_splits=3,
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(WORKERS_VARIABLE, None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "training", "--jobs", "2"],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # so that the group can be cleaned up whatever happens
+    )
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if "folds in 2 workers" in line:
+                break
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline:
+            workers = {pid for pid in _children(process.pid) if "LokyProcess" in _cmdline(pid)}
+            time.sleep(0.1)
+        assert len(workers) == 2, "the training started no fold workers"
+        process.kill()  # the training only, as `kill -9 PID` does
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 30  # far less than a fold takes: only an exit can beat it
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in workers), "fold workers outlived the killed training"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
