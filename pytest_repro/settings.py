@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
+from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, is_seed, timeout_seconds
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 
 ISOLATION_MODES = ("subprocess", "inprocess")
@@ -23,7 +23,6 @@ MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 # the preflight refuses any other `repro*` key, naming the nearest of these.
 INI_NAMES: list[str] = []
 DEFAULT_CONFIG = "config.yaml"
-DEFAULT_TIMEOUT = 3600.0  # an hour: far above a test-sized training, and never a hung CI job
 
 
 @dataclass(frozen=True)
@@ -247,14 +246,9 @@ def _timeout(config: pytest.Config) -> float | None:
         else (config.getini("repro_timeout"), "ini repro_timeout")
     )
     try:
-        value = float(text)
-    except ValueError:
-        raise pytest.UsageError(
-            f"{source}: got {text!r}; expected a number of seconds (0: no limit)"
-        ) from None
-    if not math.isfinite(value) or value < 0:
-        raise pytest.UsageError(f"{source}: got {text!r}; expected a number of seconds ≥ 0 (0: no limit)")
-    return value or None
+        return timeout_seconds(text)
+    except ValueError as error:
+        raise pytest.UsageError(f"{source}: {error}") from None
 
 
 def _artifact_names(config: pytest.Config) -> tuple[str, ...]:

@@ -13,11 +13,12 @@ import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.cli.project_settings import ini_options
 from pytest_repro.configs import read_yaml
-from pytest_repro.contract import SEED_RANGE_TEXT, RunRequest, is_seed
+from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, RunRequest, is_seed, timeout_seconds
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
@@ -157,6 +158,13 @@ def _parser() -> argparse.ArgumentParser:
         "--json", type=Path, default=None, metavar="PATH", help="also write the report as JSON"
     )
     parser.add_argument(
+        "--timeout",
+        default=None,
+        metavar="SECONDS",
+        help="stop a run after this long, failing the hunt with its last output (default: the "
+        f"project's repro_timeout, else {DEFAULT_TIMEOUT:g}; 0: no limit)",
+    )
+    parser.add_argument(
         "--portability",
         choices=("info", "fail"),
         default="info",
@@ -198,4 +206,19 @@ def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str,
         raise VariationError(f"--tolerance: got {args.tolerance}; expected a number ≥ 0")
     if args.seed is not None and not is_seed(args.seed):
         raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
-    return RunRequest(entry, config, args.seed), parse_selection(args.vary)
+    timeout = _timeout(args.timeout, ini)
+    return RunRequest(entry, config, args.seed, timeout=timeout), parse_selection(args.vary)
+
+
+def _timeout(option: str | None, ini: dict[str, Any]) -> float | None:
+    """`--timeout` over the project's `repro_timeout` over the plugin's default, as in pytest."""
+    if option is not None:
+        text, source = option, "--timeout"
+    elif "repro_timeout" in ini:
+        text, source = str(ini["repro_timeout"]), "ini repro_timeout"
+    else:
+        return DEFAULT_TIMEOUT
+    try:
+        return timeout_seconds(text)
+    except ValueError as error:
+        raise VariationError(f"{source}: {error}") from None

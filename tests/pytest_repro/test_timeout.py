@@ -41,3 +41,36 @@ def test_a_varied_run_that_hangs_is_stopped_too_and_fails_its_variation(example)
     result.stdout.fnmatch_lines(["*tz (TZ=UTC -> GMT-14) breaks the training:*"])
     result.stdout.fnmatch_lines(["*training did not finish within 20 s (repro_timeout) and was stopped*"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.slow
+def test_repro_vary_holds_its_runs_to_the_projects_repro_timeout(example, monkeypatch, capsys):
+    from pytest_repro.cli.vary import main
+
+    # The reference run finishes; the one with the varied time zone hangs.
+    example.write(
+        before="import os, time; os.environ.get('TZ') == 'GMT-14' and time.sleep(600)",
+        isolation=None,
+        ini={"repro_timeout": "10"},
+    )
+    monkeypatch.chdir(example.path)
+    started = time.monotonic()
+
+    code = main(["--vary", "tz"])
+
+    assert time.monotonic() - started < 300  # bounded: the 600 s sleep was cut short
+    assert code == 1
+    output = capsys.readouterr()
+    assert "training did not finish within 10 s (repro_timeout) and was stopped" in output.out + output.err
+
+
+def test_repro_vary_refuses_a_bad_repro_timeout_in_the_ini_file(example, monkeypatch, capsys):
+    from pytest_repro.cli.vary import main
+
+    example.write(ini={"repro_timeout": "soon"})
+    monkeypatch.chdir(example.path)
+
+    assert main(["--vary", "tz"]) == 2
+    assert (
+        "repro-vary: ini repro_timeout: got 'soon'; expected a number of seconds" in capsys.readouterr().err
+    )

@@ -477,6 +477,8 @@ def test_command_all_clear_costs_two_trainings(example, monkeypatch, capsys):
         ),
         (["--html", "missing/hunt.html"], "--html: the folder missing does not exist*"),
         (["--html", "hunt.json", "--json", "hunt.json"], "--html: hunt.json is the --json report*"),
+        (["--timeout", "soon"], "--timeout: got 'soon'; expected a number of seconds ≥ 0 (0: no limit)"),
+        (["--timeout", "-1"], "--timeout: got '-1'; expected a number of seconds*"),
     ],
 )
 def test_command_usage_errors_exit_2(example, monkeypatch, capsys, argv, message):
