@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -115,6 +116,32 @@ def test_pytest_repro_twin_checks_pass_in_the_foreign_project(
     assert any(name.startswith("artifact") for name in passed), _output(result)
     assert passed == generated, _output(result)
     assert ("PASSED", "tests/test_smoke.py::test_fit_writes_the_model_and_its_metrics") in outcomes
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="the time variation compiles its clock shim with cc")
+def test_the_time_variation_works_from_the_installed_wheel(
+    stranger_venv: StrangerVenv, foreign_project: Path
+):
+    # Its clock shim is C source shipped as package data and compiled on first use: from
+    # site-packages, not from the checkout, it must still be found, built and preloaded.
+    result = stranger_venv.run(
+        "-m",
+        "pytest",
+        "--repro",
+        "--repro-vary=time,tz",
+        "--repro-seed-sensitivity=off",
+        "-p",
+        "no:cacheprovider",
+        "-rA",
+        "-k",
+        "vary",
+        cwd=foreign_project,
+    )
+
+    assert result.returncode == 0, _output(result)
+    outcomes = {m["nodeid"].partition("::")[2]: m["outcome"] for m in SUMMARY_LINE.finditer(result.stdout)}
+    assert outcomes.get("vary[time]") == "PASSED", _output(result)
+    assert outcomes.get("vary[tz]") == "PASSED", _output(result)
 
 
 def test_every_console_script_starts_in_the_foreign_project(
