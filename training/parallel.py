@@ -118,8 +118,10 @@ def run_tasks(
 def start_workers(workers: int) -> None:
     """Start the worker processes now, each importing the fitting code, without waiting for them.
 
-    Called before the data is read, so that the workers' imports overlap the caller's
-    instead of delaying the first fit.  One worker needs no processes.
+    Called once the dataset's bytes are read and checked against their pin, before they
+    are parsed, so that the workers' imports overlap the caller's own instead of delaying
+    the first fit (and a wrong dataset still fails before any worker starts).  One worker
+    needs no processes.
     """
     if workers > 1:
         _executor(workers).submit(int)  # the first task is what spawns the workers
