@@ -13,6 +13,17 @@ from pathlib import Path
 import pytest
 from html_report import ALLOWED_TAGS, read_page, summary_rows
 
+# The summary rows of a twin session with the example's two artifacts, in collection order.
+TWIN_ROWS = (
+    "artifact[model]",
+    "artifact[threshold]",
+    "folds",
+    "metrics",
+    "lineage[run-a]",
+    "lineage[run-b]",
+    "replay",
+)
+
 # The threshold moves by a few parts in 10^12 from one run to the next.
 PLANTED_THRESHOLD = "0.5 + time.perf_counter_ns() % 997 * 1e-12"
 WALL_TIME = re.compile(r"\d+\.\d s")
@@ -28,15 +39,7 @@ def test_passing_twins_give_a_page_with_the_terminal_summary_and_both_environmen
     result.stdout.fnmatch_lines(["*= reproducibility =*", "report: report.html"])
     page = read_page(example.path / "report.html")
     rows = summary_rows(page)
-    assert [row[0] for row in rows] == [
-        "artifact[model]",
-        "artifact[threshold]",
-        "folds",
-        "metrics",
-        "lineage[run-a]",
-        "lineage[run-b]",
-        "replay",
-    ]
+    assert [row[0] for row in rows] == list(TWIN_ROWS)
     # The same hashes and outcomes as the terminal table.
     for check, run_a, run_b, outcome, _ in rows:
         line = next(line for line in result.outlines if line.startswith(f"{check} "))
@@ -178,15 +181,7 @@ def test_under_xdist_the_page_holds_what_a_serial_session_shows(example):
     parallel.stdout.fnmatch_lines(["created: 2/2 workers", "report: parallel.html"])
     one, two = read_page(example.path / "serial.html"), read_page(example.path / "parallel.html")
     checks = [row[0] for row in summary_rows(two)]
-    assert checks[:7] == [
-        "artifact[model]",
-        "artifact[threshold]",
-        "folds",
-        "metrics",
-        "lineage[run-a]",
-        "lineage[run-b]",
-        "replay",
-    ]
+    assert checks[:7] == list(TWIN_ROWS)
     assert checks[7:] == ["seed[3]", "seed[4]", "vary[tz]"]
     # Outcomes row by row as in the serial session (hashes differ: the threshold is planted).
     assert [row[0::3] for row in summary_rows(two)] == [row[0::3] for row in summary_rows(one)]
