@@ -118,30 +118,48 @@ def test_pytest_repro_twin_checks_pass_in_the_foreign_project(
     assert ("PASSED", "tests/test_smoke.py::test_fit_writes_the_model_and_its_metrics") in outcomes
 
 
+# A stranger's training whose output depends on today's date: the time variation must catch it.
+AGE_TRAINING = """\
+import datetime, json, os
+
+def train(config_path, output_dir, seed=None):
+    with open(os.path.join(output_dir, "cohort.json"), "w") as handle:
+        json.dump({"days_since_2020": (datetime.date.today() - datetime.date(2020, 1, 1)).days}, handle)
+    return {"artifacts": {"cohort": "cohort.json"}, "metrics": {}}
+"""
+
+
 @pytest.mark.skipif(shutil.which("cc") is None, reason="the time variation compiles its clock shim with cc")
-def test_the_time_variation_works_from_the_installed_wheel(
-    stranger_venv: StrangerVenv, foreign_project: Path
+def test_the_time_variation_shifts_the_clock_from_the_installed_wheel(
+    stranger_venv: StrangerVenv, tmp_path: Path
 ):
     # Its clock shim is C source shipped as package data and compiled on first use: from
-    # site-packages, not from the checkout, it must still be found, built and preloaded.
+    # site-packages, not from the checkout, it must be found, built, preloaded and shift the date.
+    project = tmp_path / "cohorts"
+    project.mkdir()
+    (project / "cohort_age.py").write_text(AGE_TRAINING, encoding="utf-8")
+    (project / "config.yaml").write_text("seed: 0\n", encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nrepro_train = "cohort_age:train"\nrepro_artifacts = ["cohort"]\n',
+        encoding="utf-8",
+    )
     result = stranger_venv.run(
         "-m",
         "pytest",
         "--repro",
-        "--repro-vary=time,tz",
+        "--repro-vary=time",
         "--repro-seed-sensitivity=off",
         "-p",
         "no:cacheprovider",
         "-rA",
-        "-k",
-        "vary",
-        cwd=foreign_project,
+        cwd=project,
     )
 
-    assert result.returncode == 0, _output(result)
     outcomes = {m["nodeid"].partition("::")[2]: m["outcome"] for m in SUMMARY_LINE.finditer(result.stdout)}
-    assert outcomes.get("vary[time]") == "PASSED", _output(result)
-    assert outcomes.get("vary[tz]") == "PASSED", _output(result)
+    assert outcomes.get("vary[time]") == "FAILED", _output(result)
+    assert outcomes.get("artifact[cohort]") == "PASSED", _output(result)  # the twins share a clock
+    assert "time (" in result.stdout and "cohort" in result.stdout, _output(result)
+    assert result.returncode == 1, _output(result)
 
 
 def test_every_console_script_starts_in_the_foreign_project(
