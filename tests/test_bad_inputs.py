@@ -885,7 +885,7 @@ CASES: list[Case] = [
         "output-dir-outside-the-project",
         _nothing("--output-dir", "../elsewhere"),
         2,
-        "--output-dir: '../elsewhere' resolves outside the config's folder",
+        "<command line>: --output-dir: '../elsewhere' resolves outside the config's folder",
     ),
     Case(
         "lock-file-is-a-folder",

@@ -162,27 +162,22 @@ def check_output_dir(config_path: str | Path, output_dir: str | Path) -> None:
     which names it.
     """
     config_path = Path(config_path)
-    if not config_path.is_file():
-        return
-    project = config_path.resolve().parent
-    if not Path(output_dir).resolve().is_relative_to(project):
-        raise ConfigError(
-            [
-                Problem(
-                    "--output-dir",
-                    "",
-                    f"{str(output_dir)!r} resolves outside the config's folder ({project}); keep the "
-                    "artifacts inside the project, where their lineage can be verified",
-                )
-            ]
+    if config_path.is_file():
+        check_inside_project(
+            "<command line>",
+            config_path.resolve().parent,
+            {"--output-dir": (str(output_dir), Path(output_dir))},
         )
 
 
-def check_inside_project(config_path: Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
-    """Refuse, naming the key, a path of the config (key -> (value, path)) that resolves outside `project`."""
+def check_inside_project(where: str | Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
+    """Refuse, naming the key, a path (key -> (value, path)) that resolves outside `project`.
+
+    `where` is what the keys belong to: the config file, or the command line.
+    """
     problems = [
         Problem(
-            str(config_path),
+            str(where),
             key,
             f"{value!r} resolves outside the config's folder; keep it inside the project, where its "
             "lineage can be verified",
