@@ -142,6 +142,7 @@ class RunRequest:
     overrides: Mapping[str, Any] | None = None
     command: Any = None  # a running.command_training.CommandTraining, for a command line training
     timeout: float | None = None  # seconds a run may take before it is stopped (None: no limit)
+    project: Any = None  # a running.isolation.ProjectIsolation: the project a run copies and may not write
 
 
 def load_entry_point(entry: str, setting: str = "repro_train") -> Callable[..., Any]:

@@ -41,6 +41,7 @@ class ReproSettings:
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
     timeout: float | None = DEFAULT_TIMEOUT
     report_path: Path | None = None  # the HTML report written at the end of a --repro session
+    project: Any = None  # a running.isolation.ProjectIsolation: what each run copies and may not write
 
     def request(
         self,
@@ -57,7 +58,9 @@ class ReproSettings:
             from pytest_repro.configs import config_seed
 
             seed = config_seed(config_path)  # {seed} needs a value; a function reads its own config
-        return RunRequest(self.entry or "", config_path, seed, overrides, self.command, self.timeout)
+        return RunRequest(
+            self.entry or "", config_path, seed, overrides, self.command, self.timeout, project=self.project
+        )
 
     def with_marker(self, marker: pytest.Mark | None, rootpath: Path, where: str) -> ReproSettings:
         """Apply a `@pytest.mark.repro(...)` marker's keyword arguments, which win over everything."""
@@ -193,6 +196,17 @@ def add_options(parser: pytest.Parser) -> None:
         default=str(DEFAULT_TIMEOUT),
     )
     addini("repro_tolerance", "absolute tolerance for metrics", default="0")
+    addini(
+        "repro_copy",
+        "globs of git-ignored files each run copies whatever their size (larger ones are shared)",
+        type="linelist",
+        default=[],
+    )
+    addini(
+        "repro_tracking",
+        "run: MLflow and W&B write into each run's own folder; user: as your environment says",
+        default="run",
+    )
 
 
 def read_settings(config: pytest.Config) -> ReproSettings:
@@ -228,7 +242,19 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         command=command,
         timeout=_timeout(config),
         report_path=_report_path(config),
+        project=_project_isolation(config),
     )
+
+
+def _project_isolation(config: pytest.Config) -> Any:
+    """What every run copies of the project and where its tracking goes (ini repro_copy, repro_tracking)."""
+    from pytest_repro.running.isolation import ProjectIsolation, tracking_mode
+
+    try:
+        tracking = tracking_mode(config.getini("repro_tracking"))
+    except ValueError as error:
+        raise pytest.UsageError(f"ini repro_tracking: {error}") from None
+    return ProjectIsolation(config.rootpath, tuple(config.getini("repro_copy")), tracking)
 
 
 def _report_path(config: pytest.Config) -> Path | None:

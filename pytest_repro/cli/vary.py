@@ -23,6 +23,7 @@ from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
 from pytest_repro.report.collect import vary_data
+from pytest_repro.running.isolation import ProjectIsolation, tracking_mode
 from pytest_repro.variations import (
     VARIATIONS,
     VariationError,
@@ -207,7 +208,20 @@ def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str,
     if args.seed is not None and not is_seed(args.seed):
         raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
     timeout = _timeout(args.timeout, ini)
-    return RunRequest(entry, config, args.seed, timeout=timeout), parse_selection(args.vary)
+    request = RunRequest(entry, config, args.seed, timeout=timeout, project=_project_isolation(ini))
+    return request, parse_selection(args.vary)
+
+
+def _project_isolation(ini: dict[str, Any]) -> ProjectIsolation:
+    """The runs' isolation from the project here: ini `repro_copy` and `repro_tracking`, as pytest reads them."""
+    always_copy = ini.get("repro_copy", [])
+    if isinstance(always_copy, str):  # an ini file's line list
+        always_copy = [line.strip() for line in always_copy.splitlines() if line.strip()]
+    try:
+        tracking = tracking_mode(ini.get("repro_tracking", "run"))
+    except ValueError as error:
+        raise VariationError(f"ini repro_tracking: {error}") from None
+    return ProjectIsolation(Path.cwd(), tuple(str(glob) for glob in always_copy), tracking)
 
 
 def _timeout(option: str | None, ini: dict[str, Any]) -> float | None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.tree_copy import copy_tree
+from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -83,18 +83,20 @@ class CommandTraining:
 
 def run_command_training(training: CommandTraining, request: RunRequest, output_dir: Path) -> dict[str, Any]:
     """Copy the project, run the command in the copy, and return the contract's mapping of what it wrote."""
-    tree = output_dir / COPY_FOLDER
-    copy_tree(training.root, tree, exclude=training.outputs)
+    isolation = request.project or ProjectIsolation(training.root)
+    run = IsolatedRun.prepare(isolation, output_dir / COPY_FOLDER, exclude=training.outputs)
+    tree = run.copy.root
     own_output = tree / OUTPUT_FOLDER
     own_output.mkdir(exist_ok=True)
-    config = _config_in_copy(request.config_path, training.root, tree)
+    config = run.in_copy(request.config_path) if request.config_path.is_file() else None
     words = [_expand(word, request, own_output, config) for word in shlex.split(training.command)]
     if words and words[0] in ("python", "python3"):
         words[0] = sys.executable  # the interpreter pytest runs in, with the project's packages
     sys.stdout.flush()
     code = subprocess.run(
-        words, cwd=tree, env=_environment(tree), stdin=subprocess.DEVNULL, check=False
+        words, cwd=tree, env=run.environment(os.environ, tree), stdin=subprocess.DEVNULL, check=False
     ).returncode
+    run.finish()  # a write refused by the guard is the cause, whatever the exit status
     if code != 0:
         raise SystemExit(code)
     return {
@@ -103,24 +105,6 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
         "metrics": _metrics(training, tree),
         "lineage": None,
     }
-
-
-def _environment(tree: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    # The copy comes first, so the script imports the copy's packages, not the user's tree.
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(tree), *(p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p)]
-    )
-    return env
-
-
-def _config_in_copy(config_path: Path, root: Path, tree: Path) -> Path | None:
-    if not config_path.is_file():
-        return None
-    try:
-        return tree / config_path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return config_path  # a config outside the project is read where it is
 
 
 def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:

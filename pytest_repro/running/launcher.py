@@ -25,6 +25,7 @@ from pytest_repro.contract import (
 )
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.running.isolation import USER_PYTHONPATH_VARIABLE
 
 RECORD_NAME = "repro-record.json"
 TAIL_LINES = 25
@@ -200,6 +201,8 @@ def subprocess_environment(
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
     env[WORKERS_VARIABLE] = str(threads if workers is None else workers)
+    # The worker imports what pytest imports; the training's own processes get the user's PYTHONPATH back.
+    env.setdefault(USER_PYTHONPATH_VARIABLE, os.environ.get("PYTHONPATH", ""))
     env["PYTHONPATH"] = os.pathsep.join(p for p in [os.getcwd(), *sys.path] if p)
     env.pop("PYTEST_XDIST_WORKER", None)
     env.update(extra or {})
@@ -244,6 +247,8 @@ class RunningTraining:
             command += ["--overrides", json.dumps(dict(request.overrides))]
         if request.command is not None:
             command += ["--command", json.dumps(request.command.to_json())]
+        if request.project is not None:
+            command += ["--project", json.dumps(request.project.to_json())]
         self.started = time.perf_counter()
         self.finished_at: float | None = None  # when its output ended: the process exited
         self.timeout = request.timeout

@@ -55,6 +55,8 @@ class Side:
                 request = dataclasses.replace(
                     request, command=dataclasses.replace(request.command, root=self.moved.root)
                 )
+            if request.project is not None:  # ...and so does a function's run; the user's stays guarded
+                request = dataclasses.replace(request, project=request.project.moved_to(self.moved.root))
             changes["request"] = request
             changes["import_first"] = self.moved.root
         return dataclasses.replace(spec, **changes)
