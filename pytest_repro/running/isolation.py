@@ -15,6 +15,7 @@ training, goes through `IsolatedRun`:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError
-from pytest_repro.running.tree_copy import ProjectCopy, copy_tree
+from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, copy_tree
 
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"
 GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/sitecustomize.py
@@ -42,6 +43,9 @@ GIT_REPOSITORY_VARIABLES = (
     "GIT_COMMON_DIR",
 )
 MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+# Where an MLflow store keeps absolute artifact locations: a file store's meta.yaml files,
+# a SQL store's SQLite database.
+MLFLOW_STORE_FILES = ("meta.yaml", ".db")
 
 
 def tracking_mode(value: object) -> str:
@@ -84,37 +88,67 @@ class ProjectIsolation:
 
 
 class IsolatedRun:
-    """One run's copy of the project and what its processes may see and write."""
+    """One run's copy of the project (or none: a function training) and what its processes may see and write.
 
-    def __init__(self, isolation: ProjectIsolation, copy: ProjectCopy, folder: Path):
+    A command trains in a copy, as a hand run would in a fresh clone.  A function trains
+    where pytest runs, reading the project in place (so the twins share one working
+    directory, and the `cwd` and `path` variations vary it), and writes into its output
+    folder: the guard refuses any write into the project, and tracking goes to the run.
+    """
+
+    def __init__(self, isolation: ProjectIsolation, copy: ProjectCopy | None, folder: Path, name: str):
         self.isolation = isolation
         self.copy = copy
         self.folder = folder
-        self.tmp = folder / f"{copy.root.name}.tmp"
-        self.guard_log = folder / f"{copy.root.name}.guard.log"
-        self.guard_settings = folder / f"{copy.root.name}.guard.json"
+        self.tmp = folder / f"{name}.tmp"
+        self.guard_log = folder / f"{name}.guard.log"
+        self.guard_settings = folder / f"{name}.guard.json"
 
     @classmethod
     def prepare(
-        cls, isolation: ProjectIsolation, copy_root: Path, *, exclude: tuple[str, ...] = ()
+        cls,
+        isolation: ProjectIsolation,
+        copy_root: Path,
+        *,
+        exclude: tuple[str, ...] = (),
+        share_min_bytes: int = SHARE_MIN_BYTES,
     ) -> IsolatedRun:
         """Copy the project to `copy_root` and set up the guard and temporary folder beside it."""
-        copy = copy_tree(isolation.root, copy_root, exclude=exclude, always_copy=isolation.always_copy)
-        run = cls(isolation, copy, copy_root.parent)
-        run.tmp.mkdir(exist_ok=True)
+        copy = copy_tree(
+            isolation.root,
+            copy_root,
+            exclude=exclude,
+            always_copy=isolation.always_copy,
+            share_min_bytes=share_min_bytes,
+            note=MLFLOW_STORE_FILES,
+        )
+        for relative in copy.noted:  # the copy's own store must not point into the user's
+            _move_mlflow_paths(copy.root / relative, str(copy.source), str(copy.root))
+        return cls(isolation, copy, copy_root.parent, copy_root.name)._guarded()
+
+    @classmethod
+    def in_place(cls, isolation: ProjectIsolation, output_dir: Path) -> IsolatedRun:
+        """A function training's isolation: no copy, the guard and temporary folder beside `output_dir`."""
+        return cls(isolation, None, output_dir.parent, output_dir.name)._guarded()
+
+    def _guarded(self) -> IsolatedRun:
+        self.tmp.mkdir(exist_ok=True)
+        protected = [self.isolation.root, *self.isolation.protected]
         settings = {
-            "protected": [str(copy.source), *(str(path) for path in isolation.protected)],
-            "allowed": [str(run.folder)],
-            "shared": copy.shared_inodes(),
-            "log": str(run.guard_log),
-            "copy": str(copy.root),
+            "protected": [str(path.resolve()) for path in protected],
+            "allowed": [str(self.folder)],
+            "shared": self.copy.shared_inodes() if self.copy else [],
+            "log": str(self.guard_log),
+            "copy": str(self.copy.root) if self.copy else None,
         }
-        run.guard_settings.write_text(json.dumps(settings, sort_keys=True), encoding="utf-8")
-        return run
+        self.guard_settings.write_text(json.dumps(settings, sort_keys=True), encoding="utf-8")
+        return self
 
     def in_copy(self, path: str | Path) -> Path:
         """`path` as the copy holds it, when it lies in the project; unchanged otherwise."""
         path = Path(path)
+        if self.copy is None:
+            return path
         try:
             relative = path.resolve().relative_to(self.copy.source)
         except (ValueError, OSError, RuntimeError):
@@ -125,7 +159,8 @@ class IsolatedRun:
         """The environment of the training's processes, from the worker's own `base`."""
         env = dict(base)
         user_path = env.pop(USER_PYTHONPATH_VARIABLE, None)
-        if user_path is None:  # not started by the launcher (an in-process run): this is the user's
+        if user_path is None or self.copy is None:
+            # An in-process run's is the user's; a function's processes import what its worker imports.
             user_path = env.get("PYTHONPATH", "")
         for name, value in list(env.items()):  # PWD, a data folder... : the copy's, never the user's
             mapped = self._mapped_value(value)
@@ -141,15 +176,18 @@ class IsolatedRun:
         interpreter = str(Path(sys.executable).parent)
         rest = [entry for entry in env.get("PATH", "").split(os.pathsep) if entry and entry != interpreter]
         env["PATH"] = os.pathsep.join([interpreter, *rest])
-        for name in GIT_REPOSITORY_VARIABLES:
-            env.pop(name, None)
-        env["GIT_CEILING_DIRECTORIES"] = str(self.copy.root.parent)
+        if self.copy is not None:
+            for name in GIT_REPOSITORY_VARIABLES:
+                env.pop(name, None)
+            env["GIT_CEILING_DIRECTORIES"] = str(self.copy.root.parent)
         if self.isolation.tracking == "run":
             env.update(self._tracking(env))
         return env
 
     def _mapped_value(self, value: str) -> str | None:
         """A variable's value that names a path in the project, as the copy's path (when the copy has it)."""
+        if self.copy is None:
+            return None
         root = str(self.copy.source)
         if value != root and not value.startswith(root + os.sep):
             return None
@@ -165,9 +203,9 @@ class IsolatedRun:
         }
         for name in MLFLOW_URI_VARIABLES:
             value = env.get(name)
-            if not value:
+            if not value and self.copy is not None:
                 continue  # MLflow's default store is relative: in the copy
-            moved = self._store_in_copy(value)
+            moved = self._store_in_copy(value) if value and self.copy is not None else None
             if moved is None:  # a server, or a store outside the project: the run gets its own
                 changes[name] = (self.folder / "mlruns").as_uri()
                 changes["MLFLOW_ALLOW_FILE_STORE"] = "true"
@@ -193,13 +231,58 @@ class IsolatedRun:
         refused = _first_line(self.guard_log)
         if refused:
             raise ContractError(refused.removeprefix("pytest-repro: "))
-        changed = self.copy.changed()
+        changed = self.copy.changed() if self.copy is not None else []
         if changed:
             raise ContractError(
                 f"the run changed {changed[0]} in your project, a large git-ignored file the run shares "
                 "rather than copies: list it in repro_outputs if the training writes it, or in "
                 "repro_copy to copy it"
             )
+
+
+def _move_mlflow_paths(path: Path, root: str, copy: str) -> None:
+    """Point the absolute paths an MLflow store holds into the user's project at the copy instead.
+
+    MLflow records each experiment's artifact location, each run's artifact URI and each
+    model version's source as absolute paths: a run that logs to the copy's store would
+    otherwise write its artifacts into the user's `mlruns`.
+    """
+    if path.name == "meta.yaml":
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return
+        if root in text:
+            path.write_text(text.replace(root + os.sep, copy + os.sep).replace(root + "\n", copy + "\n"))
+        return
+    _move_sqlite_paths(path, root, copy)
+
+
+def _move_sqlite_paths(path: Path, root: str, copy: str) -> None:
+    """Replace `root` by `copy` in every text column of an SQLite database (an MLflow SQL store)."""
+    try:
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\0":
+                return
+    except OSError:
+        return
+    import sqlite3
+
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as database, database:
+            tables = [
+                row[0] for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+            for table in tables:
+                for column in database.execute(f'PRAGMA table_info("{table}")').fetchall():
+                    name, kind = column[1], str(column[2]).upper()
+                    if "CHAR" in kind or "TEXT" in kind or "CLOB" in kind or not kind:
+                        database.execute(
+                            f'UPDATE "{table}" SET "{name}" = replace("{name}", ?, ?) WHERE "{name}" LIKE ?',
+                            (root + os.sep, copy + os.sep, f"%{root}{os.sep}%"),
+                        )
+    except sqlite3.Error:
+        return  # not a store we can read: the write guard still keeps the user's files unchanged
 
 
 def _first_line(path: Path) -> str:

@@ -79,6 +79,7 @@ class ProjectCopy:
     files: int
     shared: tuple[SharedFile, ...]
     git: bool
+    noted: tuple[str, ...] = ()  # copied files whose names end as `copy_tree(note=...)` asked
 
     def shared_inodes(self) -> list[list[int]]:
         """(device, inode) of every shared file, for the run's write guard."""
@@ -101,12 +102,14 @@ def copy_tree(
     exclude: Iterable[str] = (),
     always_copy: Iterable[str] = (),
     share_min_bytes: int = SHARE_MIN_BYTES,
+    note: tuple[str, ...] = (),
 ) -> ProjectCopy:
     """Copy the project at `source` into the new folder `destination` (see the module's docstring).
 
     `exclude` holds globs (relative POSIX paths, `**` allowed) of files left out: the
     run's outputs.  `always_copy` holds globs of git-ignored files copied whatever their
-    size (ini `repro_copy`).
+    size (ini `repro_copy`).  Copied files whose names end with one of `note` are listed
+    in `ProjectCopy.noted` (the caller's fix-ups: MLflow stores).
     """
     source = source.resolve()
     destination.mkdir(parents=True, exist_ok=False)
@@ -119,13 +122,14 @@ def copy_tree(
         share_min_bytes,
         _barrier(source, destination),
     )
+    copier.note = note
     listed = _git_files(source)
     if listed is None:  # no git to ask: every file is the project's
         copier.add_folder("", ignored=False)
     for relative, ignored in listed or ():
         copier.add(relative, ignored)
     git = listed is not None and _clone_repository(source, destination)
-    return ProjectCopy(source, destination, copier.count, tuple(copier.shared), git)
+    return ProjectCopy(source, destination, copier.count, tuple(copier.shared), git, tuple(copier.noted))
 
 
 class _Copier:
@@ -148,6 +152,8 @@ class _Copier:
         self.barrier = barrier
         self.count = 0
         self.shared: list[SharedFile] = []
+        self.note: tuple[str, ...] = ()
+        self.noted: list[str] = []
 
     def add(self, relative: str, ignored: bool) -> None:
         name = relative.rstrip("/")
@@ -190,6 +196,8 @@ class _Copier:
                 self.shared.append(SharedFile(name, origin, _stamp(origin)))
                 return
         shutil.copy2(origin, target)
+        if self.note and name.endswith(self.note):
+            self.noted.append(name)
 
     def _link(self, name: str, origin: Path) -> None:
         """Recreate a symbolic link: relative inside the project, as it pointed outside it."""

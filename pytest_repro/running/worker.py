@@ -6,7 +6,6 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
 from pytest_repro.contract import ContractError, RunRequest
@@ -46,7 +45,7 @@ def worker_main(argv: list[str] | None = None) -> int:
         watch_environ()
     try:
         if command is None and project is not None:
-            result = _train_function_in_copy(request, project, args.output_dir)
+            result = _train_function_guarded(request, project, args.output_dir)
         else:
             result = train_once(request, args.output_dir)
     except ContractError as exc:
@@ -61,35 +60,23 @@ def worker_main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _train_function_in_copy(request: RunRequest, project: ProjectIsolation, output_dir: Path) -> dict:
-    """Train a function in a copy of the project, as a command trains: the copy is its project.
+def _train_function_guarded(request: RunRequest, project: ProjectIsolation, output_dir: Path) -> dict:
+    """Train a function where pytest runs, with the project read-only: the write guard in this process.
 
-    The working directory, the import path and the config move into the copy when they
-    lie in the project; the write guard is installed in this process (and, through
-    PYTHONPATH, in every Python process the training starts).
+    Through PYTHONPATH the guard reaches every Python process the training starts too;
+    the run gets its own temporary folder and tracking store (`IsolatedRun.in_place`).
     """
-    run = IsolatedRun.prepare(project, output_dir.parent / f"{output_dir.name}.project")
-    here = Path.cwd()
-    moved = run.in_copy(here)
-    if moved != here and moved.is_dir():
-        os.chdir(moved)
-    sys.path[:] = [
-        str(run.in_copy(entry)) if entry and run.in_copy(entry).exists() else entry for entry in sys.path
-    ]
+    run = IsolatedRun.in_place(project, output_dir)
     environment = run.environment(os.environ, Path.cwd())
     os.environ.clear()
     os.environ.update(environment)
     tempfile.tempdir = None  # the run's own TMPDIR from now on
     install_guard_here(run)
-    watch_environ()  # after the environment is replaced: it watches os.environ's own class
-    config = run.in_copy(request.config_path)
+    watch_environ()
     try:
-        result = train_once(
-            replace(request, config_path=config if config.exists() else request.config_path), output_dir
-        )
+        return train_once(request, output_dir)
     finally:
         run.finish()
-    return result
 
 
 if __name__ == "__main__":

@@ -95,9 +95,10 @@ def test_a_cancelled_batch_never_starts_and_lets_the_next_one_go(log, tmp_path: 
 
 # ------------------------------------------------------------------ a real session
 
-# Every training appends its seed and the share of the cores it was given.
+# Every training appends its seed and the share of the cores it was given, to a log outside
+# the project (a run may not write into it).
 LOG_TRAINING = (
-    "import os; log = Path(config_path).with_name('trainings.log').open('a'); "
+    "import os; log = Path(os.environ['TRAININGS_LOG']).open('a'); "
     "log.write(json.dumps({'seed': seed, 'workers': os.environ.get('REPRO_WORKERS'), "
     "'threads': os.environ.get('OMP_NUM_THREADS')}) + '\\n'); log.close()"
 )
@@ -105,16 +106,18 @@ LOG_TRAINING = (
 # Collection does not end until a training has started: without the twins starting at
 # session start, this would wait out its minute and say so.
 SLOW_COLLECTION = """\
+import os
 import time
 from pathlib import Path
 
 
 def pytest_collection_finish(session):
     root = Path(session.config.rootpath)
+    log = Path(os.environ["TRAININGS_LOG"])
     deadline = time.monotonic() + 60
-    while not (root / "trainings.log").exists() and time.monotonic() < deadline:
+    while not log.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    seen = (root / "trainings.log").exists()
+    seen = log.exists()
     (root / "collection.txt").write_text("a training started during collection" if seen else "none")
 """
 
@@ -124,12 +127,13 @@ def pytest_collection_finish(session):
 # not when the first twin check came up.
 SUITE = """\
 import json
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-LOG = Path(__file__).parents[1] / "trainings.log"
+LOG = Path(os.environ["TRAININGS_LOG"])
 
 
 def probe_started():
@@ -148,7 +152,9 @@ def test_the_probe_started_while_the_suite_ran():
 
 
 @pytest.mark.slow
-def test_twins_start_before_collection_ends_and_the_seed_probe_trains_right_behind_them(example):
+def test_twins_start_before_collection_ends_and_the_seed_probe_trains_right_behind_them(example, monkeypatch):
+    log = example.path.parent / f"{example.path.name}-trainings.log"
+    monkeypatch.setenv("TRAININGS_LOG", str(log))
     example.write(before=LOG_TRAINING, isolation=None, ini={"repro_seed_sensitivity": "warn"})
     example.pytester.makeconftest(SLOW_COLLECTION)
     # In a folder that sorts before config.yaml, so that it runs before the generated checks.
@@ -163,7 +169,7 @@ def test_twins_start_before_collection_ends_and_the_seed_probe_trains_right_behi
     result.stdout.fnmatch_lines(["a/test_suite.py .*", "config.yaml *"])  # in this order
     assert result.ret == pytest.ExitCode.OK
     assert (example.path / "collection.txt").read_text() == "a training started during collection"
-    runs = [json.loads(line) for line in (example.path / "trainings.log").read_text().splitlines()]
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
     share = str(core_share(2))
     # Two twins with half the cores each, then one probe run with the twins' BLAS threads
     # and every core for its worker processes.

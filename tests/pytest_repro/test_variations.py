@@ -115,8 +115,12 @@ PLANTED = {
     "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
     "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
     # An account's age from today's date: the classic model that changes from one day to the next.
+    # Today in UTC: a local date would also move under the `tz` variation whenever GMT-14 is
+    # already tomorrow (after 10:00 UTC), and the plant must trip its own variation only.
     "time": (
-        {"extra": '{"age_days": (datetime.date.today() - datetime.date(2020, 1, 1)).days}'},
+        {
+            "extra": '{"age_days": (datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(2020, 1, 1)).days}'
+        },
         "/age_days",
     ),
 }
@@ -215,8 +219,11 @@ def test_row_order_dependence_reports_how_far_the_metrics_move_without_failing(e
     )
 
 
-def test_when_the_twins_differ_every_probe_is_inconclusive_and_nothing_more_trains(example):
-    counter = '{"logged": Path(config_path).with_name("trainings.log").open("a").write("trained\\n")}'
+def test_when_the_twins_differ_every_probe_is_inconclusive_and_nothing_more_trains(example, monkeypatch):
+    # Logged outside the project: a run may not write into it.
+    log = example.path.parent / f"{example.path.name}-trainings.log"
+    monkeypatch.setenv("TRAININGS_LOG", str(log))
+    counter = '{"logged": Path(__import__("os").environ["TRAININGS_LOG"]).open("a").write("trained\\n")}'
     write(example, seed="None", extra=counter)
 
     result = example.run("--repro", "--repro-vary=tz,cwd", "-rs")
@@ -230,7 +237,7 @@ def test_when_the_twins_differ_every_probe_is_inconclusive_and_nothing_more_trai
     )
     assert "FAILED config.yaml::vary" not in result.stdout.str()
     # One bug, one cluster of failures: the twin checks; and the twins were the only trainings.
-    assert (example.path / "trainings.log").read_text().splitlines() == ["trained", "trained"]
+    assert log.read_text().splitlines() == ["trained", "trained"]
 
 
 def test_unknown_variation_is_a_usage_error_suggesting_the_nearest_name(example):

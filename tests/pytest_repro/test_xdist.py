@@ -8,9 +8,10 @@ import pytest
 
 pytest.importorskip("xdist")
 
-# Every training appends a line next to the config, so the test can count them across processes.
+# Every training appends a line to a log outside the project (a run may not write into it),
+# so the test can count them across processes.
 COUNT_TRAININGS = (
-    'with Path(config_path).with_name("trainings.log").open("a") as log: log.write("trained\\n")'
+    'with Path(__import__("os").environ["TRAININGS_LOG"]).open("a") as log: log.write("trained\\n")'
 )
 
 USER_TESTS = """\
@@ -25,7 +26,9 @@ def test_user_check_reuses_the_twins(repro_twins, case):
 
 
 @pytest.mark.slow
-def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
+def test_two_workers_share_one_twin_pair_and_print_one_summary(example, monkeypatch):
+    log = example.path.parent / f"{example.path.name}-trainings.log"
+    monkeypatch.setenv("TRAININGS_LOG", str(log))
     example.write(before=COUNT_TRAININGS, isolation=None)
     example.pytester.makepyfile(test_user=USER_TESTS)
 
@@ -36,7 +39,7 @@ def test_two_workers_share_one_twin_pair_and_print_one_summary(example):
     # Both workers ran checks that need the twins, and yet only one pair was trained.
     for worker in ("gw0", "gw1"):
         result.stdout.fnmatch_lines([f"[[]{worker}]*PASSED *"])
-    trainings = (example.path / "trainings.log").read_text().splitlines()
+    trainings = log.read_text().splitlines()
     assert trainings == ["trained", "trained"]
     # In collection order, however the workers happened to finish the checks.
     result.stdout.fnmatch_lines(
