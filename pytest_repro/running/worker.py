@@ -12,6 +12,7 @@ from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining
 from pytest_repro.running.environ_reads import variables_read, watch_environ
 from pytest_repro.running.launcher import artifact_hashes, train_once
+from pytest_repro.running.parent_watch import end_with_parent
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -48,4 +49,5 @@ def worker_main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    end_with_parent()  # a session killed outright must not leave this run training on
     raise SystemExit(worker_main())
