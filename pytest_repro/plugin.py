@@ -187,7 +187,9 @@ def repro_config(repro_settings: ReproSettings) -> Any:
         return load_entry_point(repro_settings.config_loader)(repro_settings.config_path)
     import yaml
 
-    return yaml.safe_load(repro_settings.config_path.read_text(encoding="utf-8"))
+    from pytest_repro.configs import read_config_bytes  # a regular file only: a FIFO is refused, not read
+
+    return yaml.safe_load(read_config_bytes(repro_settings.config_path).decode("utf-8-sig"))
 
 
 def _marked_settings(request: pytest.FixtureRequest) -> ReproSettings:

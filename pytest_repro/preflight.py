@@ -2,7 +2,8 @@
 
 Checked when pytest starts: every `repro_*` ini key is one the plugin knows (a typo
 gets the nearest name), and under `--repro` a training is configured, its entry point
-imports, and the config it names exists.  Each problem is a `pytest.UsageError`, which
+imports, the config it names exists, and whatever is at the config's path is a
+regular file (a FIFO there would block every reader).  Each problem is a `pytest.UsageError`, which
 pytest prints as one `ERROR:` line with exit status 4 (usage error).
 """
 
@@ -13,6 +14,7 @@ from collections.abc import Iterable
 
 import pytest
 
+from pytest_repro.regular_files import irregular_kind
 from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
 
 INI_PREFIX = "repro"
@@ -46,8 +48,7 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
             f"script) in {_inifile(config)}"
         )
     if settings.command is not None:
-        if _names_a_config(config):
-            _check_config(settings)
+        _check_config(settings, named=_names_a_config(config))
         return
     from pytest_repro.contract import ContractError, load_entry_point
 
@@ -55,8 +56,7 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
         load_entry_point(settings.entry)
     except ContractError as exc:
         raise pytest.UsageError(f"pytest --repro: {exc}") from None
-    if _names_a_config(config):  # a config named but missing is a mistake; none at all is a choice
-        _check_config(settings)
+    _check_config(settings, named=_names_a_config(config))
 
 
 def check_report_option(config: pytest.Config, settings: ReproSettings) -> None:
@@ -95,8 +95,21 @@ def _names_a_config(config: pytest.Config) -> bool:
     return bool(config.getoption("repro_config")) or config.getini("repro_config") != DEFAULT_CONFIG
 
 
-def _check_config(settings: ReproSettings) -> None:
-    if not settings.config_path.is_file():
+def _check_config(settings: ReproSettings, *, named: bool) -> None:
+    """Refuse a config that is not a regular file, and a named one that is missing.
+
+    A config named but missing is a mistake; none at all is a choice.  But whatever is
+    at the config's path, named or the default, is read by the plugin (its hash keys
+    the twins, its seed is looked up) and by the training: a FIFO there would block
+    them all forever, so anything but a regular file stops the session before it starts.
+    """
+    kind = irregular_kind(settings.config_path)
+    if kind is not None:
+        raise pytest.UsageError(
+            f"pytest --repro: the training's config {settings.config_path} is not a regular file: {kind} "
+            "(set repro_config or --repro-config to the config the training reads)"
+        )
+    if named and not settings.config_path.is_file():
         raise pytest.UsageError(
             f"pytest --repro: the training's config {settings.config_path} is not a file "
             "(set repro_config or --repro-config to the config the training reads)"

@@ -28,6 +28,28 @@ class NotRegularFileError(OSError):
     """The path is a FIFO, a device or a socket: reading it could block or never end."""
 
 
+def file_kind(mode: int) -> str:
+    """Name what a file of this `st_mode` is, as the refusals say it: "a FIFO", "a folder"..."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return next((name for test, name in _KINDS if test(mode)), "not a file")
+
+
+def irregular_kind(path: str | os.PathLike[str]) -> str | None:
+    """What `path` is when it exists and is not a regular file ("a FIFO"), else None; never opens it.
+
+    `os.stat` follows links without opening the file, so a FIFO does not block here.
+    A path that cannot be looked up (missing, a link loop) is None: whoever reads it says why.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return None
+    return None if stat.S_ISREG(mode) else file_kind(mode)
+
+
 def open_regular(path: str | os.PathLike[str], *, buffering: int = -1) -> BinaryIO:
     """Open `path` for binary reading if it is a regular file; IsADirectoryError or NotRegularFileError otherwise."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -37,8 +59,7 @@ def open_regular(path: str | os.PathLike[str], *, buffering: int = -1) -> Binary
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         if not stat.S_ISREG(mode):
-            kind = next((name for test, name in _KINDS if test(mode)), "not a file")
-            raise NotRegularFileError(errno.EINVAL, f"not a regular file: {kind}", str(path))
+            raise NotRegularFileError(errno.EINVAL, f"not a regular file: {file_kind(mode)}", str(path))
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, "rb", buffering=buffering)

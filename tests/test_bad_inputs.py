@@ -13,6 +13,9 @@ and train to the same model.
 
 The cases are independent processes in separate folders, so the module fixture runs the
 selected ones at once in a small thread pool and each test reads its own outcome.
+Three faults need processes in a given state when they strike (a training killed while
+its workers run, a pytest session killed while its runs train, a run that stays silent),
+so they are tests of their own at the end of the module, not cases.
 A permission-denied file cannot be staged as root (root reads any file whatever its
 mode), so `dataset-unreadable-mode-000` is skipped for root and `dataset-is-a-folder`
 and `config-is-a-folder` stand in as unreadable inputs that fail for every user.
@@ -22,9 +25,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -241,6 +247,37 @@ def _pytest_project(*args: str) -> Setup:
             '[tool.pytest.ini_options]\nrepro_train = "training:train_for_repro"\n', encoding="utf-8"
         )
         return _fifo("fifo.yaml")(project) + list(args)
+
+    return setup
+
+
+# A user's training that reads its config the plain way: a FIFO in its place would block it forever.
+_NAIVE_TRAINING = """\
+from pathlib import Path
+
+
+def train(config_path, output_dir, seed=None):
+    Path(config_path).read_text()
+    (Path(output_dir) / "model.bin").write_bytes(b"weights")
+    return {"artifacts": {"model": "model.bin"}, "folds": None, "metrics": {}}
+"""
+
+
+def _naive_pytest_project(project: Path) -> list[str]:
+    """A project whose training reads the default config.yaml (named nowhere), which is now a FIFO."""
+    (project / "naive_training.py").write_text(_NAIVE_TRAINING, encoding="utf-8")
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nrepro_train = "naive_training:train"\n', encoding="utf-8"
+    )
+    return _fifo("config.yaml")(project)
+
+
+def _link_loop(name: str, dotted: str) -> Setup:
+    """Make `name` a symbolic link to itself and point the config's `dotted` key at it."""
+
+    def setup(project: Path) -> list[str]:
+        (project / name).symlink_to(name)
+        return _config(dotted, name)(project)
 
     return setup
 
@@ -888,6 +925,24 @@ CASES: list[Case] = [
         "<command line>: --output-dir: '../elsewhere' resolves outside the config's folder",
     ),
     Case(
+        "dataset-path-is-a-symlink-loop",
+        _link_loop("loop.csv", "data.path"),
+        2,
+        "config.yaml: data.path: 'loop.csv' cannot be resolved: a symbolic link loop",
+    ),
+    Case(
+        "model-dir-is-a-symlink-loop",
+        _link_loop("loop", "artifacts.model_dir"),
+        2,
+        "config.yaml: artifacts.model_dir: 'loop' cannot be resolved: a symbolic link loop",
+    ),
+    Case(
+        "dataset-path-holds-a-nul-byte",
+        _config("data.path", "ml\x00datasource.csv"),
+        2,
+        "config.yaml: data.path: 'ml\\x00datasource.csv' cannot be resolved: it holds a NUL byte",
+    ),
+    Case(
         "lock-file-is-a-folder",
         _lock_is_a_folder,
         2,
@@ -952,7 +1007,14 @@ CASES: list[Case] = [
         "pytest-repro-config-is-a-fifo",
         _pytest_project("--repro-config", "fifo.yaml"),
         4,
-        "fifo.yaml is not a file (set repro_config or --repro-config to the config the training reads)",
+        "fifo.yaml is not a regular file: a FIFO (set repro_config or --repro-config to the config",
+        tool=PYTEST,
+    ),
+    Case(
+        "pytest-repro-default-config-is-a-fifo",
+        _naive_pytest_project,
+        4,
+        "config.yaml is not a regular file: a FIFO (set repro_config or --repro-config to the config",
         tool=PYTEST,
     ),
     # --- the lineage, through the check script -----------------------------------------
@@ -1324,3 +1386,169 @@ def _assert_loaded_like_the_original(outcome: Outcome, trained: Path) -> None:
     for name in ARTIFACTS[:-1]:
         assert outcome.after[name] == original[name], name
     assert outcome.after["lineage.json"] != original["lineage.json"]  # the dataset's hash changed
+
+
+# --- processes: a training killed outright, a session killed outright, a silent run -----
+# Each needs processes in a given state when the fault strikes, so each is a test of its
+# own rather than a Case; each still ends in one line and its documented status, and waits
+# only on what it started (pids it knows), polling with a generous bound.
+
+GONE_WITHIN = 30.0  # seconds: a generous bound for processes to notice and end, never a timing claim
+STARTED_WITHIN = 120.0
+
+
+def _state(pid: int) -> str | None:
+    """The process's state letter from /proc, or None when there is no such process."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rpartition(")")[2].split()[0]
+
+
+def _alive(pids: set[int]) -> set[int]:
+    """The pids still running (a zombie has ended: it only waits for whoever adopted it to reap it)."""
+    return {pid for pid in pids if _state(pid) not in (None, "Z")}
+
+
+def _children(parent: int) -> dict[int, str]:
+    """The processes whose parent is `parent`, by pid, with their command lines."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if int(fields[1]) == parent:
+            found[int(entry.name)] = command
+    return found
+
+
+def _poll(condition: Callable[[], Any], within: float, what: str) -> Any:
+    deadline = time.monotonic() + within
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not within {within:g} s: {what}"
+        time.sleep(0.2)
+
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+
+
+@needs_proc
+def test_a_training_killed_outright_leaves_the_next_ones_refusal_as_the_only_line(tmp_path: Path):
+    # The whole bundled dataset and every model, so the first training is still fitting
+    # with its worker processes when it is killed.
+    for name in ("config.yaml", DATASET, PINS_FILE):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    first_output = tmp_path / "first.txt"
+    with first_output.open("wb") as output:
+        first = subprocess.Popen(
+            _command(TRAIN, ["--jobs", "2"]), cwd=tmp_path, env=_env(), stdout=output, stderr=output
+        )
+    try:
+        # Its fold workers start once it holds the output folder's lock and has read the data.
+        workers = _poll(
+            lambda: (
+                {pid for pid, command in _children(first.pid).items() if "loky" in command} or first.poll()
+            ),
+            STARTED_WITHIN,
+            "the first training's workers start",
+        )
+        assert first.poll() is None, first_output.read_text()
+        started = set(_children(first.pid)) | workers  # its workers and loky's resource tracker
+        second = _run(TRAIN, tmp_path, [])
+    finally:
+        first.kill()
+        first.wait()
+    _poll(lambda: not _alive(started), GONE_WITHIN, "the killed training's processes end")
+    lines = first_output.read_text().splitlines() + (second.stdout + second.stderr).splitlines()
+    assert second.returncode == 2, second.stderr
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("error: ") and "another training is writing to this folder" in lines[0], lines
+
+
+_SLEEPER = """\
+import os
+import time
+from pathlib import Path
+
+Path({marks!r}, str(os.getpid())).write_text(str(os.getppid()))
+time.sleep(600)
+"""
+
+
+def _sleeping_command_project(project: Path, marks: Path) -> None:
+    """A command training that notes its pid (and its worker's) in `marks`, then sleeps for ten minutes."""
+    project.mkdir(exist_ok=True)
+    marks.mkdir()
+    (project / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\n"
+        'repro_command = "python sleeper.py"\n'
+        'repro_outputs = ["out.txt"]\n'
+        'repro_seed_sensitivity = "off"\n',
+        encoding="utf-8",
+    )
+    (project / "sleeper.py").write_text(_SLEEPER.format(marks=str(marks)), encoding="utf-8")
+
+
+@needs_proc
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM", "SIGINT"])
+def test_a_session_killed_while_its_runs_train_leaves_no_process_behind(tmp_path: Path, signal_name: str):
+    project, marks = tmp_path / "project", tmp_path / "marks"
+    _sleeping_command_project(project, marks)
+    log = tmp_path / "pytest.txt"
+    with log.open("wb") as output:
+        session = subprocess.Popen(
+            _command(PYTEST, ["--basetemp", str(tmp_path / "basetemp")]),
+            cwd=project,
+            env=_env(),
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        _poll(
+            lambda: len(list(marks.iterdir())) == 2 or session.poll() is not None,
+            STARTED_WITHIN,
+            "both runs start their command",
+        )
+        assert session.poll() is None, log.read_text()
+        # Each run: the worker pytest started (in a session of its own) and the command it runs.
+        started = {int(mark.name) for mark in marks.iterdir()} | {int(m.read_text()) for m in marks.iterdir()}
+        assert len(started) == 4 and _alive(started) == started, started
+        session.send_signal(getattr(signal, signal_name))
+        session.wait(timeout=GONE_WITHIN)
+    finally:
+        session.kill()
+        session.wait()
+    _poll(lambda: not _alive(started), GONE_WITHIN, f"the runs end after {signal_name} of pytest")
+
+
+def test_a_silent_run_is_named_once_with_how_to_set_repro_timeout(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+):
+    from pytest_repro.running import silent_runs
+
+    monkeypatch.setattr(silent_runs, "QUIET_SECONDS", 1.0)  # the minute, shortened
+    _sleeping_command_project(pytester.path, pytester.path / "marks")
+
+    # Not -q: the note goes through the relay that prints the runs' own lines.
+    result = pytester.runpytest("--repro", "--repro-timeout", "8", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.TESTS_FAILED  # the limit stopped both runs, as before
+    notes = [line for line in result.outlines if "still running after" in line]
+    assert notes, result.stdout.str()
+    for label in ("run-a", "run-b"):
+        assert sum(line.startswith(f"[repro {label}] ") for line in notes) <= 1, notes
+    assert re.fullmatch(
+        r"\[repro run-[ab]\] \[pytest-repro: still running after \d+ s, with no output for \d+ s; it is "
+        r"stopped after 8 s \(repro_timeout\): set repro_timeout in the ini file, or --repro-timeout "
+        r"SECONDS, to change that\]",
+        notes[0],
+    ), notes
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()

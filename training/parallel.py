@@ -20,11 +20,12 @@ process may run on.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import threading
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from pytest_repro.contract import THREAD_VARIABLES, WORKERS_VARIABLE, available_cores
@@ -42,6 +43,9 @@ IDLE_WORKER_SECONDS = 10
 PARENT_POLL_SECONDS = 1.0
 # What every worker imports as it starts: the fitting code, and scikit-learn with it.
 PRELOADED = "training.evaluation"
+# The warnings loky's resource tracker gives when it cleans up after a killed training.
+WARNINGS_VARIABLE = "PYTHONWARNINGS"
+QUIET_TRACKER = "ignore::UserWarning:joblib.externals.loky.backend.resource_tracker"
 
 
 def worker_count(requested: int | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -131,13 +135,37 @@ def _executor(workers: int) -> Any:
     """The loky executor of `workers` processes, reused while its arguments stay the same."""
     from joblib.externals.loky import get_reusable_executor
 
-    return get_reusable_executor(
-        max_workers=workers,
-        timeout=IDLE_WORKER_SECONDS,
-        env=ONE_THREAD,
-        initializer=worker_start,
-        initargs=(os.getpid(), PRELOADED),
-    )
+    with _quiet_resource_tracker():  # the executor's first semaphores start loky's resource tracker
+        return get_reusable_executor(
+            max_workers=workers,
+            timeout=IDLE_WORKER_SECONDS,
+            env=ONE_THREAD,
+            initializer=worker_start,
+            initargs=(os.getpid(), PRELOADED),
+        )
+
+
+@contextlib.contextmanager
+def _quiet_resource_tracker() -> Iterator[None]:
+    """Start loky's resource tracker, if it starts here, with its leak warnings turned off.
+
+    The tracker is a process of its own that outlives a training killed outright
+    (SIGKILL), then removes the semaphores the training left and warns, on the terminal
+    the training shared, that they leaked: two lines of noise after whatever the next
+    command prints (a second training's one-line refusal, say).  Removing them is the
+    tracker's job and what a kill implies, so its warnings say nothing to act on.  It
+    takes its warning filters from the environment it starts with, the only setting
+    loky passes on, so the filter is added to `PYTHONWARNINGS` while it may start.
+    """
+    previous = os.environ.get(WARNINGS_VARIABLE)
+    os.environ[WARNINGS_VARIABLE] = ",".join(filter(None, [previous, QUIET_TRACKER]))
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(WARNINGS_VARIABLE, None)
+        else:
+            os.environ[WARNINGS_VARIABLE] = previous
 
 
 def worker_start(parent: int, module: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -173,20 +174,37 @@ def check_output_dir(config_path: str | Path, output_dir: str | Path) -> None:
 def check_inside_project(where: str | Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
     """Refuse, naming the key, a path (key -> (value, path)) that resolves outside `project`.
 
-    `where` is what the keys belong to: the config file, or the command line.
+    `where` is what the keys belong to: the config file, or the command line.  A path
+    that cannot be resolved at all (a symbolic link loop, a NUL byte) is refused the same
+    way, naming the key.
     """
-    problems = [
-        Problem(
-            str(where),
-            key,
-            f"{value!r} resolves outside the config's folder; keep it inside the project, where its "
-            "lineage can be verified",
-        )
-        for key, (value, path) in paths.items()
-        if not path.resolve().is_relative_to(project)
-    ]
+    problems = []
+    for key, (value, path) in paths.items():
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError, ValueError) as exc:
+            problems.append(Problem(str(where), key, f"{value!r} cannot be resolved: {_unresolvable(exc)}"))
+            continue
+        if not resolved.is_relative_to(project):
+            problems.append(
+                Problem(
+                    str(where),
+                    key,
+                    f"{value!r} resolves outside the config's folder; keep it inside the project, where its "
+                    "lineage can be verified",
+                )
+            )
     if problems:
         raise ConfigError(problems)
+
+
+def _unresolvable(exc: Exception) -> str:
+    """Why `Path.resolve` failed, in words: the exception types differ between Python versions."""
+    if isinstance(exc, ValueError):  # "embedded null byte": no file name can hold one
+        return "it holds a NUL byte"
+    if isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP:
+        return "a symbolic link loop"  # RuntimeError up to Python 3.12, OSError(ELOOP) from 3.13
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 @contextlib.contextmanager

@@ -327,8 +327,11 @@ def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], 
 
 def _seed_line(config_path: Path) -> int:
     """The line of the config's top-level `seed:` key (1 when there is none)."""
+    from pytest_repro.configs import MAX_CONFIG_BYTES
+    from pytest_repro.regular_files import read_regular
+
     try:
-        lines = config_path.read_text(encoding="utf-8").splitlines()
+        lines = read_regular(config_path, MAX_CONFIG_BYTES).decode("utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return 1
     return next((number for number, line in enumerate(lines, 1) if re.match(r"seed\s*:", line)), 1)

@@ -25,7 +25,9 @@ from pytest_repro.contract import (
 )
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.running import silent_runs
 from pytest_repro.running.isolation import USER_PYTHONPATH_VARIABLE
+from pytest_repro.running.parent_watch import naming_parent
 
 RECORD_NAME = "repro-record.json"
 TAIL_LINES = 25
@@ -251,11 +253,13 @@ class RunningTraining:
             command += ["--project", json.dumps(request.project.to_json())]
         self.started = time.perf_counter()
         self.finished_at: float | None = None  # when its output ended: the process exited
+        self.last_output = self.started  # when it last printed a line (see say_if_quiet)
+        self._said_quiet = False
         self.timeout = request.timeout
         self.process = subprocess.Popen(
             command,
             cwd=cwd,
-            env=env,
+            env=naming_parent(env),  # the worker ends with this process (see running.parent_watch)
             umask=-1 if umask is None else umask,
             # Its own process group, so a timeout also ends what the training started (a command's script).
             start_new_session=True,
@@ -282,6 +286,7 @@ class RunningTraining:
             line = line.split("\r")[-1]
             if not line:
                 continue
+            self.last_output = time.perf_counter()
             self.tail.append(line)
             if sink is not None:
                 if relayed + len(line) <= MAX_RELAYED_CHARS:
@@ -340,7 +345,17 @@ class RunningTraining:
             try:
                 return self.process.wait(timeout=step)
             except subprocess.TimeoutExpired:
+                self.say_if_quiet()
                 self._drain()
+
+    def say_if_quiet(self) -> None:
+        """Once per run: name a run that has printed nothing for a while, and its limit (`silent_runs`)."""
+        now = time.perf_counter()
+        if self._said_quiet or self._sink is None or now - self.last_output < silent_runs.QUIET_SECONDS:
+            return
+        self._said_quiet = True
+        note = silent_runs.note(now - self.started, now - self.last_output, self.timeout)
+        self._sink(self.label, note)
 
     def _drain(self) -> None:
         drain = getattr(self._sink, "drain", None)

@@ -15,6 +15,7 @@ from pytest_repro.running.command_training import CommandTraining
 from pytest_repro.running.environ_reads import variables_read, watch_environ
 from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation, install_guard_here
 from pytest_repro.running.launcher import artifact_hashes, train_once
+from pytest_repro.running.parent_watch import end_with_parent
 
 
 def worker_main(argv: list[str] | None = None) -> int:
@@ -80,4 +81,5 @@ def _train_function_guarded(request: RunRequest, project: ProjectIsolation, outp
 
 
 if __name__ == "__main__":
+    end_with_parent()  # a session killed outright must not leave this run training on
     raise SystemExit(worker_main())

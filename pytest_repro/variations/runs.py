@@ -67,6 +67,8 @@ def train_specs(
                 label for label, run in running.items() if run.process.poll() is not None or _overdue(run)
             ]
             if not finished:
+                for run in running.values():
+                    run.say_if_quiet()
                 time.sleep(0.02)
             for label in finished:
                 try:

@@ -155,17 +155,19 @@ def _named_files(config_path: Path) -> list[Path]:
     try:
         import yaml
 
-        data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+        from pytest_repro.configs import read_config_bytes  # a regular file only: a FIFO is refused, not read
+
+        data = yaml.safe_load(read_config_bytes(config_path).decode("utf-8-sig"))
     except Exception:
         return []
     found = []
     for value in _strings(data):
         if not value or len(value) > 4096 or "\n" in value or Path(value).is_absolute():
             continue
-        candidate = (config_path.parent / value).resolve()
-        try:
+        try:  # a NUL byte (ValueError) or a link loop (RuntimeError before Python 3.13) names no file
+            candidate = (config_path.parent / value).resolve()
             exists = candidate.is_file()
-        except OSError:
+        except (OSError, RuntimeError, ValueError):
             continue
         if exists and candidate != config_path and candidate not in found:
             found.append(candidate)

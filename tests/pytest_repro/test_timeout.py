@@ -74,3 +74,20 @@ def test_repro_vary_refuses_a_bad_repro_timeout_in_the_ini_file(example, monkeyp
     assert (
         "repro-vary: ini repro_timeout: got 'soon'; expected a number of seconds" in capsys.readouterr().err
     )
+
+
+def test_the_note_on_a_silent_run_says_how_long_and_how_to_change_the_limit():
+    from pytest_repro.running.silent_runs import duration, note
+
+    assert [duration(s) for s in (0.4, 59.9, 61, 3600, 5430)] == [
+        "0 s",
+        "59 s",
+        "1 min 1 s",
+        "1 h 0 min",
+        "1 h 30 min",
+    ]
+    assert note(75, 61, 3600.0) == (
+        "[pytest-repro: still running after 1 min 15 s, with no output for 1 min 1 s; it is stopped after "
+        "1 h 0 min (repro_timeout): set repro_timeout in the ini file, or --repro-timeout SECONDS, to change that]"
+    )
+    assert "it has no time limit (repro_timeout = 0)" in note(75, 61, None)

@@ -6,6 +6,8 @@ node id, and by `--lf`, which reruns exactly the checks that failed.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
@@ -52,6 +54,18 @@ def test_a_missing_config_is_one_usage_error(example):
     result = example.run("--repro", "--repro-config", "nowhere.yaml")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "nowhere.yaml is not a file" in _single_error_line(result)
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["default-config", "named-config"])
+def test_a_config_that_is_a_fifo_is_one_usage_error_before_anything_reads_it(example, named):
+    # tinytrain reads its config with Path.read_text: a FIFO with no writer would block it forever.
+    example.write(ini={"repro_config": "fifo.yaml"} if named else {})
+    config = example.path / ("fifo.yaml" if named else "config.yaml")
+    config.unlink()
+    os.mkfifo(config)
+    result = example.run("--repro")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"{config} is not a regular file: a FIFO (set repro_config" in _single_error_line(result)
 
 
 def test_a_misspelt_ini_key_names_the_nearest_setting(example):
