@@ -35,6 +35,8 @@ ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
 # The worker processes a run may use: the plugin sets it to the share of the cores it gives
 # the run (1 for each twin on two cores), so concurrent runs never oversubscribe the machine.
 WORKERS_VARIABLE = "REPRO_WORKERS"
+# The variables a training may read to cooperate with the variations (what `not exercised` is judged by).
+CONTRACT_VARIABLES = frozenset({N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE})
 # The thread-count variables BLAS and OpenMP libraries read once, when they load; the
 # plugin sets each to a run's share of the cores, and a training's own worker processes may
 # set them to 1.
@@ -101,6 +103,8 @@ class RunRecord:
     environment: dict[str, str] = field(default_factory=dict)
     # The contract variables (REPRO_N_JOBS, REPRO_ROW_ORDER_SEED) the training read; None when unknown.
     variables_read: tuple[str, ...] | None = None
+    # What the run's Python processes recorded (run_site's recorder), by kind; None when not recorded.
+    events: dict[str, list[dict[str, Any]]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +118,7 @@ class RunRecord:
             "seconds": self.seconds,
             "environment": self.environment,
             "variables_read": list(self.variables_read) if self.variables_read is not None else None,
+            "events": self.events,
         }
 
     @classmethod
@@ -129,6 +134,7 @@ class RunRecord:
             seconds=data["seconds"],
             environment=dict(data.get("environment") or {}),
             variables_read=tuple(data["variables_read"]) if data.get("variables_read") is not None else None,
+            events=data.get("events"),
         )
 
 

@@ -107,6 +107,11 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     }
 
 
+def command_record_folder(output_dir: Path) -> Path:
+    """Where the recorder logs of a command run trained into `output_dir` are (beside its copy)."""
+    return output_dir / f"{COPY_FOLDER}.record"
+
+
 def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:
     values = {"output_dir": str(output_dir)}
     if "{seed}" in word:

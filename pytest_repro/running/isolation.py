@@ -29,7 +29,8 @@ from pytest_repro.contract import ContractError
 from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, copy_tree
 
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"
-GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/sitecustomize.py
+GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/_pytest_repro_guard.py
+RECORD_VARIABLE = "REPRO_RECORD"  # read by run_site/_pytest_repro_recorder.py
 # The PYTHONPATH the user gave pytest (the launcher sets it, since a worker's own differs).
 USER_PYTHONPATH_VARIABLE = "REPRO_USER_PYTHONPATH"
 TRACKING_MODES = ("run", "user")
@@ -103,6 +104,7 @@ class IsolatedRun:
         self.tmp = folder / f"{name}.tmp"
         self.guard_log = folder / f"{name}.guard.log"
         self.guard_settings = folder / f"{name}.guard.json"
+        self.record = folder / f"{name}.record"
 
     @classmethod
     def prepare(
@@ -133,6 +135,7 @@ class IsolatedRun:
 
     def _guarded(self) -> IsolatedRun:
         self.tmp.mkdir(exist_ok=True)
+        self.record.mkdir(exist_ok=True)
         protected = [self.isolation.root, *self.isolation.protected]
         settings = {
             "protected": [str(path.resolve()) for path in protected],
@@ -169,6 +172,7 @@ class IsolatedRun:
         entries = [self._mapped_value(entry) or entry for entry in user_path.split(os.pathsep) if entry]
         env["PYTHONPATH"] = os.pathsep.join([str(SITE_FOLDER), *entries])
         env[GUARD_VARIABLE] = str(self.guard_settings)
+        env[RECORD_VARIABLE] = str(self.record)
         env["PWD"] = str(cwd)
         env.pop("OLDPWD", None)
         for name in ("TMPDIR", "TMP", "TEMP"):
@@ -294,11 +298,52 @@ def _first_line(path: Path) -> str:
 
 
 def install_guard_here(run: IsolatedRun) -> None:
-    """Install the write guard in this process (a function training's worker), as sitecustomize would."""
+    """Install the write guard and the recorder in this process (a function's worker), as sitecustomize would."""
+    for name in ("_pytest_repro_guard", "_pytest_repro_recorder"):
+        module = _site_module(name)
+        module.install_from_environment()
+
+
+def flush_recorder_here() -> None:
+    """Write this process's recorder log now (a function's worker reads the run's logs before it exits)."""
+    recorder = getattr(_site_module("_pytest_repro_recorder"), "_recorder", None)
+    if recorder is not None:
+        recorder.write()
+
+
+def _site_module(name: str) -> Any:
+    """A module of the run's site folder, loaded by its path (the folder is not on this process's sys.path)."""
+    if name in sys.modules:
+        return sys.modules[name]
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("pytest_repro_run_guard", SITE_FOLDER / "sitecustomize.py")
+    spec = importlib.util.spec_from_file_location(name, SITE_FOLDER / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
-    module.install(json.loads(run.guard_settings.read_text(encoding="utf-8")))
+    return module
+
+
+def recorded_events(record: Path) -> dict[str, list[dict[str, Any]]]:
+    """What every process of a run recorded (see run_site/_pytest_repro_recorder.py), merged by kind.
+
+    Each event keeps the call site of the process that saw it first (in pid order) and
+    the count summed over the processes.  A log that cannot be read is left out.
+    """
+    merged: dict[str, dict[str, dict[str, Any]]] = {}
+    logs = sorted(record.glob("*.json"), key=lambda path: int(path.stem) if path.stem.isdigit() else 0)
+    for log in logs:
+        try:
+            events = json.loads(log.read_text(encoding="utf-8"))["events"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for kind, items in events.items():
+            found = merged.setdefault(kind, {})
+            for item in items:
+                known = found.get(item["detail"])
+                if known is None:
+                    found[item["detail"]] = dict(item)
+                else:
+                    known["count"] += item["count"]
+    return {kind: [found[detail] for detail in sorted(found)] for kind, found in sorted(merged.items())}

@@ -73,6 +73,7 @@ def _record(
         seconds=seconds,
         environment=env,
         variables_read=_optional_names(result.get("variables_read")),
+        events=result.get("events"),
     )
 
 

@@ -7,13 +7,19 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
-from pytest_repro.contract import ContractError, RunRequest
+from pytest_repro.contract import CONTRACT_VARIABLES, ContractError, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_json_atomic
-from pytest_repro.running.command_training import CommandTraining
-from pytest_repro.running.environ_reads import variables_read, watch_environ
-from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation, install_guard_here
+from pytest_repro.running.command_training import CommandTraining, command_record_folder
+from pytest_repro.running.isolation import (
+    IsolatedRun,
+    ProjectIsolation,
+    flush_recorder_here,
+    install_guard_here,
+    recorded_events,
+)
 from pytest_repro.running.launcher import artifact_hashes, train_once
 from pytest_repro.running.parent_watch import end_with_parent
 
@@ -33,7 +39,10 @@ def worker_main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", default=None, help="the project's isolation, as JSON")
     args = parser.parse_args(argv)
     command = CommandTraining.from_json(json.loads(args.command)) if args.command else None
-    project = ProjectIsolation.from_json(json.loads(args.project)) if args.project else None
+    # A run always has a project to keep read-only: by default, the folder it starts in.
+    project = (
+        ProjectIsolation.from_json(json.loads(args.project)) if args.project else ProjectIsolation(Path.cwd())
+    )
     request = RunRequest(
         args.entry,
         args.config,
@@ -42,13 +51,11 @@ def worker_main(argv: list[str] | None = None) -> int:
         command,
         project=project,
     )
-    if command is None and project is None:  # a command's own process is out of sight
-        watch_environ()
     try:
-        if command is None and project is not None:
-            result = _train_function_guarded(request, project, args.output_dir)
+        if command is None:
+            result, record = _train_function_guarded(request, project, args.output_dir)
         else:
-            result = train_once(request, args.output_dir)
+            result, record = train_once(request, args.output_dir), command_record_folder(args.output_dir)
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0
@@ -56,16 +63,28 @@ def worker_main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_code
-    variables = variables_read() if command is None else None
-    write_json_atomic(args.record, {**result, "hashes": artifact_hashes(result), "variables_read": variables})
+    events = recorded_events(record)
+    read = {event["detail"] for event in events.get("env", [])}
+    write_json_atomic(
+        args.record,
+        {
+            **result,
+            "hashes": artifact_hashes(result),
+            "variables_read": sorted(read & CONTRACT_VARIABLES),
+            "events": events,
+        },
+    )
     return 0
 
 
-def _train_function_guarded(request: RunRequest, project: ProjectIsolation, output_dir: Path) -> dict:
-    """Train a function where pytest runs, with the project read-only: the write guard in this process.
+def _train_function_guarded(
+    request: RunRequest, project: ProjectIsolation, output_dir: Path
+) -> tuple[dict[str, Any], Path]:
+    """Train a function where pytest runs, with the project read-only; return its result and record folder.
 
-    Through PYTHONPATH the guard reaches every Python process the training starts too;
-    the run gets its own temporary folder and tracking store (`IsolatedRun.in_place`).
+    The write guard and the recorder are installed in this process and, through
+    PYTHONPATH, in every Python process the training starts; the run gets its own
+    temporary folder and tracking store (`IsolatedRun.in_place`).
     """
     run = IsolatedRun.in_place(project, output_dir)
     environment = run.environment(os.environ, Path.cwd())
@@ -73,11 +92,12 @@ def _train_function_guarded(request: RunRequest, project: ProjectIsolation, outp
     os.environ.update(environment)
     tempfile.tempdir = None  # the run's own TMPDIR from now on
     install_guard_here(run)
-    watch_environ()
     try:
-        return train_once(request, output_dir)
+        result = train_once(request, output_dir)
     finally:
+        flush_recorder_here()
         run.finish()
+    return result, run.record
 
 
 if __name__ == "__main__":

@@ -1,0 +1,321 @@
+"""The run recorder: what each Python process of a run read, and where in the user's code.
+
+Installed at start-up in every Python process of a run (`sitecustomize` in this folder)
+and directly in a function training's worker, when `REPRO_RECORD` names the run's
+record folder.  Standard library only.  It notes, each kind at most `LIMIT` times,
+with the call site in the user's code (the first frame outside the standard library,
+site-packages and this folder):
+
+- `env`: environment variables read (through os.environ, os.getenv, os.environ.get);
+- `open`: files opened for reading, `listdir`: folders listed (audit events);
+- `clock`: wall-clock reads through `time.time` and `time.time_ns`;
+- `cores`: core counts read (`os.cpu_count`, `os.sched_getaffinity`);
+- `unseeded`: draws from a random source no seed reached: `random`'s and numpy's
+  global generators before any `seed()`, `numpy.random.default_rng()` without a seed,
+  scikit-learn's `check_random_state(None)` (an estimator with `random_state=None`
+  that consumes randomness), `uuid.uuid4`;
+- `entropy`: `os.urandom` reads, which libraries also make for their own ends.
+
+At exit the process writes `<pid>.json` into the record folder, atomically.  The
+recorder never changes a result: every wrapper calls the original with the same
+arguments and returns what it returned, and an error inside the recorder is swallowed.
+"""
+
+import atexit
+import contextlib
+import json
+import os
+import sys
+import sysconfig
+import threading
+
+RECORD_VARIABLE = "REPRO_RECORD"
+LIMIT = 2000  # distinct events per kind and process: the log stays small whatever the training does
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_LIBRARY_FOLDERS = tuple(
+    {
+        os.path.realpath(path) + os.sep
+        for key in ("stdlib", "platstdlib", "purelib", "platlib")
+        if (path := sysconfig.get_paths().get(key))
+    }
+    | {_HERE + os.sep}
+)
+
+
+class _Recorder:
+    def __init__(self, folder):
+        self.folder = folder
+        self.events = {}  # kind -> {detail: [site, count]}
+        self.lock = threading.Lock()
+        self.busy = threading.local()
+        self.seeded = set()  # generators some code seeded: "random", "numpy"
+
+    def note(self, kind, detail):
+        if getattr(self.busy, "on", False):
+            return
+        self.busy.on = True
+        try:
+            with self.lock:
+                found = self.events.setdefault(kind, {})
+                entry = found.get(detail)
+                if entry is not None:
+                    entry[1] += 1
+                elif len(found) < LIMIT:
+                    found[detail] = [_user_site(), 1]
+        except Exception:
+            pass
+        finally:
+            self.busy.on = False
+
+    def write(self):
+        try:
+            data = {
+                kind: [
+                    {"detail": d, "site": site, "count": count} for d, (site, count) in sorted(found.items())
+                ]
+                for kind, found in sorted(self.events.items())
+            }
+            target = os.path.join(self.folder, f"{os.getpid()}.json")
+            partial = target + ".partial"
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump({"pid": os.getpid(), "argv": sys.argv[:3], "events": data}, handle, sort_keys=True)
+            os.replace(partial, target)
+        except Exception:
+            pass
+
+
+def _user_site():
+    """`file:line` of the first frame outside the standard library, site-packages and this folder."""
+    frame = sys._getframe(1)  # the one private API the recorder needs: where a call came from
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<") and not os.path.realpath(name).startswith(_LIBRARY_FOLDERS):
+            return f"{name}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+_recorder = None
+
+
+def _wrap(owner, attribute, before):
+    """Replace `owner.attribute` by a function that calls `before(args, kwargs)` and then the original."""
+    original = getattr(owner, attribute, None)
+    if original is None or getattr(original, "_repro_wrapped", False):
+        return
+
+    def wrapper(*args, **kwargs):
+        try:  # noqa: SIM105 (a plain try is cheaper than a context manager on a hot path)
+            before(args, kwargs)
+        except Exception:
+            pass
+        return original(*args, **kwargs)
+
+    wrapper._repro_wrapped = True
+    wrapper.__name__ = getattr(original, "__name__", attribute)
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    wrapper.__wrapped__ = original
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(owner, attribute, wrapper)
+
+
+class _Environ(os._Environ):  # os.environ's own class, so that it stays what code expects
+    def __getitem__(self, key):
+        if _recorder is not None:
+            _recorder.note("env", str(key))
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        if _recorder is not None:
+            _recorder.note("env", str(key))
+        return super().__contains__(key)
+
+
+def _audit(event, args):
+    if _recorder is None:
+        return
+    if event == "open":
+        path, mode, flags = (*tuple(args), None, None, None)[:3]
+        if isinstance(path, int) or path is None:
+            return
+        writing = (
+            isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        ) or (isinstance(mode, str) and any(letter in mode for letter in "wax+"))
+        if not writing:
+            try:
+                real = os.path.realpath(os.fsdecode(path))
+            except (TypeError, ValueError):
+                return
+            if not real.startswith(_LIBRARY_FOLDERS):  # imports and library data: not the training's inputs
+                _recorder.note("open", real)
+    elif event in ("os.listdir", "os.scandir") and args:
+        path = args[0]
+        if isinstance(path, (str, bytes, os.PathLike)):
+            try:
+                real = os.path.realpath(os.fsdecode(path))
+            except (TypeError, ValueError):
+                return
+            if not real.startswith(_LIBRARY_FOLDERS):
+                _recorder.note("listdir", real)
+
+
+def _unseeded(name, generator=None):
+    def before(args, kwargs):
+        if generator is None or generator not in _recorder.seeded:
+            _recorder.note("unseeded", name)
+
+    return before
+
+
+def _seeding(generator):
+    def before(args, kwargs):
+        if (args and args[0] is not None) or kwargs.get("seed") is not None:
+            _recorder.seeded.add(generator)
+
+    return before
+
+
+RANDOM_DRAWS = (
+    "random",
+    "uniform",
+    "randint",
+    "randrange",
+    "choice",
+    "choices",
+    "shuffle",
+    "sample",
+    "gauss",
+)
+NUMPY_DRAWS = (
+    "rand",
+    "randn",
+    "randint",
+    "random",
+    "random_sample",
+    "choice",
+    "shuffle",
+    "permutation",
+    "normal",
+    "uniform",
+    "binomial",
+    "poisson",
+)
+
+
+def _patch_random(module):
+    _wrap(module, "seed", _seeding("random"))
+    for name in RANDOM_DRAWS:
+        _wrap(module, name, _unseeded(f"random.{name} draws from random's global generator", "random"))
+
+
+def _patch_numpy_random(module):
+    _wrap(module, "seed", _seeding("numpy"))
+    for name in NUMPY_DRAWS:
+        _wrap(module, name, _unseeded(f"np.random.{name} draws from numpy's global generator", "numpy"))
+
+    def fresh_generator(args, kwargs):
+        if (not args and kwargs.get("seed") is None) or (args and args[0] is None):
+            _recorder.note("unseeded", "np.random.default_rng() was given no seed")
+
+    _wrap(module, "default_rng", fresh_generator)
+
+
+def _patch_sklearn_validation(module):
+    def unseeded_estimator(args, kwargs):
+        seed = args[0] if args else kwargs.get("seed")
+        if seed is None and "numpy" not in _recorder.seeded:
+            _recorder.note("unseeded", "random_state=None: scikit-learn draws from numpy's global generator")
+
+    _wrap(module, "check_random_state", unseeded_estimator)
+
+
+def _patch_uuid(module):
+    _wrap(module, "uuid4", _unseeded("uuid.uuid4 is random"))
+
+
+# module name -> what to patch in it right after it is imported (before others bind its names)
+_ON_IMPORT = {
+    "numpy.random": _patch_numpy_random,
+    "sklearn.utils.validation": _patch_sklearn_validation,
+    "uuid": _patch_uuid,
+}
+
+
+class _AfterImport:
+    """A meta path finder that patches a module of `_ON_IMPORT` as soon as it has executed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in _ON_IMPORT:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            try:
+                spec = finder.find_spec(name, path, target)
+            except Exception:
+                continue
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                spec.loader = _PatchingLoader(spec.loader, _ON_IMPORT[name])
+                return spec
+        return None
+
+
+class _PatchingLoader:
+    def __init__(self, loader, patch):
+        self.loader = loader
+        self.patch = patch
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        with contextlib.suppress(Exception):
+            self.patch(module)
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+
+def install(folder):
+    """Start recording this process into `folder` (once)."""
+    global _recorder
+    if _recorder is not None:
+        return
+    _recorder = _Recorder(folder)
+    sys.addaudithook(_audit)
+    with contextlib.suppress(TypeError):
+        os.environ.__class__ = _Environ
+    import time
+
+    _wrap(time, "time", lambda args, kwargs: _recorder.note("clock", "time.time"))
+    _wrap(time, "time_ns", lambda args, kwargs: _recorder.note("clock", "time.time_ns"))
+    _wrap(os, "cpu_count", lambda args, kwargs: _recorder.note("cores", "os.cpu_count"))
+    _wrap(os, "sched_getaffinity", lambda args, kwargs: _recorder.note("cores", "os.sched_getaffinity"))
+    # Libraries draw OS entropy for their own ends (multiprocessing's keys, temporary names):
+    # noted apart from the training's unseeded draws.
+    _wrap(os, "urandom", lambda args, kwargs: _recorder.note("entropy", "os.urandom"))
+    import random
+
+    _patch_random(random)
+    for name, patch in _ON_IMPORT.items():
+        if name in sys.modules:
+            patch(sys.modules[name])
+    sys.meta_path.insert(0, _AfterImport())
+    atexit.register(_recorder.write)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_forget_parent_events)
+
+
+def _forget_parent_events():
+    if _recorder is not None:
+        _recorder.events = {}
+        _recorder.lock = threading.Lock()
+
+
+def install_from_environment():
+    """Record this process when it belongs to a run (`REPRO_RECORD` names an existing folder)."""
+    folder = os.environ.get(RECORD_VARIABLE)
+    if folder and os.path.isdir(folder):
+        install(folder)
