@@ -73,8 +73,11 @@ class TwinCheck(ReproItem):
         except MissingArtifact as exc:
             raise ReproCheckError(str(exc)) from None
         if difference is not None:
+            from pytest_repro.diagnose.causes import cause_line
+
             self._summary("differ")
-            raise ReproMismatch(difference.render())
+            cause = cause_line(a.events, b.events)  # the line of the user's code, when the recorder saw it
+            raise ReproMismatch("\n".join(filter(None, [cause, difference.render()])))
         self._summary("identical" if self.kind != "metrics" else "equal")
 
     def _attach_environments(self, a: Any, b: Any) -> None:

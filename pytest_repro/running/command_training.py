@@ -107,6 +107,11 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     }
 
 
+def command_copy_folder(output_dir: Path) -> Path:
+    """Where a command run trained into `output_dir` has its copy of the project."""
+    return output_dir / COPY_FOLDER
+
+
 def command_record_folder(output_dir: Path) -> Path:
     """Where the recorder logs of a command run trained into `output_dir` are (beside its copy)."""
     return output_dir / f"{COPY_FOLDER}.record"

@@ -289,6 +289,23 @@ def _move_sqlite_paths(path: Path, root: str, copy: str) -> None:
         return  # not a store we can read: the write guard still keeps the user's files unchanged
 
 
+def _own(path: str, own_prefix: str | None, root: Path | None) -> bool:
+    """Whether a recorded path is in the run's own folder, and not in the copy the run keeps there."""
+    if own_prefix is None or not path.startswith(own_prefix):
+        return False
+    root_prefix = str(root) + os.sep if root is not None else None
+    in_copy = root_prefix is not None and root_prefix.startswith(own_prefix) and path.startswith(root_prefix)
+    return not in_copy
+
+
+def _relative(text: str | None, root: Path | None) -> str | None:
+    """A recorded path or `path:line` inside `root`, relative to it; anything else unchanged."""
+    if text is None or root is None:
+        return text
+    prefix = str(root) + os.sep
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
 def _first_line(path: Path) -> str:
     try:
         with path.open(encoding="utf-8", errors="replace") as log:
@@ -325,12 +342,18 @@ def _site_module(name: str) -> Any:
     return module
 
 
-def recorded_events(record: Path) -> dict[str, list[dict[str, Any]]]:
+def recorded_events(
+    record: Path, root: Path | None = None, own: Path | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """What every process of a run recorded (see run_site/_pytest_repro_recorder.py), merged by kind.
 
     Each event keeps the call site of the process that saw it first (in pid order) and
-    the count summed over the processes.  A log that cannot be read is left out.
+    the count summed over the processes; paths and sites inside `root` (the run's copy,
+    or the project a function trains in) are shown relative to it, as the user knows
+    them; reads of the run's `own` folder (its outputs, its temporary folder) are left out,
+    as is a log that cannot be read.
     """
+    own_prefix = str(own.resolve()) + os.sep if own is not None else None
     merged: dict[str, dict[str, dict[str, Any]]] = {}
     logs = sorted(record.glob("*.json"), key=lambda path: int(path.stem) if path.stem.isdigit() else 0)
     for log in logs:
@@ -341,9 +364,13 @@ def recorded_events(record: Path) -> dict[str, list[dict[str, Any]]]:
         for kind, items in events.items():
             found = merged.setdefault(kind, {})
             for item in items:
+                if kind in ("open", "listdir") and _own(str(item["detail"]), own_prefix, root):
+                    continue  # the run's own outputs and temporary files, not its inputs
+                detail = _relative(item["detail"], root)
+                item = {**item, "detail": detail, "site": _relative(item["site"], root)}
                 known = found.get(item["detail"])
                 if known is None:
-                    found[item["detail"]] = dict(item)
+                    found[item["detail"]] = item
                 else:
                     known["count"] += item["count"]
     return {kind: [found[detail] for detail in sorted(found)] for kind, found in sorted(merged.items())}

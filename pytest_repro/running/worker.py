@@ -12,7 +12,7 @@ from typing import Any
 from pytest_repro.contract import CONTRACT_VARIABLES, ContractError, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_json_atomic
-from pytest_repro.running.command_training import CommandTraining, command_record_folder
+from pytest_repro.running.command_training import CommandTraining, command_copy_folder, command_record_folder
 from pytest_repro.running.isolation import (
     IsolatedRun,
     ProjectIsolation,
@@ -54,8 +54,10 @@ def worker_main(argv: list[str] | None = None) -> int:
     try:
         if command is None:
             result, record = _train_function_guarded(request, project, args.output_dir)
+            trained_in = project.root.resolve()
         else:
             result, record = train_once(request, args.output_dir), command_record_folder(args.output_dir)
+            trained_in = command_copy_folder(args.output_dir).resolve()
     except ContractError as exc:
         write_json_atomic(args.record, {"contract_error": str(exc)})
         return 0
@@ -63,7 +65,7 @@ def worker_main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             print(f"error: {line}", file=sys.stderr)
         return exc.exit_code
-    events = recorded_events(record)
+    events = recorded_events(record, trained_in, own=args.output_dir.parent)
     read = {event["detail"] for event in events.get("env", [])}
     write_json_atomic(
         args.record,

@@ -33,13 +33,16 @@ RECORD_VARIABLE = "REPRO_RECORD"
 LIMIT = 2000  # distinct events per kind and process: the log stays small whatever the training does
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
+# pytest-repro itself (wherever it is installed, an editable checkout included), the
+# standard library, site-packages and the machine's own files are not the training's.
+_PLUGIN = os.path.dirname(os.path.dirname(_HERE))
 _LIBRARY_FOLDERS = tuple(
     {
         os.path.realpath(path) + os.sep
         for key in ("stdlib", "platstdlib", "purelib", "platlib")
         if (path := sysconfig.get_paths().get(key))
     }
-    | {_HERE + os.sep}
+    | {os.path.realpath(_PLUGIN) + os.sep, "/proc/", "/sys/", "/dev/"}
 )
 
 
@@ -51,8 +54,11 @@ class _Recorder:
         self.busy = threading.local()
         self.seeded = set()  # generators some code seeded: "random", "numpy"
 
-    def note(self, kind, detail):
+    def note(self, kind, detail, direct=False):
+        """Note an event; `direct`: only when the user's code made the call itself (not a library)."""
         if getattr(self.busy, "on", False):
+            return
+        if direct and not _called_from_user_code():
             return
         self.busy.on = True
         try:
@@ -83,6 +89,17 @@ class _Recorder:
             os.replace(partial, target)
         except Exception:
             pass
+
+
+def _called_from_user_code():
+    """Whether the first frame outside this folder is the user's (a library's own draws are its business)."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _HERE:
+        frame = frame.f_back
+    if frame is None:
+        return False
+    name = frame.f_code.co_filename
+    return not name.startswith("<") and not os.path.realpath(name).startswith(_LIBRARY_FOLDERS)
 
 
 def _user_site():
@@ -163,7 +180,7 @@ def _audit(event, args):
 def _unseeded(name, generator=None):
     def before(args, kwargs):
         if generator is None or generator not in _recorder.seeded:
-            _recorder.note("unseeded", name)
+            _recorder.note("unseeded", name, direct=True)
 
     return before
 
@@ -216,7 +233,7 @@ def _patch_numpy_random(module):
 
     def fresh_generator(args, kwargs):
         if (not args and kwargs.get("seed") is None) or (args and args[0] is None):
-            _recorder.note("unseeded", "np.random.default_rng() was given no seed")
+            _recorder.note("unseeded", "np.random.default_rng() was given no seed", direct=True)
 
     _wrap(module, "default_rng", fresh_generator)
 
