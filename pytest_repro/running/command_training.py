@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation
+from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation, recorded_events
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -99,12 +99,32 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     run.finish()  # a write refused by the guard is the cause, whatever the exit status
     if code != 0:
         raise SystemExit(code)
+    artifacts = _collect(training, tree, own_output)
     return {
-        "artifacts": _collect(training, tree, own_output),
+        "artifacts": artifacts,
         "folds": None,
         "metrics": _metrics(training, tree),
         "lineage": None,
+        "inputs": _inputs_read(run, output_dir, set(artifacts)),
     }
+
+
+def _inputs_read(run: IsolatedRun, output_dir: Path, outputs: set[str]) -> dict[str, str]:
+    """The project's files the command's processes read, by relative path: the run's inputs.
+
+    What the recorder saw opened for reading in the copy, that the user's project holds
+    too (a file the run made and read back is not an input), less the outputs and git's
+    own files; each path is the copy's file, whose bytes are those the run read.
+    """
+    events = recorded_events(command_record_folder(output_dir), run.copy.root if run.copy else None)
+    found = {}
+    for event in events.get("open", []):
+        relative = event["detail"]
+        if relative.startswith("/") or relative in outputs or relative.split("/")[0] == ".git":
+            continue
+        if (run.isolation.root / relative).is_file() and (run.copy.root / relative).is_file():
+            found[relative] = str(run.copy.root / relative)
+    return found
 
 
 def command_copy_folder(output_dir: Path) -> Path:

@@ -100,9 +100,10 @@ RECORDED_LINEAGE_SUFFIX = ".lineage.json"
 
 
 def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[str, Any]) -> dict[str, Any]:
-    """Record a lineage for a run that returned none: its config as input, every artifact as output.
+    """Record a lineage for a run that returned none: its config and what it read as inputs, its outputs.
 
-    Called in the process that trained, so the environment it records (libraries, BLAS)
+    A command's inputs are the project's files its processes read (the recorder's), and
+    the code is the user's commit and dirty flag.  Called in the process that trained, so the environment it records (libraries, BLAS)
     is the training's.  The manifest sits beside the run's folder, never in it, so it
     cannot collide with a file the training wrote.  Any project thus gets the lineage
     checks without writing a line of lineage code.
@@ -110,15 +111,24 @@ def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[st
     artifacts = [Path(artifact) for artifact in result["artifacts"].values()]
     if result.get("lineage") or not all(artifact.is_file() for artifact in artifacts):
         return result  # a missing artifact is reported, once, by the plugin's own contract check
+    from pytest_repro.lineage.environment import code_version
     from pytest_repro.lineage.writing import write_lineage
 
-    inputs = {"config": request.config_path} if request.config_path.is_file() else {}
+    inputs: dict[str, Any] = {"config": request.config_path} if request.config_path.is_file() else {}
+    # What the run's processes read in the project (a command's, from the recorder), by relative path.
+    inputs.update(
+        (name, path)
+        for name, path in (result.get("inputs") or {}).items()
+        if Path(path) != request.config_path
+    )
     path = write_lineage(
         output_dir.parent / f"{output_dir.name}{RECORDED_LINEAGE_SUFFIX}",
         inputs=inputs,
         outputs={name: Path(artifact) for name, artifact in result["artifacts"].items()},
         seed=request.seed,
         folds=result.get("folds"),
+        # The user's commit and whether their checkout is dirty (a command's copy has its outputs removed).
+        code=code_version(request.project.root) if request.project is not None else None,
         signing_key=None,
     )
     return {**result, "lineage": str(path)}
@@ -134,7 +144,8 @@ def train_once(request: RunRequest, output_dir: Path) -> dict[str, Any]:
         from pytest_repro.contract import normalise_result
         from pytest_repro.running.command_training import run_command_training
 
-        result = normalise_result(run_command_training(request.command, request, output_dir), output_dir)
+        trained = run_command_training(request.command, request, output_dir)
+        result = {**normalise_result(trained, output_dir), "inputs": trained["inputs"]}
     else:
         result = call_entry_point(request, output_dir)
     return with_recorded_lineage(request, output_dir, result)

@@ -85,7 +85,7 @@ def test_an_import_time_script_with_relative_paths_passes_untouched(pytester: py
             "artifacts * identical (2 artifacts: models/model.pkl, reports/metrics.json)",
             "folds * skipped: the training returns no folds",
             "metrics * equal",
-            "lineage[[]run-a] * verified (2 files, unsigned)",
+            "lineage[[]run-a] * verified (4 files, unsigned)",  # the script and its data, read; 2 outputs
             "seed-sensitivity * skipped (the command sets its own seed)",
         ]
     )
