@@ -41,6 +41,7 @@ class Workspace:
         self._locales: tuple[str, str] | None = None
         self._moved: MovedProject | None = None
         self._kernels: dict[tuple[tuple[str, str], ...], Kernels] = {}
+        self._folders = 0  # empty folders made so far (each run's own)
 
     def kernels(self, changes: Mapping[str, str] | None = None) -> Kernels:
         """What a run's interpreter loads (BLAS kernels, numpy SIMD) with `changes` to its environment, read once."""
@@ -78,9 +79,14 @@ class Workspace:
         return self._moved
 
     def empty_folder(self, name: str) -> Path:
-        """Create (once) and return a folder of the workspace that holds nothing of the project."""
-        path = self.folder / name
-        path.mkdir(parents=True, exist_ok=True)
+        """Create and return a new, empty folder of the workspace, one per call (so one per run).
+
+        A varied HOME or working directory shared by two runs would carry what the first
+        wrote (a cache) into the second, and blame the wrong variation.
+        """
+        self._folders += 1
+        path = self.folder / f"{name}-{self._folders}"
+        path.mkdir(parents=True, exist_ok=False)
         return path
 
     def shown(self, path: Path) -> str:

@@ -135,6 +135,18 @@ def test_descriptions_read_reference_then_varied(workspace):
     assert describe("row_order", workspace) == ("rows in file order", f"shuffled ({ROW_ORDER_VARIABLE}=1)")
 
 
+def test_every_run_gets_its_own_fresh_home_and_working_directory(workspace):
+    # A HOME shared by the all-at-once run and the home-alone run would carry the first's
+    # cache into the second, and blame an interaction instead of `home`.
+    reference = reference_spec(workspace)
+    alone = varied_spec(reference, ["home", "cwd"], workspace)
+    together = varied_spec(reference, ["home", "cwd", "tz"], workspace)
+    assert alone.env["HOME"] != together.env["HOME"]
+    assert alone.cwd != together.cwd
+    for folder in (alone.env["HOME"], together.env["HOME"], alone.cwd, together.cwd):
+        assert not any(Path(folder).iterdir())
+
+
 def test_path_variation_moves_config_named_data_its_pins_and_the_entry_package(workspace, project):
     varied = varied_spec(reference_spec(workspace), ["path"], workspace)
 
