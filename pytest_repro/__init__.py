@@ -11,6 +11,14 @@ the cause, when the two runs differ.  The library underneath is public too:
   and fuzz it with hypothesis (the `hypothesis` extra).
 
 Names below are imported lazily, so loading the plugin costs almost nothing.
+
+PYTEST_DONT_REWRITE: the package's asserts are internal invariants, never a user's test
+assertions, so pytest's assertion rewriting has nothing to add.  Saying so also keeps
+an in-process pytest session (pytester) quiet where pytest could not rewrite the
+package: an editable install is served by setuptools' own import finder, which pytest's
+rewriting hook does not consult, so bare `pytest` imports the plugin unrewritten, and
+a nested session that finds the checkout on sys.path (pythonpath = ".") would warn
+"Module already imported so cannot be rewritten".
 """
 
 from __future__ import annotations

@@ -27,11 +27,23 @@ from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / ".github" / "workflows" / "ci.yml"
 CI_RUN = REPO / ".ci" / "run"
+README = REPO / "README.md"
+PYPROJECT = REPO / "pyproject.toml"
 CHECK_SCRIPT = REPO / "scripts" / "reproducibility_check.py"
 PYTHON_VERSIONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+def _quick_start() -> list[str]:
+    """The command lines of the README's Quick start block, as a user copies them."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Quick start\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    return block.splitlines()
+
+
+QUICK_START = _quick_start()
 GATE_COMMANDS = [
-    'pip install -e ".[dev]"',
-    "pytest",
+    *QUICK_START,
     "python -m training",
     "python scripts/reproducibility_check.py",
     'pytest --repro -m "repro or lineage"',
@@ -87,8 +99,32 @@ def test_matrix_covers_supported_pythons_as_strings(job: dict[str, Any]):
     assert setup["with"]["python-version"] == "${{ matrix.python-version }}"
 
 
+def test_quick_start_is_the_demo_line_then_the_bare_pytest_line():
+    assert QUICK_START == ['pip install ".[demo]" && python -m training', 'pip install -e ".[dev]" && pytest']
+
+
 def test_steps_run_exactly_the_gate_commands_in_order(job: dict[str, Any]):
     assert [step["run"] for step in job["steps"] if "run" in step] == GATE_COMMANDS
+
+
+def test_ci_run_runs_the_readme_quick_start_verbatim_before_any_other_test():
+    lines = CI_RUN.read_text(encoding="utf-8").splitlines()
+    # Each README line, then `|| exit`: `set -e` ignores a failed install before `&&`.
+    positions = [lines.index(f"{command} || exit") for command in QUICK_START]
+    assert positions == sorted(positions)
+    first_test = next(i for i, line in enumerate(lines) if re.match(r"\s*(PATH=\S+ )?pytest(\s|$)", line))
+    assert first_test > positions[-1]
+    assert not [line for line in lines if "python -m pytest" in line], "the README runs bare `pytest`"
+
+
+def test_ci_run_treats_no_collected_tests_as_a_failure():
+    script = CI_RUN.read_text(encoding="utf-8")
+    # Every bare `pytest` in the script is this function, which turns exit 5 into 1.
+    function = re.search(r"^pytest\(\) \{\n(.*?)^\}", script, flags=re.DOTALL | re.MULTILINE)
+    assert function is not None
+    assert 'command pytest "$@"' in function.group(1)
+    assert '"$status" -eq 5' in function.group(1) and "return 1" in function.group(1)
+    assert script.index("pytest() {") < script.index(QUICK_START[-1])
 
 
 def test_checkout_and_setup_come_first_and_the_archive_last(job: dict[str, Any]):
@@ -109,7 +145,7 @@ def test_lowest_direct_job_installs_the_lower_bounds_on_the_oldest_python(lowest
     assert lowest_job["steps"][1]["with"]["python-version"] == PYTHON_VERSIONS[0]
     runs = [step["run"] for step in lowest_job["steps"] if "run" in step]
     assert runs[:2] == ["pip install uv", 'uv pip install --system --resolution lowest-direct -e ".[dev]"']
-    assert runs[2].split()[0] == "pytest" and len(runs) == 3
+    assert runs[2].split()[0] == "pytest" and len(runs) == 5
 
 
 def test_lowest_direct_job_uses_current_majors(lowest_job: dict[str, Any]):
@@ -117,13 +153,23 @@ def test_lowest_direct_job_uses_current_majors(lowest_job: dict[str, Any]):
     assert used.items() <= CURRENT_MAJORS.items()
 
 
+def test_both_ci_runs_test_the_plugin_alone_at_its_floors(lowest_job: dict[str, Any]):
+    # The plugin's floors lie below the demo's: its tests run in a venv without the demo.
+    script = CI_RUN.read_text(encoding="utf-8")
+    assert "install_lowest dev\n" in script and "install_lowest test\n" in script
+    assert "pytest -p no:cacheprovider tests/pytest_repro" in script
+    runs = [step["run"] for step in lowest_job["steps"] if "run" in step]
+    assert '--resolution lowest-direct -e ".[test]"' in runs[3]
+    assert runs[4].endswith(" pytest tests/pytest_repro")
+
+
 def test_ci_run_tests_the_lowest_direct_versions_deselecting_what_the_workflow_does(
     lowest_job: dict[str, Any],
 ):
     script = CI_RUN.read_text(encoding="utf-8")
     assert "--resolution lowest-direct" in script
-    (test_step,) = [step for step in lowest_job["steps"] if step.get("run", "").startswith("pytest")]
-    assert _deselected(script) == _deselected(test_step["run"])
+    test_steps = [step["run"] for step in lowest_job["steps"] if " pytest" in f" {step.get('run', '')}"]
+    assert _deselected(script) == _deselected("\n".join(test_steps))
 
 
 def test_archive_runs_always_and_holds_what_the_check_writes(job: dict[str, Any]):

@@ -97,13 +97,8 @@ def test_the_foreign_projects_own_tests_pass_with_the_plugin_loaded(
     assert re.search(r"\b1 passed\b", result.stdout), _output(result)
 
 
-def test_pytest_repro_twin_checks_pass_in_the_foreign_project(
-    stranger_venv: StrangerVenv, foreign_project: Path
-):
-    result = stranger_venv.run(
-        "-m", "pytest", "--repro", "-p", "no:cacheprovider", "-rA", cwd=foreign_project
-    )
-
+def _assert_twin_checks_pass(result: subprocess.CompletedProcess[str]) -> None:
+    """Every check pytest --repro generated passed, beside the foreign project's own test."""
     assert result.returncode == 0, _output(result)
     outcomes = [(m["outcome"], m["nodeid"]) for m in SUMMARY_LINE.finditer(result.stdout)]
     generated = {nodeid.partition("::")[2] for outcome, nodeid in outcomes if not nodeid.startswith("tests/")}
@@ -116,6 +111,50 @@ def test_pytest_repro_twin_checks_pass_in_the_foreign_project(
     assert any(name.startswith("artifact") for name in passed), _output(result)
     assert passed == generated, _output(result)
     assert ("PASSED", "tests/test_smoke.py::test_fit_writes_the_model_and_its_metrics") in outcomes
+
+
+def test_pytest_repro_twin_checks_pass_in_the_foreign_project(
+    stranger_venv: StrangerVenv, foreign_project: Path
+):
+    result = stranger_venv.run(
+        "-m", "pytest", "--repro", "-p", "no:cacheprovider", "-rA", cwd=foreign_project
+    )
+
+    _assert_twin_checks_pass(result)
+
+
+# A repository that pinned its test runner and its model library before adopting pytest-repro.
+PINNED = {"pytest": "8.2.0", "scikit-learn": "1.5.1"}
+
+
+def _frozen(venv: StrangerVenv) -> dict[str, str]:
+    """`pip freeze --all` as name -> version (or the `@ file://` source of a wheel installed by path)."""
+    result = venv.run("-m", "pip", "freeze", "--all", cwd=venv.root)
+    assert result.returncode == 0, _output(result)
+    pairs = (re.split(r"==| @ ", line, maxsplit=1) for line in result.stdout.splitlines())
+    return {pair[0].lower(): pair[1] for pair in pairs if len(pair) == 2}
+
+
+def test_installing_the_sklearn_extra_keeps_the_projects_pinned_pytest_and_scikit_learn(
+    wheel: Path, foreign_project: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    venv = create_venv(tmp_path_factory.mktemp("pinned") / "venv")
+    venv.install(*(f"{name}=={version}" for name, version in PINNED.items()))
+    before = _frozen(venv)
+
+    venv.install(f"{wheel}[sklearn]")
+
+    after = _frozen(venv)
+    assert {name: after.get(name) for name in PINNED} == PINNED, after
+    # Nothing installed before (numpy, joblib, threadpoolctl, pip...) changed either.
+    assert {name: after.get(name) for name in before} == before, after
+    assert "pytest-repro" in after, after
+    # Bare `pytest`, the venv's own console script, as the project's CI would call it.
+    result = venv.run_command(
+        str(venv.bin / "pytest"), "--repro", "-p", "no:cacheprovider", "-rA", cwd=foreign_project
+    )
+    assert "pytest-8.2.0" in result.stdout, _output(result)
+    _assert_twin_checks_pass(result)
 
 
 # A stranger's training whose output depends on today's date: the time variation must catch it.

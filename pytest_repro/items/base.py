@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,35 @@ class ReproMismatch(ReproError):
 
 class ReproCheckError(ReproError):
     """A check could not run (training failed, contract broken, manifest missing)."""
+
+
+@dataclass(frozen=True)
+class _Crash:
+    """Where and why a check failed, in the shape pytest reads from a failure's `reprcrash`."""
+
+    path: str
+    lineno: int
+    message: str
+
+
+class FailureText:
+    """A check's failure as pytest shows it: the diagnosis alone, no traceback.
+
+    pytest 8 puts the text after `FAILED <node id> - ` in the short summary only for a
+    failure that has a `reprcrash` (pytest 9 also for a plain string), so the diagnosis
+    is both the crash message and the text printed under the check's header.  JUnit XML
+    reads the same message; xdist and the report log send `str()` of it.
+    """
+
+    def __init__(self, text: str, path: Path):
+        self.text = text
+        self.reprcrash = _Crash(str(path), 1, text)
+
+    def toterminal(self, tw: Any) -> None:
+        tw.line(self.text)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ReproItem(pytest.Item):
@@ -60,9 +90,9 @@ class ReproItem(pytest.Item):
         if self.plugin.report is not None:
             self.user_properties.append((name, value()))
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, ReproMismatch | ReproCheckError | pytest.skip.Exception):
-            return str(excinfo.value)
+            return FailureText(str(excinfo.value), self.path)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:

@@ -76,8 +76,23 @@ def probe(env: Mapping[str, str]) -> Kernels:
     return Kernels(tuple(data["pools"]), data["simd"], frozenset(data["cpu"]["flags"]))
 
 
-def older_openblas_family(architecture: str) -> str | None:
-    """The OpenBLAS kernel family one step older than `architecture`, or None when none is known."""
+def older_openblas_family(*architectures: str) -> str | None:
+    """The OpenBLAS kernel family one step older than the oldest of `architectures`, or None when none is known.
+
+    numpy and scipy each bundle an OpenBLAS, of different versions that may report
+    different families for one CPU (0.3.20 says Zen where 0.3.27 says Cooperlake).  The
+    step is taken from the oldest, so that every loaded library changes kernel: stepping
+    from Cooperlake to Haswell would leave a library that runs Zen (Haswell's kernels)
+    as it was.
+    """
+    steps = [_one_older(architecture) for architecture in architectures]
+    if not steps or None in steps:
+        return None
+    names = [name.lower() for name in OPENBLAS_FAMILIES]
+    return min(steps, key=lambda step: names.index(step.lower()) if step.lower() in names else -1)
+
+
+def _one_older(architecture: str) -> str | None:
     key = architecture.lower()
     if key in _ARM:
         return "ARMV8"

@@ -104,9 +104,9 @@ class BlasKernel(KernelVariation):
         families = current.architectures()
         if not families:
             return "OpenBLAS does not report its kernel family (threadpoolctl 3.2 or newer reports it)"
-        target = older_openblas_family(families[0])
+        target = older_openblas_family(*families)
         if target is None:
-            return f"OpenBLAS already runs its oldest kernel family here ({families[0]})"
+            return f"OpenBLAS already runs its oldest kernel family here ({'/'.join(families)})"
         varied = ws.kernels({"OPENBLAS_CORETYPE": target})
         if varied.error or not varied.architectures() or varied.architectures() == families:
             return f"OpenBLAS ignores OPENBLAS_CORETYPE={target} here (a build without DYNAMIC_ARCH)"

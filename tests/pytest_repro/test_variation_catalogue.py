@@ -290,6 +290,14 @@ def test_blas_kernel_goes_one_openblas_family_older(current, older):
     assert older_openblas_family(current) == older
 
 
+def test_blas_kernel_steps_below_the_oldest_family_any_loaded_openblas_runs():
+    # numpy 1.23's OpenBLAS 0.3.20 says Zen (Haswell's kernels) where scipy's 0.3.27 says
+    # Cooperlake on the same CPU: Haswell would leave numpy's kernels as they were.
+    assert older_openblas_family("Cooperlake", "Zen") == "Sandybridge"
+    assert older_openblas_family("Zen", "Cooperlake") == "Sandybridge"
+    assert older_openblas_family("SkylakeX", "Prescott") is None
+
+
 def test_blas_kernel_limits_mkl_below_the_cpus_best_instructions():
     assert mkl_instructions(frozenset({"avx2", "avx512f"})) == "AVX2"
     assert mkl_instructions(frozenset({"avx2"})) == "SSE4_2"
