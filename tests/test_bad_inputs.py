@@ -1535,7 +1535,8 @@ def test_a_silent_run_is_named_once_with_how_to_set_repro_timeout(
     from pytest_repro.running import silent_runs
 
     monkeypatch.setattr(silent_runs, "QUIET_SECONDS", 1.0)  # the minute, shortened
-    _sleeping_command_project(pytester.path, pytester.path / "marks")
+    # The marks go outside the project: a run may not write into it.
+    _sleeping_command_project(pytester.path, pytester.path.parent / f"{pytester.path.name}-marks")
 
     # Not -q: the note goes through the relay that prints the runs' own lines.
     result = pytester.runpytest("--repro", "--repro-timeout", "8", "-p", "no:cacheprovider")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation, recorded_events
+from pytest_repro.running.isolation import ISOLATION_SUFFIX, IsolatedRun, ProjectIsolation, recorded_events
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -134,7 +134,7 @@ def command_copy_folder(output_dir: Path) -> Path:
 
 def command_record_folder(output_dir: Path) -> Path:
     """Where the recorder logs of a command run trained into `output_dir` are (beside its copy)."""
-    return output_dir / f"{COPY_FOLDER}.record"
+    return output_dir / f"{COPY_FOLDER}{ISOLATION_SUFFIX}" / "record"
 
 
 def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:

@@ -34,6 +34,7 @@ RECORD_VARIABLE = "REPRO_RECORD"  # read by run_site/_pytest_repro_recorder.py
 # The PYTHONPATH the user gave pytest (the launcher sets it, since a worker's own differs).
 USER_PYTHONPATH_VARIABLE = "REPRO_USER_PYTHONPATH"
 TRACKING_MODES = ("run", "user")
+ISOLATION_SUFFIX = ".isolation"  # a run's temporary folder, recorder logs and guard settings
 # Variables that point git at a repository: a run's git must find only the copy's.
 GIT_REPOSITORY_VARIABLES = (
     "GIT_DIR",
@@ -101,10 +102,12 @@ class IsolatedRun:
         self.isolation = isolation
         self.copy = copy
         self.folder = folder
-        self.tmp = folder / f"{name}.tmp"
-        self.guard_log = folder / f"{name}.guard.log"
-        self.guard_settings = folder / f"{name}.guard.json"
-        self.record = folder / f"{name}.record"
+        # Beside the run's output folder (a function's must stay empty), all in one folder.
+        own = folder / f"{name}{ISOLATION_SUFFIX}"
+        self.tmp = own / "tmp"
+        self.guard_log = own / "guard.log"
+        self.guard_settings = own / "guard.json"
+        self.record = own / "record"
 
     @classmethod
     def prepare(
@@ -134,7 +137,7 @@ class IsolatedRun:
         return cls(isolation, None, output_dir.parent, output_dir.name)._guarded()
 
     def _guarded(self) -> IsolatedRun:
-        self.tmp.mkdir(exist_ok=True)
+        self.tmp.mkdir(parents=True, exist_ok=True)
         self.record.mkdir(exist_ok=True)
         protected = [self.isolation.root, *self.isolation.protected]
         settings = {
