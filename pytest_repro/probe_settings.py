@@ -14,7 +14,7 @@ from pytest_repro.contract import SEED_MAX, SEED_MIN
 from pytest_repro.settings import recorded_addini
 
 SENSITIVITY_MODES = ("warn", "fail", "off")
-# What a portability variation (blas_kernel, simd) that changes the output does.
+# What a portability variation (blas_kernel, simd, cpus) that changes the output does.
 PORTABILITY_MODES = ("info", "fail")
 MAX_SEEDS = 1000
 
@@ -41,13 +41,13 @@ def add_probe_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="all|NAME,NAME",
         help="also retrain under varied environments, one test per variation "
-        "(hashseed, threads, n_jobs, workers, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd)",
+        "(hashseed, threads, n_jobs, workers, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd, cpus)",
     )
     group.addoption(
         "--repro-portability",
         default=None,
         choices=PORTABILITY_MODES,
-        help="what a portability variation (blas_kernel, simd) that changes the output does: "
+        help="what a portability variation (blas_kernel, simd, cpus) that changes the output does: "
         "info (default, reported) or fail",
     )
     group.addoption(

@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
         "--portability",
         choices=("info", "fail"),
         default="info",
-        help="a portability variation (blas_kernel, simd) that changes the output: "
+        help="a portability variation (blas_kernel, simd, cpus) that changes the output: "
         "info (default: reported, exit 0) or fail (exit 1)",
     )
     parser.add_argument(

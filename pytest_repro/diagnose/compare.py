@@ -1,7 +1,8 @@
 """Compare two runs check by check; the one comparison every item, fixture and helper shares.
 
 An artifact is diagnosed by what its files hold (content_kind.py), never by its
-name: a pickle is walked as a model, JSON leaf by leaf, a number as a number, and
+name: a pickle is walked as a model, a LightGBM/XGBoost/CatBoost model file tree by
+tree, a tensor archive tensor by tensor, JSON leaf by leaf, a number as a number, and
 anything else as bytes.
 """
 
@@ -18,6 +19,8 @@ from pytest_repro.diagnose.folds_diff import diff_folds
 from pytest_repro.diagnose.json_diff import diff_json_files, diff_metrics
 from pytest_repro.diagnose.model_files import diff_model_files
 from pytest_repro.diagnose.number_diff import diff_number_files
+from pytest_repro.diagnose.tensor_files import diff_tensor_files
+from pytest_repro.diagnose.tree_model_files import diff_tree_model_files
 
 if TYPE_CHECKING:
     from pytest_repro.contract import RunRecord
@@ -51,6 +54,10 @@ def compare_artifact(
     kind = artifact_kind(path_a, path_b)
     if kind is ArtifactKind.MODEL:
         return diff_model_files(path_a, path_b, name=name, import_paths=import_paths)
+    if kind is ArtifactKind.TREES:
+        return diff_tree_model_files(path_a, path_b, name=name)
+    if kind is ArtifactKind.TENSORS:
+        return diff_tensor_files(path_a, path_b, name=name)
     if kind is ArtifactKind.JSON:
         return diff_json_files(name, path_a, path_b)
     if kind is ArtifactKind.NUMBER:

@@ -2,9 +2,11 @@
 
 Every project names its artifacts differently (``model``, ``weights``, ``report``),
 so the plugin looks at the bytes: a pickle (what joblib.dump and pickle.dump write,
-possibly compressed) is a model to walk; JSON is compared leaf by leaf; a small
-text holding one number is compared as a number; anything else as bytes.  The
-checks read a few bytes, and parse only small files.
+possibly compressed) is a model to walk; a LightGBM, XGBoost or CatBoost model file
+is compared tree by tree; a tensor archive (``.npz``, safetensors, a PyTorch
+``state_dict``) tensor by tensor; JSON leaf by leaf; a small text holding one number
+as a number; anything else as bytes.  The checks read a few bytes (and a zip's member
+names), and parse only small files.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from pytest_repro.diagnose.boosters import tree_model_format
 from pytest_repro.diagnose.number_diff import parse_number
+from pytest_repro.diagnose.tensor_files import TORCH_LEGACY_MAGIC, tensor_format
 
 # Suffixes that announce a pickle even when its first bytes do not (protocols 0 and 1).
 MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle")
@@ -26,8 +30,8 @@ NUMBER_TEXT_LIMIT = 64
 JSON_SNIFF_LIMIT = 16 * 1024 * 1024
 # joblib's lz4 frames; lz4 is not in the standard library, so the magic alone counts.
 LZ4_MAGIC = b"\x04\x22\x4d\x18"
-# Enough of a file to read every magic number above.
-HEAD_SIZE = 8
+# Enough of a file to read every magic number above, and those of the tree and tensor formats.
+HEAD_SIZE = 64
 
 
 class ArtifactKind(enum.IntEnum):
@@ -37,6 +41,12 @@ class ArtifactKind(enum.IntEnum):
     NUMBER = 1
     JSON = 2
     MODEL = 3
+    TREES = 4  # a LightGBM, XGBoost or CatBoost model file
+    TENSORS = 5  # .npz, safetensors, a PyTorch state_dict
+
+
+# The kinds that hold a fitted model, whatever its library.
+MODEL_KINDS = frozenset({ArtifactKind.MODEL, ArtifactKind.TREES, ArtifactKind.TENSORS})
 
 
 def artifact_kind(path_a: Path, path_b: Path) -> ArtifactKind:
@@ -50,8 +60,14 @@ def file_kind(path: Path) -> ArtifactKind:
         return ArtifactKind.BYTES
     with open(path, "rb") as handle:
         head = handle.read(HEAD_SIZE)
+    if head.startswith(TORCH_LEGACY_MAGIC):  # a pickle, but of tensors that only torch can read
+        return ArtifactKind.TENSORS
     if path.suffix.lower() in MODEL_SUFFIXES or is_pickle(head) or _is_compressed_pickle(path, head):
         return ArtifactKind.MODEL
+    if tensor_format(path, head) is not None:
+        return ArtifactKind.TENSORS
+    if tree_model_format(head) is not None:
+        return ArtifactKind.TREES
     if path.suffix.lower() == ".json":
         return ArtifactKind.JSON
     size = path.stat().st_size

@@ -1,8 +1,8 @@
-"""Compare outputs modulo what a probe changes on purpose: estimator parameters and an echoed seed.
+"""Compare outputs modulo what a probe changes on purpose: model parameters and an echoed seed.
 
-A run with `REPRO_N_JOBS=2` stores `n_jobs=2` in every estimator that takes it, and a
-run with another seed stores that seed as `random_state` and usually writes it into
-its metrics.  Those are the inputs showing through, not differences in what was
+A run with `REPRO_N_JOBS=2` stores `n_jobs=2` in every estimator that takes it (and
+LightGBM stores it as `num_threads`: parameter_names.py), and a run with another seed
+stores that seed as `random_state` and usually writes it into its metrics.  Those are the inputs showing through, not differences in what was
 learned; the functions here take them out before outputs are compared.  Also the
 flattening of JSON values into leaves by JSON pointer, shared by the metric deltas of
 the row-order variation and the seed sweep's spread.
@@ -20,39 +20,55 @@ from pytest_repro.lineage.hashing import sha256_file
 
 
 def same_model_except(path_a: Path, path_b: Path, ignore_params: Collection[str]) -> bool:
-    """Whether two saved models are the same model once the named estimator parameters are blanked.
+    """Whether two saved models are the same model but for the named parameters.
 
-    Decided by the diagnostics' own model walk over the loaded estimators (fitted arrays,
-    trees, get_params), not by hashing a re-pickled copy: pickling a loaded model again is
-    not stable (a forest gave three digests for one file), so a digest would raise false
-    alarms.  Parameters are matched by their last `__` component (`model__n_jobs` is
-    `n_jobs`).  Files that do not load as estimators are the same only if their bytes are.
+    Decided by the diagnostics' own comparison of the loaded models (fitted arrays,
+    trees, get_params, private state, boosters through their libraries' dumps), told to
+    leave out the named parameters under any library's name for them (`n_jobs` is also
+    LightGBM's `num_threads`, `random_state` its `seed`) and nothing else.  What that
+    comparison cannot see into counts as different, so "the same" is never a guess.
+    Not by hashing a re-pickled copy: pickling a loaded model again is not stable (a
+    forest gave three digests for one file).  A saved LightGBM, XGBoost or CatBoost
+    model is compared through its dump; any other file is the same only if its bytes are.
     """
-    models = [_loaded_estimator(path) for path in (path_a, path_b)]
-    if any(model is None for model in models):
-        return sha256_file(path_a) == sha256_file(path_b)
+    from pytest_repro.diagnose.content_kind import ArtifactKind, artifact_kind
+
+    if sha256_file(path_a) == sha256_file(path_b):
+        return True
+    kind = artifact_kind(path_a, path_b)
+    try:
+        if kind is ArtifactKind.MODEL:
+            return _same_loaded_models(path_a, path_b, ignore_params)
+        if kind is ArtifactKind.TREES:
+            return _same_tree_models(path_a, path_b, ignore_params)
+    except Exception:  # a model that cannot be walked is not known to be the same
+        return False
+    return False
+
+
+def _same_loaded_models(path_a: Path, path_b: Path, ignore_params: Collection[str]) -> bool:
+    import os
+
     from pytest_repro.diagnose.model_diff import compare_models
+    from pytest_repro.diagnose.model_files import load_models
 
-    try:
-        for model in models:
-            blanked = {
-                key: None for key in model.get_params(deep=True) if key.rsplit("__", 1)[-1] in ignore_params
-            }
-            model.set_params(**blanked)
-        return compare_models(models[0], models[1], max_paths=1).count == 0
-    except Exception:  # a model that cannot be blanked or walked: fall back to its bytes
-        return sha256_file(path_a) == sha256_file(path_b)
+    # Only this plugin's own fresh training outputs are loaded, as in diagnostics.
+    loaded = load_models(path_a, path_b, [os.getcwd()])
+    if isinstance(loaded, str):
+        return False
+    return compare_models(*loaded, max_paths=1, ignored=ignore_params).count == 0
 
 
-def _loaded_estimator(path: Path) -> Any:
-    try:
-        import joblib
+def _same_tree_models(path_a: Path, path_b: Path, ignore_params: Collection[str]) -> bool:
+    import numpy
 
-        # Only this plugin's own fresh training outputs are loaded, as in diagnostics.
-        model = joblib.load(path)
-    except Exception:
-        return None
-    return model if hasattr(model, "get_params") and not isinstance(model, type) else None
+    from pytest_repro.diagnose.boosters import read_tree_model
+    from pytest_repro.diagnose.model_walk import objects_differ
+
+    ensembles = [read_tree_model(path) for path in (path_a, path_b)]
+    if any(isinstance(ensemble, str) for ensemble in ensembles):
+        return False
+    return not objects_differ(numpy, ensembles[0], ensembles[1], ignore_params)
 
 
 def numeric_leaves(value: Any) -> dict[str, list[float]]:

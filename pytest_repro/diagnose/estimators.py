@@ -93,3 +93,23 @@ def describe_node(tree: Any, node: int) -> str:
     if tree.children_left[node] == TREE_LEAF:
         return "leaf"
     return f"x[{int(tree.feature[node])}] <= {float(tree.threshold[node]):.4g}"
+
+
+def node_count_message(np: Any, a: Any, b: Any) -> str:
+    """Describe two trees of different sizes and where their depth-first node order first diverges."""
+    # Node arrays no longer line up element by element, so describe the shape of the trees.
+    message = (
+        f"{a.node_count} nodes != {b.node_count} nodes (max_depth {a.max_depth} != {b.max_depth})"
+        if a.max_depth != b.max_depth
+        else f"{a.node_count} nodes != {b.node_count} nodes"
+    )
+    common = min(a.node_count, b.node_count)
+    mismatch = (
+        (a.children_left[:common] != b.children_left[:common])
+        | (a.feature[:common] != b.feature[:common])
+        | (a.threshold[:common] != b.threshold[:common])
+    )
+    if mismatch.any():
+        node = int(np.flatnonzero(mismatch)[0])
+        message += f"; first differing node {node}: {describe_node(a, node)} != {describe_node(b, node)}"
+    return message

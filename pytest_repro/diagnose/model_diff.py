@@ -8,6 +8,7 @@ paths, labelled "candidate cause" (see unseeded.py for when one is named).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,13 +48,18 @@ def diff_models(model_a: Any, model_b: Any, *, max_paths: int = 8, root: str = D
     return compare_models(model_a, model_b, max_paths=max_paths, root=root).lines()
 
 
-def compare_models(model_a: Any, model_b: Any, *, max_paths: int, root: str = DEFAULT_ROOT) -> ModelReport:
-    """Walk two models (numpy must be installed) and return what differs and the candidate causes."""
+def compare_models(
+    model_a: Any, model_b: Any, *, max_paths: int, root: str = DEFAULT_ROOT, ignored: Collection[str] = ()
+) -> ModelReport:
+    """Walk two models (numpy must be installed) and return what differs and the candidate causes.
+
+    Parameters named in `ignored` (under any library's name for them) are left out.
+    """
     if max_paths < 1:
         raise ValueError(f"max_paths must be a positive integer, got {max_paths!r}")
     import numpy
 
-    walker = Walker(numpy, max_paths)
+    walker = Walker(numpy, max_paths, ignored)
     with contextlib.suppress(Stop):  # the walker already recorded that more paths differ
         walker.compare(root, model_a, model_b, 0)
     if not walker.count:

@@ -3,32 +3,40 @@
 The walk follows what a fitted estimator is made of: its ``get_params`` first (a
 changed hyperparameter usually explains everything fitted below it), then the named
 children of a Pipeline, ColumnTransformer or FeatureUnion, then the fitted
-attributes ending in ``_`` (an ensemble's ``estimators_``, a tree's node arrays).
-Arrays are described by array_stats; other objects by their state, or as a last
-resort by their pickled bytes.  numpy is passed in by the caller, which imports it
-lazily.
+attributes ending in ``_`` (an ensemble's ``estimators_``, a tree's node arrays), then
+everything else it holds (private attributes: a LightGBM or XGBoost wrapper keeps its
+booster in ``_Booster``).  Arrays are described by array_stats; the boosters of
+LightGBM, XGBoost and CatBoost by their own dumps (boosters.py); other objects by
+their state, or by their own serialization (``__getstate__``, then pickled bytes).
+Nothing the walk cannot see into is ever taken as equal: an object that neither
+pickles nor shows its content is reported as not compared.  Parameters named in
+`ignored` (``n_jobs``, under any library's name for it) are left out, and only they.
+numpy is passed in by the caller, which imports it lazily.
 """
 
 from __future__ import annotations
 
 import pickle
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pytest_repro.diagnose.array_stats import array_message, simple_sequence_message
+from pytest_repro.diagnose.boosters import LibraryModel, library_model, shown_attribute
 from pytest_repro.diagnose.bytes_diff import common_prefix_length
 from pytest_repro.diagnose.estimators import (
     TREE_ARRAYS,
     TREE_SCALARS,
     Structure,
-    describe_node,
     fitted_attributes,
     is_estimator,
     is_tree,
+    node_count_message,
     params_of,
     structure_of,
 )
+from pytest_repro.diagnose.object_state import callable_identity, object_state, serialized_state
+from pytest_repro.diagnose.parameter_names import is_ignored
 from pytest_repro.diagnose.rendering import (
     key_text,
     qualified_name,
@@ -38,6 +46,7 @@ from pytest_repro.diagnose.rendering import (
     type_name,
 )
 from pytest_repro.diagnose.scalars import is_simple, scalars_equal
+from pytest_repro.diagnose.tree_ensembles import TreeEnsemble, ensemble_lines
 
 # Deeper than this, nested objects are compared by their pickled bytes only.
 MAX_DEPTH = 40
@@ -47,9 +56,9 @@ class Stop(Exception):
     """Raised inside a walk once enough differing paths have been found."""
 
 
-def objects_differ(np: Any, a: Any, b: Any) -> bool:
+def objects_differ(np: Any, a: Any, b: Any, ignored: Collection[str] = ()) -> bool:
     """Return whether `a` and `b` differ, stopping the walk at the first difference."""
-    probe = Walker(np, 0)
+    probe = Walker(np, 0, ignored)
     try:
         probe.compare("", a, b, 0)
     except Stop:
@@ -60,9 +69,10 @@ def objects_differ(np: Any, a: Any, b: Any) -> bool:
 class Walker:
     """Compare two object trees in parallel, recording one line per differing path."""
 
-    def __init__(self, np: Any, max_paths: int) -> None:
+    def __init__(self, np: Any, max_paths: int, ignored: Collection[str] = ()) -> None:
         self.np = np
         self.max_paths = max_paths
+        self.ignored = frozenset(ignored)
         self.lines: list[str] = []
         self.count = 0
         self.truncated = False
@@ -122,6 +132,10 @@ class Walker:
                 message = array_message(np, a, b)
                 if message:
                     self.report(path, message)
+        elif isinstance(a, TreeEnsemble):
+            self.compare_ensembles(path, a, b, depth)
+        elif (library_a := library_model(a)) is not None:
+            self._compare_library_models(path, library_a, library_model(b), depth)
         elif is_tree(a):
             self._compare_trees(path, a, b)
         elif is_estimator(a):
@@ -141,7 +155,7 @@ class Walker:
                 f"{path}.bit_generator.state", a.bit_generator.state, b.bit_generator.state, depth
             )
         elif isinstance(a, (type, types.FunctionType, types.BuiltinFunctionType)):
-            if _callable_identity(a) != _callable_identity(b):
+            if callable_identity(a) != callable_identity(b):
                 self.report(path, f"{qualified_name(a)} != {qualified_name(b)}")
         else:
             self._compare_opaque(path, a, b, depth)
@@ -208,7 +222,7 @@ class Walker:
         for item_path, x, y in pairs:
             if stopped is not None:
                 # The report is full; only count, stopping each probe at its first difference.
-                differing += objects_differ(self.np, x, y)
+                differing += objects_differ(self.np, x, y, self.ignored)
                 continue
             before = self.count
             try:
@@ -241,29 +255,73 @@ class Walker:
         params_a, params_b = params_of(a), params_of(b)
         structure = structure_of(a)
         if params_a is None or params_b is None:
-            public_a = {k: v for k, v in getattr(a, "__dict__", {}).items() if k[:1] != "_"}
-            public_b = {k: v for k, v in getattr(b, "__dict__", {}).items() if k[:1] != "_"}
-            self._compare_mappings(path, public_a, public_b, depth, lambda k: f"{path}.{k}")
+            self._compare_attributes(path, a, object_state(a), object_state(b), depth)
             return
         skip = structure.params if structure else frozenset()
-        params_a = {k: v for k, v in params_a.items() if k not in skip}
-        params_b = {k: v for k, v in params_b.items() if k not in skip}
-        self._alive.append((params_a, params_b))
-        self._compare_mappings(
+        self._compare_params(
             f"{path}.get_params()",
-            params_a,
-            params_b,
+            {k: v for k, v in params_a.items() if k not in skip},
+            {k: v for k, v in params_b.items() if k not in skip},
             depth,
-            lambda k: f"{path}.get_params()[{key_text(k)}]",
         )
-
-        skip = frozenset()
+        covered = set(params_a) | set(params_b)
         if structure is not None:
-            skip = structure.attributes
+            covered |= structure.attributes
             self._compare_named_children(path, a, b, structure, depth)
 
-        fitted_a, fitted_b = fitted_attributes(a, skip), fitted_attributes(b, skip)
+        fitted_a, fitted_b = (
+            fitted_attributes(a, frozenset(covered)),
+            fitted_attributes(b, frozenset(covered)),
+        )
         self._compare_mappings(path, fitted_a, fitted_b, depth, lambda k: f"{path}.{k}")
+        # Then everything else it holds: private state can carry what was learned (a booster).
+        covered |= set(fitted_a) | set(fitted_b)
+        rest_a = {
+            k: v for k, v in object_state(a).items() if k not in covered and not is_ignored(k, self.ignored)
+        }
+        rest_b = {
+            k: v for k, v in object_state(b).items() if k not in covered and not is_ignored(k, self.ignored)
+        }
+        self._compare_attributes(path, a, rest_a, rest_b, depth)
+
+    def _compare_attributes(
+        self, path: str, owner: Any, a: Mapping[str, Any], b: Mapping[str, Any], depth: int
+    ) -> None:
+        self._alive.append((a, b))
+        self._compare_mappings(path, dict(a), dict(b), depth, lambda k: f"{path}.{shown_attribute(owner, k)}")
+
+    def _compare_params(self, path: str, a: Mapping[str, Any], b: Mapping[str, Any], depth: int) -> None:
+        """Compare two parameter mappings, leaving out the ignored parameters under any of their names."""
+        kept_a = {k: v for k, v in a.items() if not is_ignored(str(k), self.ignored)}
+        kept_b = {k: v for k, v in b.items() if not is_ignored(str(k), self.ignored)}
+        self._alive.append((kept_a, kept_b))
+        self._compare_mappings(path, kept_a, kept_b, depth, lambda k: f"{path}[{key_text(k)}]")
+
+    # -- LightGBM, XGBoost, CatBoost
+
+    def _compare_library_models(
+        self, path: str, a: LibraryModel | str, b: LibraryModel | str | None, depth: int
+    ) -> None:
+        """Compare two boosters through their libraries' dumps, then their Python-level parameters and state."""
+        if not isinstance(a, LibraryModel) or not isinstance(b, LibraryModel):
+            reason = (
+                a if isinstance(a, str) else b if isinstance(b, str) else "run b holds another kind of object"
+            )
+            self.report(path, f"not compared: {reason}")
+            return
+        self.compare_ensembles(path, a.ensemble, b.ensemble, depth)
+        self._compare_params(f"{path}{a.params_path}", a.params, b.params, depth)
+        self._compare_attributes(path, None, a.state, b.state, depth)
+
+    def compare_ensembles(self, path: str, a: TreeEnsemble, b: TreeEnsemble, depth: int = 0) -> None:
+        """Compare two tree ensembles: trees and nodes, then the model-level values and recorded parameters."""
+        for suffix, message in ensemble_lines(a, b):
+            self.report(f"{path}{suffix}", message)
+        if a.library != b.library:
+            return
+        self._compare_attributes(path, None, a.header, b.header, depth)
+        # The parameters the model file records, as its library names them.
+        self._compare_params(f"{path}.parameters", a.params, b.params, depth)
 
     def _compare_named_children(self, path: str, a: Any, b: Any, structure: Structure, depth: int) -> None:
         items_a = getattr(a, structure.source, None)
@@ -294,7 +352,7 @@ class Walker:
             if value_a != value_b:
                 self.report(f"{path}.{name}", f"{value_a!r} != {value_b!r}")
         if a.node_count != b.node_count:
-            self.report(path, _node_count_message(np, a, b))
+            self.report(path, node_count_message(np, a, b))
             return
         for name in TREE_ARRAYS:
             if not (hasattr(a, name) and hasattr(b, name)):
@@ -315,7 +373,9 @@ class Walker:
                 if not equal:
                     self.report(path, f"{short(a)} != {short(b)}")
                 return
-        state_a, state_b = _object_state(a), _object_state(b)
+        state_a, state_b = serialized_state(a), serialized_state(b)
+        if state_a is None or state_b is None:
+            state_a, state_b = object_state(a), object_state(b)
         if state_a or state_b:
             self._alive.append((state_a, state_b))
             self._compare_mappings(path, state_a, state_b, depth, lambda k: f"{path}.{k}")
@@ -325,10 +385,11 @@ class Walker:
     def _compare_pickled(self, path: str, a: Any, b: Any, *, note: str) -> None:
         try:
             pickled_a, pickled_b = pickle.dumps(a, protocol=5), pickle.dumps(b, protocol=5)
-        except Exception:
+        except Exception as error:
+            # Neither walked nor serialized: never call it equal, whatever its repr shows.
             repr_a, repr_b = strip_addresses(repr(a)), strip_addresses(repr(b))
-            if repr_a != repr_b:
-                self.report(path, f"{shorten(repr_a)} != {shorten(repr_b)}{note}")
+            shown = f"{shorten(repr_a)} != {shorten(repr_b)}" if repr_a != repr_b else type_name(a)
+            self.report(path, f"{shown}: not compared, it does not pickle ({type(error).__name__}){note}")
             return
         if pickled_a != pickled_b:
             offset = common_prefix_length(memoryview(pickled_a), memoryview(pickled_b))
@@ -337,42 +398,3 @@ class Walker:
                 f"{type_name(a)} pickles differently (first difference at byte {offset} "
                 f"of {len(pickled_a)} and {len(pickled_b)}){note}",
             )
-
-
-def _node_count_message(np: Any, a: Any, b: Any) -> str:
-    """Describe two trees of different sizes and where their depth-first node order first diverges."""
-    # Node arrays no longer line up element by element, so describe the shape of the trees.
-    message = (
-        f"{a.node_count} nodes != {b.node_count} nodes (max_depth {a.max_depth} != {b.max_depth})"
-        if a.max_depth != b.max_depth
-        else f"{a.node_count} nodes != {b.node_count} nodes"
-    )
-    common = min(a.node_count, b.node_count)
-    mismatch = (
-        (a.children_left[:common] != b.children_left[:common])
-        | (a.feature[:common] != b.feature[:common])
-        | (a.threshold[:common] != b.threshold[:common])
-    )
-    if mismatch.any():
-        node = int(np.flatnonzero(mismatch)[0])
-        message += f"; first differing node {node}: {describe_node(a, node)} != {describe_node(b, node)}"
-    return message
-
-
-def _object_state(value: Any) -> dict[str, Any]:
-    """Return an object's attributes, from its ``__dict__`` and from every ``__slots__`` in its MRO."""
-    state = dict(getattr(value, "__dict__", None) or {})
-    for cls in type(value).__mro__:
-        slots = cls.__dict__.get("__slots__", ())
-        for name in (slots,) if isinstance(slots, str) else slots:
-            if name not in ("__dict__", "__weakref__") and hasattr(value, name):
-                state.setdefault(name, getattr(value, name))
-    return state
-
-
-def _callable_identity(value: Any) -> tuple[Any, ...]:
-    """Identify a class or function by its name and, for Python functions, by its code."""
-    code = getattr(value, "__code__", None)
-    if code is None:
-        return (qualified_name(value),)
-    return (qualified_name(value), code.co_code, repr(code.co_consts))

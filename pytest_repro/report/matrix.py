@@ -4,7 +4,7 @@ A cell is one of:
 
     identical       the output's bytes (or values, within the tolerance) did not change
     differs         the variation changed this output: reproducibility breaks under it
-    portability     a variation that stands in for another machine (blas_kernel, simd)
+    portability     a variation that stands in for another machine (blas_kernel, simd, cpus)
                     moved this output: not a failure, but another runner may not
                     reproduce it
     changed         an informational variation (row_order) moved this output

@@ -26,6 +26,7 @@ from pytest_repro.contract import (
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.running import silent_runs
+from pytest_repro.running.affinity import inherited_affinity
 from pytest_repro.running.isolation import USER_PYTHONPATH_VARIABLE
 from pytest_repro.running.parent_watch import naming_parent
 
@@ -235,6 +236,7 @@ class RunningTraining:
         sink: ProgressSink | None,
         cwd: Path,
         umask: int | None = None,
+        cpus: frozenset[int] | None = None,
     ):
         output_dir.mkdir(parents=True, exist_ok=True)
         self.label = label
@@ -268,19 +270,20 @@ class RunningTraining:
         self.last_output = self.started  # when it last printed a line (see say_if_quiet)
         self._said_quiet = False
         self.timeout = request.timeout
-        self.process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=naming_parent(env),  # the worker ends with this process (see running.parent_watch)
-            umask=-1 if umask is None else umask,
-            # Its own process group, so a timeout also ends what the training started (a command's script).
-            start_new_session=True,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            errors="replace",
-        )
+        with inherited_affinity(cpus):  # the `cpus` variation: the run is born on fewer CPUs
+            self.process = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=naming_parent(env),  # the worker ends with this process (see running.parent_watch)
+                umask=-1 if umask is None else umask,
+                # Its own process group, so a timeout also ends what the training started (a command's script).
+                start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+            )
         self._sink = sink
         self._reader = threading.Thread(target=self._relay, args=(sink,), daemon=True)
         self._reader.start()

@@ -24,6 +24,10 @@ of the same training (same entry point, config and seed):
                unless `--repro-portability=fail`
     simd       numpy's SIMD dispatch narrowed to its baseline (NPY_DISABLE_CPU_FEATURES),
                as on an older CPU: a portability finding too
+    cpus       the run may use half the CPUs, or one (its CPU affinity, set before it
+               starts; LOKY_MAX_CPU_COUNT, PYTHON_CPU_COUNT, OMP_THREAD_LIMIT; the
+               BLAS/OpenMP thread variables at most that), as on a smaller runner: a
+               portability finding; `not exercised` where this process has one CPU
 
 The reference run pins every one of these to its reference value, so a comparison
 differs in exactly what was varied.  Every run also gets PYTHONSAFEPATH=1, so that
@@ -34,7 +38,7 @@ The modules, one job each:
 
     base       the `Variation` interface (and `OneVariable`, one environment variable)
     catalogue  one small class per variation of this environment; the catalogue; selection
-    machines   the variations standing in for another machine or day: time, blas_kernel, simd
+    machines   the variations standing in for another machine or day: time, blas_kernel, simd, cpus
     specs      `RunSpec` (how one run starts) and `Side` (what one side of a variation changes)
     workspace  the hunt's folders and machine facts, and the moved copy of the project
     locales    the installed locales, and the two the `locale` variation compares

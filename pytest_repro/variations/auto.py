@@ -108,7 +108,8 @@ class _Hunt:
                 ) or (Outcome(name, *self.descriptions[name], "identical", "together"))
         for name, reason in self.unavailable.items():
             reference = lookup(name).reference(self.ws).description
-            outcomes[name] = Outcome(name, reference, "(not applicable)", SKIPPED, "alone", note=reason)
+            status = NOT_EXERCISED if lookup(name).unavailable_is_unexercised else SKIPPED
+            outcomes[name] = Outcome(name, reference, "(not applicable)", status, "alone", note=reason)
         moved = self.ws.moved_so_far()
         return VariationReport(
             entry=self.ws.request.entry,

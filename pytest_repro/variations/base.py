@@ -34,6 +34,9 @@ class Variation(ABC):
     pins_reference: ClassVar[bool] = True
     # The cooperation variable the training must read for this variation to vary anything.
     reads: ClassVar[str | None] = None
+    # When it cannot apply here, the training was simply not put to the test (`not exercised`:
+    # one core has no fewer to offer), rather than the variation having no meaning here (`skipped`).
+    unavailable_is_unexercised: ClassVar[bool] = False
 
     @abstractmethod
     def reference(self, ws: Workspace) -> Side:

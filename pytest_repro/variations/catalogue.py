@@ -14,7 +14,7 @@ from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VA
 from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import same_locale
-from pytest_repro.variations.machines import BlasKernel, Clock, Simd
+from pytest_repro.variations.machines import BlasKernel, Clock, Cores, Simd
 from pytest_repro.variations.specs import RunSpec, Side
 from pytest_repro.variations.workspace import MovedProject, Workspace
 
@@ -160,6 +160,7 @@ CATALOGUE: tuple[Variation, ...] = (
     RowOrder(),
     BlasKernel(),
     Simd(),
+    Cores(),
 )
 _BY_NAME = {variation.name: variation for variation in CATALOGUE}
 VARIATIONS: dict[str, str] = {variation.name: variation.description for variation in CATALOGUE}

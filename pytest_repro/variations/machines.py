@@ -1,8 +1,8 @@
-"""The variations that stand in for another machine or another day: `time`, `blas_kernel`, `simd`.
+"""The variations that stand in for another machine or another day: `time`, `blas_kernel`, `simd`, `cpus`.
 
 Each asks the machine first (a C compiler for the shifted clock; which BLAS kernel and
-numpy SIMD dispatch a fresh interpreter loads) and says why it cannot apply instead of
-trusting a switch the libraries ignore.
+numpy SIMD dispatch a fresh interpreter loads; how many CPUs this process may use) and
+says why it cannot apply instead of trusting a switch the libraries ignore.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 
+from pytest_repro.contract import THREAD_VARIABLES
 from pytest_repro.variations.base import Variation
 from pytest_repro.variations.clock import OFFSET_VARIABLE, unavailable_reason
 from pytest_repro.variations.kernels import (
@@ -146,3 +147,49 @@ class Simd(KernelVariation):
         return f"baseline {baseline} only (NPY_DISABLE_CPU_FEATURES={disabled})", {
             "NPY_DISABLE_CPU_FEATURES": disabled
         }
+
+
+# What reports a core count besides the CPU affinity itself: joblib/loky's cpu_count(),
+# os.cpu_count() from Python 3.13 on, and the most threads OpenMP may start.
+CORE_COUNT_VARIABLES = ("LOKY_MAX_CPU_COUNT", "PYTHON_CPU_COUNT", "OMP_THREAD_LIMIT")
+
+
+class Cores(Variation):
+    name = "cpus"
+    description = (
+        "the CPUs a run may use, half of them or one (CPU affinity, LOKY_MAX_CPU_COUNT, OMP_THREAD_LIMIT, "
+        "BLAS/OpenMP threads at most that): a smaller runner (portability)"
+    )
+    portability = True
+    pins_reference = False
+    # How many threads a library ran with, recorded in its model (LightGBM's num_threads,
+    # scikit-learn's _n_threads): set by the variation on purpose, not learned.
+    expected_parameters = ("n_jobs",)
+    unavailable_is_unexercised = True
+
+    def reference(self, ws: Workspace) -> Side:
+        return Side(f"{ws.cores} cores" if ws.cores > 1 else "1 core")
+
+    def varied(self, ws: Workspace) -> Side:
+        assert ws.cpus is not None, "unavailable() is asked first"
+        count = max(1, len(ws.cpus) // 2)
+        cpus = frozenset(sorted(ws.cpus)[:count])
+        shown = ", ".join(str(cpu) for cpu in sorted(cpus))
+        return Side(
+            f"{count} core{'s' if count > 1 else ''} (CPU {shown})",
+            dict.fromkeys(CORE_COUNT_VARIABLES, str(count)),
+            cpus=cpus,
+            env_caps=dict.fromkeys(THREAD_VARIABLES, count),
+        )
+
+    def unavailable(self, ws: Workspace) -> str | None:
+        if ws.cpus is None:
+            return (
+                "this platform has no CPU affinity (os.sched_setaffinity), so no run can be given fewer CPUs"
+            )
+        if len(ws.cpus) < 2:
+            return (
+                f"this process may run on one CPU only (affinity {{{next(iter(ws.cpus))}}}), "
+                "so no run can see fewer cores than the reference"
+            )
+        return None

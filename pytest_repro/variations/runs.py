@@ -93,7 +93,14 @@ def _start(
         shutil.rmtree(output)
     try:
         return RunningTraining(
-            spec.request, output, label, run_environment(spec), sink, spec.cwd, umask=spec.umask
+            spec.request,
+            output,
+            label,
+            run_environment(spec),
+            sink,
+            spec.cwd,
+            umask=spec.umask,
+            cpus=spec.cpus,
         )
     except OSError as exc:
         return TrainingFailed(label, f"could not start: {exc}", "")

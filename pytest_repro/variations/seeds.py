@@ -78,7 +78,7 @@ class Sensitivity:
 
 def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Sensitivity:
     """Compare the outputs of runs with two seeds, modulo the seed showing through."""
-    from pytest_repro.diagnose.content_kind import ArtifactKind, artifact_kind
+    from pytest_repro.diagnose.content_kind import MODEL_KINDS, artifact_kind
     from pytest_repro.diagnose.digests import same_model_except, without_seed_echo
 
     changed, unchanged, models = [], [], []
@@ -87,13 +87,15 @@ def seed_sensitivity(a: RunRecord, b: RunRecord, seed_a: int, seed_b: int) -> Se
             changed.append(name)
             continue
         path_a, path_b = a.artifacts[name], b.artifacts[name]
-        is_model = artifact_kind(path_a, path_b) == ArtifactKind.MODEL
-        if is_model or name == "model":  # a pickled estimator, or what the training calls its model
+        # A pickled estimator, a LightGBM/XGBoost/CatBoost model file, tensors, or what the training calls its model.
+        is_model = artifact_kind(path_a, path_b) in MODEL_KINDS
+        if is_model or name == "model":
             models.append(name)
         if a.hashes.get(name) == b.hashes.get(name):
             same = True
         elif is_model:
-            # A seed stored as random_state is the input showing through, not a learned difference.
+            # A seed stored as random_state (LightGBM's seed and the seeds it derives) is the input
+            # showing through, not a learned difference; the trees themselves are compared.
             same = same_model_except(path_a, path_b, ("random_state",))
         elif path_a.suffix == ".json":
             same = _same_json(path_a, path_b, seed_a, seed_b)

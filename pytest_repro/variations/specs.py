@@ -19,21 +19,23 @@ from pytest_repro.variations.workspace import MovedProject
 
 @dataclass(frozen=True)
 class RunSpec:
-    """How one run is started: what it trains, its environment changes, working directory and umask."""
+    """How one run is started: what it trains, its environment changes, working directory, umask and CPUs."""
 
     request: RunRequest
     env: Mapping[str, str | None] = field(default_factory=dict)  # None removes a variable
     cwd: Path = Path()
     umask: int | None = None  # None keeps this process's (the umask variation always sets one)
     import_first: Path | None = None  # put before everything else on PYTHONPATH
+    cpus: frozenset[int] | None = None  # the CPUs the run may use (its affinity); None: this process's
 
 
 @dataclass(frozen=True)
 class Side:
     """One side of a variation: how the report names it, and what it changes in a run spec.
 
-    A side changes any of: environment variables (`env`, None removing one), the working
-    directory, the file-creation mask, or where the project is (a moved copy of it).
+    A side changes any of: environment variables (`env`, None removing one; `env_caps`
+    lowering a number the run already sets), the working directory, the file-creation
+    mask, where the project is (a moved copy of it), or the CPUs the run may use.
     """
 
     description: str
@@ -41,10 +43,19 @@ class Side:
     cwd: Path | None = None
     umask: int | None = None
     moved: MovedProject | None = None
+    cpus: frozenset[int] | None = None
+    env_caps: Mapping[str, int] = field(default_factory=dict)
 
     def apply(self, spec: RunSpec) -> RunSpec:
         """Return `spec` with this side's settings."""
-        changes: dict[str, Any] = {"env": {**spec.env, **self.env}}
+        env = {**spec.env, **self.env}
+        for name, cap in self.env_caps.items():
+            value = env.get(name)
+            if value is not None and value.isdigit() and int(value) > cap:
+                env[name] = str(cap)
+        changes: dict[str, Any] = {"env": env}
+        if self.cpus is not None:
+            changes["cpus"] = self.cpus
         if self.cwd is not None:
             changes["cwd"] = self.cwd
         if self.umask is not None:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRequest
+from pytest_repro.contract import RunRequest, available_cores
+from pytest_repro.running.affinity import cpu_set
 from pytest_repro.variations.kernels import Kernels
 from pytest_repro.variations.locales import choose_locales, installed_locales
 
@@ -36,7 +37,8 @@ class Workspace:
         self.folder = folder
         self.project_root = project_root.resolve()
         self.cwd = cwd
-        self.cores = os.cpu_count() or 1
+        self.cores = available_cores()
+        self.cpus = cpu_set()  # which CPUs those are; None where there is no CPU affinity
         self.home = os.environ.get("HOME") or str(Path.home())
         self._locales: tuple[str, str] | None = None
         self._moved: MovedProject | None = None

@@ -82,7 +82,7 @@ def test_every_variation_is_one_class_behind_the_interface_with_a_one_line_descr
         assert VARIATIONS[variation.name] == variation.description
         assert variation.description and "\n" not in variation.description
     assert {"row_order"} == INFORMATIONAL
-    assert {"blas_kernel", "simd"} == PORTABILITY
+    assert {"blas_kernel", "simd", "cpus"} == PORTABILITY
 
 
 def test_reference_run_pins_every_variation_to_its_reference_value(workspace, project):
@@ -123,6 +123,8 @@ def test_each_variation_changes_the_reference_run_in_what_it_names_only(workspac
         expected_fields.add("umask")
     if side.moved is not None:
         expected_fields |= {"request", "import_first"}
+    if side.cpus is not None:
+        expected_fields.add("cpus")
     assert fields == expected_fields
 
 

@@ -276,8 +276,10 @@ def _applies(name: str, example) -> None:
         pytest.skip(f"{name} does not apply here: {reason}")
 
 
-# A matrix product (BLAS) and an exponential (numpy's SIMD kernels) whose last bits depend on the CPU path.
+# A matrix product (BLAS) and an exponential (numpy's SIMD kernels) whose last bits depend on the CPU path;
+# a sum split into one chunk per core, as a joblib-parallel reduction splits it.
 KERNEL_PLANTS = {
+    "cpus": '{"bias": chunked_sum(rows[:, 1] * np.exp(rows[:, 2]), __import__("joblib").cpu_count())}',
     "blas_kernel": '{"projection": (np.random.default_rng(1).normal(size=(50, 300)) @ np.random.default_rng(2).normal(size=(300, 20))).ravel().tolist()}',
     "simd": '{"growth": np.exp(np.random.default_rng(5).normal(size=256)).tolist()}',
 }
@@ -549,5 +551,5 @@ def test_xdist_workers_share_one_variation_hunt(example):
     assert (
         {"all", "reference", "row_order"}
         <= trained
-        <= {"all", "reference", "row_order", "blas_kernel", "simd"}
+        <= {"all", "reference", "row_order", "blas_kernel", "simd", "cpus"}
     )
