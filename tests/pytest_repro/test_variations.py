@@ -161,7 +161,7 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
             "vary[[]hashseed] * identical (PYTHONHASHSEED=1 -> 2, in the all-at-once run)",
             "vary[[]threads] * identical (1 BLAS/OpenMP thread -> * threads, in the all-at-once run)",
             # The training never reads REPRO_N_JOBS: identical, but it proves nothing.
-            "vary[[]n_jobs] * not exercised (the training never read REPRO_N_JOBS, so nothing was varied)",
+            "vary[[]n_jobs] * not exercised: the training never read REPRO_N_JOBS, so nothing was varied",
             "vary[[]row_order] * unchanged (no output changed: order-independent, or *",
         ]
     )
@@ -502,7 +502,7 @@ def test_command_help_lists_every_variation(capsys):
     assert all(f"  {name} " in out for name in VARIATIONS)
 
 
-def test_command_reports_a_variation_that_cannot_apply_here_as_skipped_without_training_it(
+def test_command_reports_a_variation_that_cannot_vary_here_as_not_exercised_without_training_it(
     example, monkeypatch, capsys
 ):
     write(example)
@@ -514,7 +514,7 @@ def test_command_reports_a_variation_that_cannot_apply_here_as_skipped_without_t
     out = capsys.readouterr().out
     assert code == 0
     assert any(
-        line.startswith("tz ") and "skipped" in line and "no other time zone here" in line
+        line.startswith("tz ") and "not exercised" in line and "no other time zone here" in line
         for line in out.splitlines()
     )
     assert "reproducible under every variation checked (1 trainings)" in out
