@@ -122,7 +122,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--repro-timeout",
         default=None,
         metavar="SECONDS",
-        help=f"stop a training run after this long, failing its checks with its last output (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
+        help=f"stop a training run after this long, failing one check with its last output (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
     )
     group.addoption(
         "--repro-lineage", default=None, metavar="PATH", help="on-disk lineage manifest (ini repro_lineage)"

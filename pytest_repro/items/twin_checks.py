@@ -30,7 +30,6 @@ class TwinCheck(ReproItem):
         from pytest_repro.diagnose.compare import (
             MissingArtifact,
             compare_artifact,
-            compare_every_artifact,
             compare_folds,
             compare_metrics,
         )
@@ -53,7 +52,8 @@ class TwinCheck(ReproItem):
                 self._record(a.hashes.get(self.subject), b.hashes.get(self.subject))
                 difference = compare_artifact(self.subject, a, b)
             elif self.kind == "artifacts":
-                return self._compare_every_artifact(a, b, compare_every_artifact)
+                self._compare_every_artifact(a, b)
+                return
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
                     self._summary(Outcome.SKIPPED, "the training returns no folds")
@@ -76,13 +76,15 @@ class TwinCheck(ReproItem):
             raise ReproMismatch(difference.render())
         self._summary(Outcome.IDENTICAL if self.kind != "metrics" else Outcome.EQUAL)
 
-    def _compare_every_artifact(self, a: Any, b: Any, compare: Any) -> None:
+    def _compare_every_artifact(self, a: Any, b: Any) -> None:
         """Every output in one check: the row names only those that differ, the failure each file's digest."""
+        from pytest_repro.diagnose.compare import compare_every_artifact
+
         names = sorted(set(a.artifacts) | set(b.artifacts))
         for label, run in (("run_a", a), ("run_b", b)):
             for name in names:
                 self.user_properties.append((f"sha256_{label}[{name}]", run.hashes.get(name, "")))
-        difference = compare(a, b)
+        difference = compare_every_artifact(a, b)
         column_a, column_b = artifacts_column(a.hashes, names), artifacts_column(b.hashes, names)
         if difference is None:
             self._hashes = (column_a, column_b, _names(names))

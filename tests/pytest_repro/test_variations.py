@@ -17,7 +17,7 @@ import pytest
 
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
-from pytest_repro.variations import VARIATIONS, Workspace, lookup
+from pytest_repro.variations import VARIATIONS, Workspace, choose_locales, installed_locales, lookup
 from pytest_repro.variations.clock import unavailable_reason as clock_unavailable
 
 _TRAINING = Template('''\
@@ -108,9 +108,13 @@ PLANTED = {
         "/bias",
     ),
     "path": ({"extra": '{"code": str(Path(__file__).resolve().parent)}'}, "/code"),
+    # Categories sorted by the locale's collation: the same under C, C.UTF-8 and POSIX, not elsewhere.
     "locale": (
-        {"extra": '{"codeset": locale.setlocale(locale.LC_ALL, "") and locale.nl_langinfo(locale.CODESET)}'},
-        "/codeset",
+        {
+            "extra": '{"categories": locale.setlocale(locale.LC_ALL, "") and '
+            'sorted(["b", "A", "a", "B", "é"], key=locale.strxfrm)}'
+        },
+        "/categories/*",
     ),
     "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
     "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
@@ -170,6 +174,11 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 # Without PYTHONSAFEPATH (new in 3.11) the working directory shadows the moved copy of the code.
 NEEDS_SAFE_PATH = {"path": pytest.mark.skipif(sys.version_info < (3, 11), reason="needs PYTHONSAFEPATH")}
 NEEDS_CLOCK = pytest.mark.skipif(clock_unavailable() is not None, reason=str(clock_unavailable()))
+# Varying collation needs a locale that collates otherwise; tests never install one.
+NEEDS_COLLATING_LOCALE = pytest.mark.skipif(
+    choose_locales(installed_locales())[1] is None,
+    reason="only locales that sort by code point are installed (locale-gen de_DE.UTF-8 to run it)",
+)
 # Each planted case is a hunt of a dozen trainings: all of them run under `-m slow`; the
 # default run's hunt is the deterministic one above (which must stay all-clear).
 DEFAULT_RUN_PLANTS: tuple[str, ...] = ()
@@ -178,6 +187,7 @@ DEFAULT_RUN_PLANTS: tuple[str, ...] = ()
 def _plant_marks(name: str) -> list[pytest.MarkDecorator]:
     marks = [NEEDS_SAFE_PATH[name]] if name in NEEDS_SAFE_PATH else []
     marks += [NEEDS_CLOCK] if name == "time" else []
+    marks += [NEEDS_COLLATING_LOCALE] if name == "locale" else []
     return marks if name in DEFAULT_RUN_PLANTS else [*marks, pytest.mark.slow]
 
 
