@@ -44,7 +44,11 @@ class Variation(ABC):
         """The varied value (built only when asked: it may copy the project or create folders)."""
 
     def unavailable(self, ws: Workspace) -> str | None:
-        """Why this variation cannot vary anything on this machine, or None when it applies."""
+        """Why this variation cannot vary anything on this machine (`not exercised`), or None when it can."""
+        return None
+
+    def not_applicable(self, ws: Workspace) -> str | None:
+        """Why this variation means nothing for this kind of training (`not applicable`), or None."""
         return None
 
 
