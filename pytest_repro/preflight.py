@@ -18,6 +18,10 @@ from pytest_repro.regular_files import irregular_kind
 from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
 
 INI_PREFIX = "repro"
+NO_SEED_FOR_COMMAND = (
+    "repro_command uses {seed}, but no seed is known: set repro_seed in the ini file, give the config "
+    "a top-level seed, or pass --repro-seed N"
+)
 
 
 def check_ini_names(config: pytest.Config, known: Iterable[str]) -> None:
@@ -49,6 +53,8 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
         )
     if settings.command is not None:
         _check_config(settings, named=_names_a_config(config))
+        if settings.command.takes_seed and settings.request().seed is None:
+            raise pytest.UsageError(f"pytest --repro: {NO_SEED_FOR_COMMAND}")
         return
     from pytest_repro.contract import ContractError, load_entry_point
 

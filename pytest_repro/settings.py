@@ -110,7 +110,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--repro-metrics",
         default=None,
         metavar="PATH",
-        help="a command training's metrics JSON (ini repro_metrics)",
+        help="a command training's metrics file: JSON, YAML or CSV (ini repro_metrics)",
     )
     group.addoption(
         "--repro-artifacts",
@@ -122,7 +122,7 @@ def add_options(parser: pytest.Parser) -> None:
         "--repro-timeout",
         default=None,
         metavar="SECONDS",
-        help=f"stop a training run after this long, failing its checks with its last output (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
+        help=f"stop a training run after this long, failing one check with its last output (default {DEFAULT_TIMEOUT:g}; 0: no limit)",
     )
     group.addoption(
         "--repro-lineage", default=None, metavar="PATH", help="on-disk lineage manifest (ini repro_lineage)"
@@ -144,7 +144,7 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         type=_seed_option,
         metavar="INT",
-        help="seed passed to both runs (default: the config's)",
+        help="seed passed to both runs (overrides ini repro_seed; default: the config's)",
     )
     group.addoption(
         "--repro-isolation",
@@ -168,7 +168,12 @@ def add_options(parser: pytest.Parser) -> None:
         type="args",
         default=[],
     )
-    addini("repro_metrics", "a command training's JSON metrics file, relative to the project", default=None)
+    addini(
+        "repro_metrics",
+        "a command training's metrics file (JSON, YAML or CSV), relative to the project",
+        default=None,
+    )
+    addini("repro_seed", "seed passed to every run (default: the config's)", default=None)
     addini("repro_config", "training config file, relative to the rootdir", default=DEFAULT_CONFIG)
     addini(
         "repro_config_loader",
@@ -233,7 +238,7 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         enabled=bool(config.getoption("repro")),
         entry=entry,
         config_path=_resolve(root, config.getoption("repro_config") or config.getini("repro_config")),
-        seed=config.getoption("repro_seed"),
+        seed=_seed(config),
         tolerance=tolerance,
         isolation=isolation,
         artifacts=_artifact_names(config),
@@ -244,6 +249,20 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         report_path=_report_path(config),
         project=_project_isolation(config),
     )
+
+
+def _seed(config: pytest.Config) -> int | None:
+    """`--repro-seed` over ini `repro_seed`: the seed every run gets (None: the config's own)."""
+    option = config.getoption("repro_seed")
+    if option is not None:
+        return option
+    text = config.getini("repro_seed")
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return _seed_option(str(text).strip())
+    except argparse.ArgumentTypeError as error:
+        raise pytest.UsageError(f"ini repro_seed: {error}") from None
 
 
 def _project_isolation(config: pytest.Config) -> Any:

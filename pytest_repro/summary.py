@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.configs import config_seed
+from pytest_repro.outcomes import Outcome
 from pytest_repro.paths import shown_path
 from pytest_repro.settings import ReproSettings
 
@@ -72,11 +73,19 @@ def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> l
     width = max(len("check"), *(len(r["check"]) for r in rows))
     lines = [f"{'check':<{width}}  {'run-a':<12}  {'run-b':<12}  outcome"]
     for row in rows:
-        outcome = row["outcome"] + (f" ({row['detail']})" if row.get("detail") else "")
+        outcome = shown_outcome(row["outcome"], row.get("detail", ""))
         lines.append(f"{row['check']:<{width}}  {row['a']:<12}  {row['b']:<12}  {outcome}")
     if twin_seconds is not None:
         lines.append(f"twin runs: wall time {twin_seconds} s")
     return lines
+
+
+def shown_outcome(word: str, detail: str) -> str:
+    """A row's outcome as the table prints it (`Outcome.shown`): `skipped: why`, `differs (what)`."""
+    outcome = Outcome.parse(word)
+    if outcome is not None:
+        return outcome.shown(detail)
+    return word + (f" ({detail})" if detail else "")
 
 
 def parse_summary(properties: Iterable[tuple[str, Any]], key: str) -> dict[str, Any] | None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from pytest_repro.errors import ReproError
+from pytest_repro.outcomes import Outcome
 
 SUMMARY_PROPERTY = "repro_summary"
+# The JUnit property holding a check's outcome word (`pytest_repro.outcomes`).
+OUTCOME_PROPERTY = "repro_outcome"
 PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
 
 
@@ -80,10 +84,34 @@ class ReproItem(pytest.Item):
         except TypeError:  # a pytest without the flag: a plain skip, located in the plugin
             pytest.skip(reason)
 
-    def summary(self, outcome: str, detail: str = "", a: str = "", b: str = "") -> None:
-        """Add this check's row to the session's reproducibility table."""
-        row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome, "detail": detail}
+    def summary(self, outcome: Outcome, detail: str = "", a: str = "", b: str = "") -> None:
+        """Add this check's row to the session's reproducibility table, and its outcome to the JUnit properties."""
+        row = {"check": self.name, "a": a[:12], "b": b[:12], "outcome": outcome.value, "detail": detail}
         self.user_properties.append((SUMMARY_PROPERTY, json.dumps(row, sort_keys=True)))
+        self.user_properties.append((OUTCOME_PROPERTY, outcome.value))
+
+    def twins_or_not_run(self, settings: Any, seed: int | None = None) -> Any:
+        """The twin runs this check compares; when they failed, fail once or say `not run`.
+
+        One cause, one failure: the first check to meet a failed training (in collection
+        order, across xdist workers) fails with the training's last output; every other
+        check of the same twins is skipped as `not run: run-a failed`, naming that check.
+        The session still fails, through that one check.
+        """
+        from pytest_repro.running.twins import TwinFailure, request_key
+
+        try:
+            return self.plugin.twins(settings, seed=seed)
+        except TwinFailure as exc:
+            message = str(exc)
+            key = request_key(settings.request(seed), settings.isolation)
+            owner = self.plugin.shared_cache().claim(f"{key}.failure", self.nodeid)
+            label = failed_label(message)
+            if owner == self.nodeid:
+                self.summary(Outcome.FAILED, _cause(message))
+                raise ReproCheckError(f"the twin runs failed:\n{message}") from None
+            self.summary(Outcome.NOT_RUN, f"{label} failed")
+            self.skip(f"not run: {label} failed; its failure and last output are reported by {owner}")
 
     def report_property(self, name: str, value: Callable[[], str]) -> None:
         """Attach data only the HTML report reads, and only when one is written (junitxml stays lean)."""
@@ -99,9 +127,42 @@ class ReproItem(pytest.Item):
         return self.path, 0, f"repro {self.name}"
 
 
-def outputs_digest(hashes: dict[str, str]) -> str:
-    """One digest of a run's outputs (name -> SHA-256), for the summary table's hash columns."""
-    from pytest_repro.lineage.atomic import canonical_json
-    from pytest_repro.lineage.hashing import sha256_bytes
+def artifacts_column(hashes: Mapping[str, str], names: Sequence[str] | None = None) -> str:
+    """A run's hash column for its outputs: one file's own SHA-256 (`sha256sum` shows it), or how many files.
 
-    return sha256_bytes(canonical_json(hashes))
+    A digest of several files could be checked by no one; their digests are listed in
+    the failure text (`digest_lines`) and in the JUnit properties instead.
+    """
+    names = sorted(hashes) if names is None else list(names)
+    if len(names) == 1:
+        return hashes.get(names[0], "")
+    return f"{len(names)} files"
+
+
+def digest_lines(names: Sequence[str], a: Any, b: Any) -> list[str]:
+    """Each output's SHA-256 in both runs, as `sha256sum` prints it for the file in each run's folder."""
+    lines = ["sha256 of each output (check with sha256sum):"]
+    for name in names:
+        hash_a, hash_b = a.hashes.get(name, "missing"), b.hashes.get(name, "missing")
+        if hash_a == hash_b:
+            lines.append(f"  {name}: {hash_a} in both runs")
+        else:
+            lines.append(f"  {name}: run a {hash_a}, run b {hash_b}")
+    return lines
+
+
+def failed_label(message: str) -> str:
+    """The run a failure message names first (`run-a: ...`), or "the training" when it names none."""
+    head = message.split(":", 1)[0].strip()
+    return head if re.fullmatch(r"run-[ab]|seed-\d+", head) else "the training"
+
+
+def _cause(message: str, width: int = 120) -> str:
+    """A failure in one line for the summary table: what happened and the last line the run printed."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    head = lines[0].removesuffix(" the end of its output:").rstrip(";:")
+    last = next((line for line in reversed(lines[1:]) if not line.startswith("[")), "")
+    shown = f"{head}: {last}" if last else head
+    return shown if len(shown) <= width else shown[: width - 1] + "…"

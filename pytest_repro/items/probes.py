@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import SEED_MAX
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
+from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, artifacts_column
+from pytest_repro.outcomes import Outcome
 from pytest_repro.paths import shown_path
 
 SEED_METRICS_PROPERTY = "repro_seed_metrics"
@@ -67,12 +68,7 @@ class ProbeCheck(ReproItem):
         return self.parent.settings  # type: ignore[attr-defined]
 
     def twins(self, seed: int | None = None) -> Any:
-        from pytest_repro.running.twins import TwinFailure
-
-        try:
-            return self.plugin.twins(self.settings, seed=seed)
-        except TwinFailure as exc:
-            raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
+        return self.twins_or_not_run(self.settings, seed)
 
     def require_reproducible_twins(self) -> Any:
         """Stand down when the twins already differ: any probe's conclusion would be noise.
@@ -87,7 +83,7 @@ class ProbeCheck(ReproItem):
         differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
         if differences:
             what = ", ".join(d.subject for d in differences)
-            self.summary("inconclusive", f"the twins already differ ({what})")
+            self.summary(Outcome.INCONCLUSIVE, f"the twins already differ ({what})")
             self.skip(f"inconclusive: the twins already differ ({what}); see the failing twin checks")
         return twins
 
@@ -109,15 +105,15 @@ class SeedCheck(ProbeCheck):
             (SEED_METRICS_PROPERTY, json.dumps({"seed": self.seed, "metrics": twins.a.metrics}))
         )
         differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
-        model_a, model_b = outputs_digest(twins.a.hashes), outputs_digest(twins.b.hashes)
+        model_a, model_b = artifacts_column(twins.a.hashes), artifacts_column(twins.b.hashes)
         if differences:
-            self.summary("differ", ", ".join(d.subject for d in differences), model_a, model_b)
+            self.summary(Outcome.DIFFERS, ", ".join(d.subject for d in differences), model_a, model_b)
             raise ReproMismatch(
                 f"seed {self.seed}: the twin runs differ\n"
                 + "\n".join(d.render() for d in differences)
                 + f"\nrerun: pytest --repro --repro-seed {self.seed}"
             )
-        self.summary("identical", "twins of the configured seed" if reuse else "", model_a, model_b)
+        self.summary(Outcome.IDENTICAL, "twins of the configured seed" if reuse else "", model_a, model_b)
 
 
 class SeedSensitivityCheck(ProbeCheck):
@@ -134,7 +130,7 @@ class SeedSensitivityCheck(ProbeCheck):
 
         command = self.settings.command
         if command is not None and not command.takes_seed:
-            self.summary("skipped", "the command sets its own seed")
+            self.summary(Outcome.SKIPPED, "the command sets its own seed")
             self.skip(
                 "the command takes no {seed}: its seed is set inside the script, not by pytest-repro, so "
                 "a seed cannot be varied (the twin checks still prove the runs agree); pass {seed} to "
@@ -142,7 +138,7 @@ class SeedSensitivityCheck(ProbeCheck):
             )
         seed = configured_seed(self.settings.seed, self.settings.config_path)
         if seed is None:
-            self.summary("skipped", "no seed known")
+            self.summary(Outcome.SKIPPED, "no seed known")
             self.skip(
                 "cannot tell the configured seed: pass --repro-seed N or give the config a top-level seed"
             )
@@ -212,33 +208,33 @@ class VariationCheck(ProbeCheck):
         self.variation = variation
 
     def runtest(self) -> None:
+        from pytest_repro.outcomes import Kind
         from pytest_repro.variations import ALONE, INFORMATIONAL, PORTABILITY
-        from pytest_repro.variations.report import NOT_EXERCISED, SKIPPED
 
-        self.require_reproducible_twins()
-        report = self._report()
+        twins = self.require_reproducible_twins()
+        report = self._report(twins.a)
         self._attach_hunt(report)
         outcome = report.outcomes[self.variation]
         change = f"{outcome.reference} -> {outcome.varied}"
         named = f"{self.variation} ({change})"
         rerun = f"rerun: repro-vary --vary {self.variation} --config {self._shown_config()}"
-        if outcome.status in (NOT_EXERCISED, SKIPPED):
+        if outcome.status.kind is Kind.SKIPPED:
             self.summary(outcome.status, outcome.note)
             self.skip(f"{self.variation} {outcome.status}: {outcome.note}")
         if self.variation in INFORMATIONAL:
-            if outcome.status == "failed":
-                self.summary("failed", change)
+            if outcome.status is Outcome.FAILED:
+                self.summary(Outcome.FAILED, change)
                 raise ReproCheckError(f"{named}: the training failed\n{outcome.error}")
             self.summary(outcome.status, outcome.what_differed())
             return
-        if self.variation in PORTABILITY and outcome.status in ("identical", "portability"):
+        if self.variation in PORTABILITY and outcome.status in (Outcome.IDENTICAL, Outcome.PORTABILITY):
             # Another machine's kernels: reported; `--repro-portability=fail` turns a change into `differs`.
             self.summary(
                 outcome.status, f"{change}: {outcome.what_differed()}" if outcome.differences else change
             )
             return
         if report.control is not None and report.control.broke:
-            self.summary("inconclusive", "the control run differs too")
+            self.summary(Outcome.INCONCLUSIVE, "the control run differs too")
             raise ReproMismatch(
                 "the training is not reproducible even without any variation (a control run with the "
                 "reference environment differs), so no variation can be blamed; the twin checks show why:\n"
@@ -246,19 +242,18 @@ class VariationCheck(ProbeCheck):
             )
         if report.interaction:
             assert report.combined is not None
-            self.summary("interaction", "identical alone; all variations at once differ")
+            self.summary(Outcome.INTERACTION, "identical alone; all variations at once differ")
             checked = ", ".join(n for n in report.selected if n not in ALONE)
             raise ReproMismatch(
                 f"{named} alone leaves the output identical, but varying {checked} at once changes it:\n"
                 + "\n".join(d.render() for d in report.combined.differences)
                 + f"\n{rerun}"
             )
-        if outcome.status == "identical":
+        if outcome.status is Outcome.IDENTICAL:
             together = "in the all-at-once run" if outcome.tested == "together" else "alone"
-            self.summary("identical", f"{change}, {together}")
+            self.summary(Outcome.IDENTICAL, f"{change}, {together}")
             return
-        status = "differ" if outcome.status == "differs" else outcome.status
-        self.summary(status, f"{change}: {outcome.what_differed()}")
+        self.summary(outcome.status, f"{change}: {outcome.what_differed()}")
         if outcome.error:
             raise ReproMismatch(f"{named} breaks the training:\n{outcome.error}\n{rerun}")
         body = "\n".join(d.render() for d in outcome.differences)
@@ -271,12 +266,14 @@ class VariationCheck(ProbeCheck):
 
             self.report_property(VARIATIONS_PROPERTY, lambda: json.dumps(report.to_json(), sort_keys=True))
 
-    def _report(self) -> Any:
+    def _report(self, twin: Any) -> Any:
         from pytest_repro.variations import VariationError
 
         names = self.plugin.probes.vary
         try:
-            return shared_variation_report(self.plugin, self.settings, names, self.config.rootpath)
+            return shared_variation_report(
+                self.plugin, self.settings, names, self.config.rootpath, twin.variables_read
+            )
         except VariationError as exc:
             raise ReproCheckError(str(exc)) from None
 
@@ -284,8 +281,18 @@ class VariationCheck(ProbeCheck):
         return shown_path(self.settings.config_path, self.config.rootpath)
 
 
-def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], rootpath: Path) -> Any:
-    """Return the session's variation report, computed by the first xdist worker that asks."""
+def shared_variation_report(
+    plugin: Any,
+    settings: Any,
+    names: tuple[str, ...],
+    rootpath: Path,
+    variables_read: tuple[str, ...] | None = None,
+) -> Any:
+    """Return the session's variation report, computed by the first xdist worker that asks.
+
+    `variables_read` are the cooperation variables the twins were seen to read: a
+    variation whose variable they never read is `not exercised` without training it.
+    """
     from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
     from pytest_repro.variations import VariationError, VariationReport, run_variations
 
@@ -317,6 +324,7 @@ def shared_variation_report(plugin: Any, settings: Any, names: tuple[str, ...], 
             tolerance=settings.tolerance,
             notify=lambda message: plugin.progress("vary", message),
             fail_portability=plugin.probes.fail_portability,
+            variables_read=variables_read,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

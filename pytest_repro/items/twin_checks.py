@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
+from pytest_repro.items.base import ReproCheckError, ReproItem, ReproMismatch, artifacts_column, digest_lines
+from pytest_repro.outcomes import Outcome
 from pytest_repro.settings import ReproSettings
 
 NO_FOLDS = (
@@ -29,18 +30,12 @@ class TwinCheck(ReproItem):
         from pytest_repro.diagnose.compare import (
             MissingArtifact,
             compare_artifact,
-            compare_every_artifact,
             compare_folds,
             compare_metrics,
         )
-        from pytest_repro.running.twins import TwinFailure
 
-        plugin = self.config.stash[PLUGIN_KEY]
         settings: ReproSettings = self.parent.settings  # type: ignore[attr-defined]
-        try:
-            twins = plugin.twins(settings)
-        except TwinFailure as exc:
-            raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
+        twins = self.twins_or_not_run(settings)
         a, b = twins.a, twins.b
         self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
         self._attach_environments(a, b)
@@ -57,17 +52,21 @@ class TwinCheck(ReproItem):
                 self._record(a.hashes.get(self.subject), b.hashes.get(self.subject))
                 difference = compare_artifact(self.subject, a, b)
             elif self.kind == "artifacts":
-                self._record(outputs_digest(a.hashes), outputs_digest(b.hashes), _names(a, b))
-                difference = compare_every_artifact(a, b)
+                self._compare_every_artifact(a, b)
+                return
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
-                    self._summary("skipped: the training returns no folds")
+                    self._summary(Outcome.SKIPPED, "the training returns no folds")
                     self.skip(NO_FOLDS)
                 self._record(
                     _fold_digest(a.folds), _fold_digest(b.folds), detail=f"{len(a.folds or [])} folds"
                 )
                 difference = compare_folds(a, b)
             else:
+                if not a.metrics and not b.metrics:
+                    short, reason = _no_metrics(settings)
+                    self._summary(Outcome.SKIPPED, short)
+                    self.skip(reason)
                 self._record(_metrics_digest(a.metrics), _metrics_digest(b.metrics))
                 difference = compare_metrics(a, b, settings.tolerance)
         except MissingArtifact as exc:
@@ -75,10 +74,33 @@ class TwinCheck(ReproItem):
         if difference is not None:
             from pytest_repro.diagnose.causes import cause_line
 
-            self._summary("differ")
+            self._summary(Outcome.DIFFERS)
             cause = cause_line(a.events, b.events)  # the line of the user's code, when the recorder saw it
             raise ReproMismatch("\n".join(filter(None, [cause, difference.render()])))
-        self._summary("identical" if self.kind != "metrics" else "equal")
+        self._summary(Outcome.IDENTICAL if self.kind != "metrics" else Outcome.EQUAL)
+
+    def _compare_every_artifact(self, a: Any, b: Any) -> None:
+        """Every output in one check: the row names only those that differ, the failure each file's digest."""
+        from pytest_repro.diagnose.compare import compare_every_artifact
+
+        names = sorted(set(a.artifacts) | set(b.artifacts))
+        for label, run in (("run_a", a), ("run_b", b)):
+            for name in names:
+                self.user_properties.append((f"sha256_{label}[{name}]", run.hashes.get(name, "")))
+        difference = compare_every_artifact(a, b)
+        column_a, column_b = artifacts_column(a.hashes, names), artifacts_column(b.hashes, names)
+        if difference is None:
+            self._hashes = (column_a, column_b, _names(names))
+            self._summary(Outcome.IDENTICAL)
+            return
+        differing = [name for name in names if a.hashes.get(name) != b.hashes.get(name)]
+        self._hashes = (column_a, column_b, f"{len(differing)} of {_names(names, differing)}")
+        self._summary(Outcome.DIFFERS)
+        from pytest_repro.diagnose.causes import cause_line
+
+        cause = cause_line(a.events, b.events)
+        lines = [cause, difference.render(), *digest_lines(names, a, b)]
+        raise ReproMismatch("\n".join(line for line in lines if line))
 
     def _attach_environments(self, a: Any, b: Any) -> None:
         """For the HTML report: the twins' recorded environments, read where the runs are (an xdist worker)."""
@@ -92,19 +114,19 @@ class TwinCheck(ReproItem):
         from pytest_repro.lineage.check import check
 
         if run.lineage is None:
-            self._summary("no lineage")
+            self._summary(Outcome.SKIPPED, "no lineage returned")
             self.skip("the entry point returned no lineage")
         try:
             report = check(run.lineage, write_reports=False)
         except ReproError as exc:
-            self._summary("invalid")
+            self._summary(Outcome.INVALID)
             raise ReproCheckError(str(exc)) from None
         self.user_properties.append(("lineage_run_id", str(report.report.run_id)))
         self.user_properties.append(("lineage_signature", report.signature))
         if not report.passed:
-            self._summary("mismatch")
+            self._summary(Outcome.MISMATCH)
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
-        self._summary(f"verified ({len(report.report.checks)} files, {report.signature})")
+        self._summary(Outcome.VERIFIED, f"{len(report.report.checks)} files, {report.signature}")
 
     def _compare_lineages(self, a: Any, b: Any) -> None:
         """The twins' manifests must agree on everything but their paths (their bytes may not)."""
@@ -117,7 +139,7 @@ class TwinCheck(ReproItem):
             "lineage", comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage)), 0.0
         )
         if difference is not None:
-            self._summary("verified, but differs from run-a's")
+            self._summary(Outcome.DIFFERS, "verified, but differs from run-a's lineage")
             raise ReproMismatch("the twins' lineages differ (paths aside):\n" + difference.render())
 
     def _replay(self, run: Any, settings: ReproSettings) -> None:
@@ -128,7 +150,7 @@ class TwinCheck(ReproItem):
         try:
             outcome = replay_recorded(recorded, run)
         except ReplaySkipped as exc:
-            self._summary(f"skipped: {exc}")
+            self._summary(Outcome.SKIPPED, str(exc))
             self.skip(str(exc))
         self._hashes = (
             outcome.recorded_outputs[:12],
@@ -138,18 +160,18 @@ class TwinCheck(ReproItem):
         self.user_properties.append(("sha256_recorded_outputs", outcome.recorded_outputs))
         self.user_properties.append(("sha256_fresh_outputs", outcome.fresh_outputs))
         if outcome.mismatches:
-            self._summary("differ")
+            self._summary(Outcome.DIFFERS)
             raise ReproMismatch(outcome.render())
-        self._summary("reproduced")
+        self._summary(Outcome.REPRODUCED)
 
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:
         self.user_properties.append(("sha256_run_a", hash_a or ""))
         self.user_properties.append(("sha256_run_b", hash_b or ""))
         self._hashes = (hash_a or "", hash_b or "", detail)
 
-    def _summary(self, outcome: str) -> None:
-        hash_a, hash_b, detail = getattr(self, "_hashes", ("", "", ""))
-        self.summary(outcome, detail, hash_a, hash_b)
+    def _summary(self, outcome: Outcome, detail: str = "") -> None:
+        hash_a, hash_b, recorded = getattr(self, "_hashes", ("", "", ""))
+        self.summary(outcome, detail or recorded, hash_a, hash_b)
 
 
 def _fold_digest(folds: list[list[int]] | None) -> str:
@@ -165,6 +187,21 @@ def _metrics_digest(metrics: dict[str, Any]) -> str:
     return sha256_bytes(canonical_json(metrics))
 
 
-def _names(a: Any, b: Any) -> str:
-    names = sorted(set(a.artifacts) | set(b.artifacts))
-    return f"{len(names)} artifacts: {', '.join(names)}" if len(names) <= 4 else f"{len(names)} artifacts"
+def _names(names: list[str], shown: list[str] | None = None) -> str:
+    """`2 artifacts: a, b`, naming `shown` (all by default) when there are at most four of them."""
+    shown = names if shown is None else shown
+    count = f"{len(names)} artifact{'s' if len(names) != 1 else ''}"
+    return f"{count}: {', '.join(shown)}" if len(shown) <= 4 else count
+
+
+def _no_metrics(settings: ReproSettings) -> tuple[str, str]:
+    """Why the metrics check has nothing to compare: the summary's words and the skip's sentence."""
+    if settings.command is not None and settings.command.metrics is None:
+        return "no metrics configured", (
+            "no metrics configured: the command's metrics are not compared unless repro_metrics names "
+            'the file it writes them to (JSON, YAML or CSV), e.g. repro_metrics = "reports/metrics.json"'
+        )
+    return "the training returns no metrics", (
+        "the training returns no metrics, so there are none to compare (optional: a function training "
+        "returns 'metrics', a command names its metrics file in repro_metrics)"
+    )

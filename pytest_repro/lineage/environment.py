@@ -86,8 +86,14 @@ def code_version(folder: Path) -> dict[str, Any] | None:
 
 
 def _git(folder: Path, *args: str) -> str | None:
+    # --no-optional-locks: `git status` would otherwise refresh and rewrite the user's index.
     result = subprocess.run(
-        ["git", *args], cwd=folder, capture_output=True, text=True, timeout=10, check=False
+        ["git", "--no-optional-locks", *args],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        check=False,
     )
     return result.stdout if result.returncode == 0 else None
 

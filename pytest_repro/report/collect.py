@@ -15,6 +15,7 @@ from typing import Any
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, RunRecord
 from pytest_repro.errors import ReproError
+from pytest_repro.outcomes import Outcome
 from pytest_repro.report.environments import environment_table
 from pytest_repro.report.model import EnvironmentRow, EnvironmentTable, Finding, ReportData, Row, SummaryTable
 from pytest_repro.variations.report import (
@@ -84,6 +85,7 @@ class PytestCollector:
 
     def __init__(self) -> None:
         self.failures: dict[str, tuple[str, str]] = {}  # nodeid -> (when, text)
+        self.pytest_outcomes: dict[str, str] = {}  # nodeid -> passed | failed | skipped, as pytest counts it
         self.runs: dict[str, Any] | None = None
         self.variations: dict[str, Any] | None = None
 
@@ -94,6 +96,11 @@ class PytestCollector:
                 self.runs = json.loads(value)
             elif name == VARIATIONS_PROPERTY and self.variations is None:
                 self.variations = json.loads(value)
+        # The worst of a test's phases, as pytest's own summary counts it.
+        if (report.when == "call" or not report.passed) and self.pytest_outcomes.get(
+            report.nodeid
+        ) != "failed":
+            self.pytest_outcomes[report.nodeid] = report.outcome
         if report.failed and any(keyword in report.keywords for keyword in REPRO_KEYWORDS):
             self.failures.setdefault(report.nodeid, (report.when, report.longreprtext))
 
@@ -131,8 +138,11 @@ class PytestCollector:
         return ReportData(
             title="pytest-repro report",
             context=tuple(context),
-            verdict=_pytest_verdict(findings, rows),
-            passed=bool(rows) and not findings,
+            verdict=_pytest_verdict(
+                findings, [self.pytest_outcomes.get(row_nodeids[r["check"]], "") for r in rows]
+            ),
+            passed=not findings
+            and "passed" in (self.pytest_outcomes.get(row_nodeids[r["check"]]) for r in rows),
             summary=summary,
             findings=findings,
             variations=VariationReport.from_json(self.variations) if self.variations else None,
@@ -148,19 +158,24 @@ class PytestCollector:
 def _finding(nodeid: str, when: str, text: str, row: Mapping[str, Any] | None) -> Finding:
     if row is not None:
         return Finding(row["check"], row["outcome"], text)
-    return Finding(nodeid, "error" if when != "call" else "failed", text)
+    return Finding(nodeid, Outcome.FAILED.value, text)
 
 
-def _pytest_verdict(findings: tuple[Finding, ...], rows: list[Mapping[str, Any]]) -> str:
+def _pytest_verdict(findings: tuple[Finding, ...], outcomes: list[str]) -> str:
+    """The page's badge: what failed, or how many checks passed and how many compared nothing."""
     if findings:
         names = ", ".join(finding.title for finding in findings[:6])
         more = f" and {len(findings) - 6} more" if len(findings) > 6 else ""
         return (
             f"NOT reproducible: {len(findings)} check{'s' if len(findings) > 1 else ''} failed: {names}{more}"
         )
-    if not rows:
+    if not outcomes:
         return "no reproducibility check ran"
-    return f"reproducible: every check passed ({len(rows)} checks)"
+    passed, skipped = outcomes.count("passed"), outcomes.count("skipped")
+    counts = f"{passed} passed, {skipped} skipped" if skipped else f"{passed} passed"
+    if not passed:
+        return f"nothing compared: every check was skipped ({counts})"
+    return f"reproducible: every check that compared something passed ({counts})"
 
 
 def vary_data(report: VariationReport, *, config: str, rerun: str) -> ReportData:
@@ -172,7 +187,7 @@ def vary_data(report: VariationReport, *, config: str, rerun: str) -> ReportData
             for name, change, status, what in table_rows(report)
         ),
         (TOGETHER_NOTE,)
-        if any(o.tested == "together" and o.status == "identical" for o in report.outcomes.values())
+        if any(o.tested == "together" and o.status is Outcome.IDENTICAL for o in report.outcomes.values())
         else (),
         status_column="result",
     )
@@ -180,7 +195,7 @@ def vary_data(report: VariationReport, *, config: str, rerun: str) -> ReportData
     findings = tuple(
         Finding(
             f"{outcome.name}: {outcome.reference} → {outcome.varied}",
-            outcome.status,
+            outcome.status.value,
             "\n".join(
                 line[2:] if line.startswith("  ") else line for line in outcome_detail_lines(outcome)[1:]
             ),

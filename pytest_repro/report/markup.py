@@ -10,10 +10,10 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-# Outcome words (the summary's, the variations', the matrix's) by the colour they get.
-_GOOD = {"identical", "identical*", "equal", "reproduced", "unchanged", "seed used", "passed"}
-_BAD = {"differ", "differs", "mismatch", "failed", "invalid", "interaction", "error"}
-_WARN = {"inconclusive", "changed", "portability", "seed unused", "model seed-independent"}
+from pytest_repro.outcomes import Kind, Outcome
+
+# The CSS class of each kind of outcome (`pytest_repro.outcomes`).
+_CLASSES = {Kind.PASSED: "good", Kind.FAILED: "bad", Kind.WARNING: "warn", Kind.SKIPPED: "muted"}
 
 
 def text(value: object) -> str:
@@ -22,15 +22,9 @@ def text(value: object) -> str:
 
 
 def status_class(status: str) -> str:
-    """The CSS class of an outcome: `good`, `bad`, `warn` or `muted` (skipped, no lineage, unknown)."""
-    word = status.strip().lower()
-    if word in _GOOD or word.startswith("verified ("):
-        return "good"
-    if word in _BAD or word.startswith("verified, but"):
-        return "bad"
-    if word in _WARN:
-        return "warn"
-    return "muted"
+    """The CSS class of an outcome word: `good`, `bad`, `warn`, or `muted` (nothing compared, or unknown)."""
+    outcome = Outcome.parse(status)
+    return _CLASSES[outcome.kind] if outcome is not None else "muted"
 
 
 def cell(content: str, *, tag: str = "td", cls: str = "", title: str = "") -> str:

@@ -10,8 +10,12 @@ A cell is one of:
     changed         an informational variation (row_order) moved this output
     inconclusive    nothing can be blamed (the control run, or the twins, already differ)
     failed          the varied training did not finish
-    not exercised   the training never read the variable the variation sets
-    not applicable  the variation cannot vary anything on this machine
+    not exercised   nothing was varied: the training never read the variable the
+                    variation sets, or this machine cannot vary it (no other locale)
+    not applicable  the variation means nothing for this kind of training (the working
+                    directory of a command, which always runs from its copy)
+
+The words and their colours are the one vocabulary of `pytest_repro.outcomes`.
 """
 
 from __future__ import annotations
@@ -20,31 +24,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_repro.report.markup import cell, note, table, text
+from pytest_repro.outcomes import Outcome
+from pytest_repro.report.markup import cell, note, status_class, table, text
 from pytest_repro.report.model import Row
 from pytest_repro.variations.catalogue import ALONE, PORTABILITY
-from pytest_repro.variations.report import NOT_EXERCISED, SKIPPED, verdict
+from pytest_repro.variations.report import verdict
 
 LEGEND = (
-    ("identical", "the output did not change"),
-    ("differs", "the variation changes the output"),
-    ("portability", "moved by another machine's kernels: reported, not failed; another runner may differ"),
-    ("changed", "moved by an informational variation (row order): reported, never failed"),
-    ("inconclusive", "no variation can be blamed: the runs differ without it"),
-    ("failed", "the varied training did not finish"),
-    ("not exercised", "the training never read the variable this variation sets"),
-    ("not applicable", "cannot vary anything on this machine"),
+    (Outcome.IDENTICAL, "the output did not change"),
+    (Outcome.DIFFERS, "the variation changes the output"),
+    (
+        Outcome.PORTABILITY,
+        "moved by another machine's kernels: reported, not failed; another runner may differ",
+    ),
+    (Outcome.CHANGED, "moved by an informational variation (row order): reported, never failed"),
+    (Outcome.INCONCLUSIVE, "no variation can be blamed: the runs differ without it"),
+    (Outcome.FAILED, "the varied training did not finish"),
+    (
+        Outcome.NOT_EXERCISED,
+        "nothing was varied: the training never read the variable, or this machine cannot vary it",
+    ),
+    (Outcome.NOT_APPLICABLE, "means nothing for this kind of training"),
 )
-_CLASSES = {
-    "identical": "good",
-    "differs": "bad",
-    "failed": "bad",
-    "portability": "warn",
-    "changed": "warn",
-    "inconclusive": "warn",
-    "not exercised": "muted",
-    "not applicable": "muted",
-}
 EVERY_OUTPUT = "every output"
 
 
@@ -52,7 +53,7 @@ EVERY_OUTPUT = "every output"
 class Cell:
     """One output under one variation: its state and the one-line reason shown as a tooltip."""
 
-    state: str
+    state: Outcome
     reason: str = ""
 
 
@@ -78,24 +79,22 @@ def output_columns(report: Any) -> tuple[str, ...]:
 def outcome_cells(outcome: Any, columns: Iterable[str]) -> tuple[Cell, ...]:
     """Classify one outcome against each output column."""
     columns = tuple(columns)
-    if outcome.status == SKIPPED:
-        return tuple(Cell("not applicable", outcome.note) for _ in columns)
-    if outcome.status == "failed":
+    if outcome.varied_nothing:
+        return tuple(Cell(outcome.status, outcome.note) for _ in columns)
+    if outcome.status is Outcome.FAILED:
         first = (outcome.error or "").strip().splitlines()[:1]
-        return tuple(Cell("failed", first[0] if first else "the training failed") for _ in columns)
-    if outcome.status == "inconclusive":
-        return tuple(Cell("inconclusive", "the control run differs too") for _ in columns)
-    if outcome.status == NOT_EXERCISED:
-        return tuple(Cell(NOT_EXERCISED, outcome.note) for _ in columns)
-    if outcome.status == "differs" or outcome.name not in ALONE:
-        moved = "differs"  # a portability variation fails like any other with --repro-portability=fail
+        return tuple(Cell(Outcome.FAILED, first[0] if first else "the training failed") for _ in columns)
+    if outcome.status is Outcome.INCONCLUSIVE:
+        return tuple(Cell(Outcome.INCONCLUSIVE, "the control run differs too") for _ in columns)
+    if outcome.status is Outcome.DIFFERS or outcome.name not in ALONE:
+        moved = Outcome.DIFFERS  # a portability variation fails like any other with --repro-portability=fail
     else:
-        moved = "portability" if outcome.name in PORTABILITY else "changed"
+        moved = Outcome.PORTABILITY if outcome.name in PORTABILITY else Outcome.CHANGED
     by_subject = {d.subject: d.summary for d in outcome.differences}
     if columns == (EVERY_OUTPUT,):
         summary = "; ".join(by_subject.values())
-        return (Cell(moved, summary) if by_subject else Cell("identical"),)
-    return tuple(Cell(moved, by_subject[c]) if c in by_subject else Cell("identical") for c in columns)
+        return (Cell(moved, summary) if by_subject else Cell(Outcome.IDENTICAL),)
+    return tuple(Cell(moved, by_subject[c]) if c in by_subject else Cell(Outcome.IDENTICAL) for c in columns)
 
 
 def matrix_rows(report: Any) -> tuple[tuple[str, ...], tuple[MatrixRow, ...]]:
@@ -107,7 +106,7 @@ def matrix_rows(report: Any) -> tuple[tuple[str, ...], tuple[MatrixRow, ...]]:
         change = f"{outcome.reference} → {outcome.varied}"
         rows.append(MatrixRow(outcome.name, change, tested, outcome_cells(outcome, columns)))
     if report.combined is not None:
-        checked = [n for n, o in report.outcomes.items() if n not in ALONE and o.status != SKIPPED]
+        checked = [n for n, o in report.outcomes.items() if n not in ALONE and not o.varied_nothing]
         change = f"reference → {', '.join(checked)}"
         rows.append(MatrixRow("(all at once)", change, "together", outcome_cells(report.combined, columns)))
     if report.control is not None:
@@ -137,7 +136,7 @@ def render_unhunted(rows: Iterable[Row]) -> str:
     body = [
         "<tr>"
         + cell(text(row.cells[0]), tag="th")
-        + _state_cell(Cell("inconclusive", row.cells[-1]))
+        + _state_cell(Cell(Outcome.INCONCLUSIVE, row.cells[-1]))
         + "</tr>"
         for row in rows
     ]
@@ -148,11 +147,11 @@ def render_unhunted(rows: Iterable[Row]) -> str:
 def legend() -> str:
     """What each cell state means."""
     items = "".join(
-        f'<li><span class="badge {_CLASSES[state]}">{text(state)}</span> {text(meaning)}</li>'
+        f'<li><span class="badge {status_class(state)}">{text(state)}</span> {text(meaning)}</li>'
         for state, meaning in LEGEND
     )
     return f'<ul class="legend">{items}</ul>'
 
 
 def _state_cell(found: Cell) -> str:
-    return cell(text(found.state), cls=f"state {_CLASSES[found.state]}", title=found.reason)
+    return cell(text(found.state), cls=f"state {status_class(found.state)}", title=found.reason)

@@ -11,7 +11,6 @@ output globs.  Placeholders, all optional, let a script that accepts them be dri
 
 from __future__ import annotations
 
-import json
 import os
 import shlex
 import string
@@ -28,6 +27,8 @@ from pytest_repro.running.isolation import ISOLATION_SUFFIX, IsolatedRun, Projec
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
 OUTPUT_FOLDER = "repro-output"
+# How many written files a glob that matched nothing names (the rest are counted).
+WRITTEN_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,13 @@ class CommandTraining:
         for pattern in self.outputs:
             if pattern.startswith("/") or ".." in Path(pattern).parts:
                 found.append(f"repro_outputs {pattern!r}: must be a glob relative to the project")
+        if self.metrics is not None:
+            from pytest_repro.running.metrics_file import SUFFIXES, SUFFIXES_TEXT
+
+            if Path(self.metrics).suffix.lower() not in SUFFIXES:
+                found.append(
+                    f"repro_metrics {self.metrics!r}: expected a {SUFFIXES_TEXT} file, by its extension"
+                )
         return found
 
 
@@ -93,13 +101,14 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     if words and words[0] in ("python", "python3"):
         words[0] = sys.executable  # the interpreter pytest runs in, with the project's packages
     sys.stdout.flush()
+    started = _mark_start(output_dir)
     code = subprocess.run(
         words, cwd=tree, env=run.environment(os.environ, tree), stdin=subprocess.DEVNULL, check=False
     ).returncode
     run.finish()  # a write refused by the guard is the cause, whatever the exit status
     if code != 0:
         raise SystemExit(code)
-    artifacts = _collect(training, tree, own_output)
+    artifacts = _collect(training, tree, own_output, started)
     return {
         "artifacts": artifacts,
         "folds": None,
@@ -142,8 +151,8 @@ def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | Non
     if "{seed}" in word:
         if request.seed is None:
             raise ContractError(
-                "repro_command uses {seed}, but no seed is known: give the config a top-level seed "
-                "or pass --repro-seed"
+                "repro_command uses {seed}, but no seed is known: set repro_seed in the ini file, give the "
+                "config a top-level seed, or pass --repro-seed N"
             )
         values["seed"] = str(request.seed)
     if "{config}" in word:
@@ -155,13 +164,15 @@ def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | Non
     return word
 
 
-def _collect(training: CommandTraining, tree: Path, own_output: Path) -> dict[str, str]:
+def _collect(training: CommandTraining, tree: Path, own_output: Path, started: int) -> dict[str, str]:
     """Every output file by its path relative to the copy (a name any user recognises)."""
     found: dict[str, str] = {}
     for pattern in training.outputs:
         matched = sorted(p for p in tree.glob(pattern) if p.is_file() and not p.is_symlink())
         if not matched:
-            raise ContractError(f"repro_outputs {pattern!r} matched no file the command wrote")
+            raise ContractError(
+                f"repro_outputs {pattern!r} matched no file the command wrote; {_written(tree, started)}"
+            )
         for path in matched:
             found[path.relative_to(tree).as_posix()] = str(path)
     if "{output_dir}" in training.command:
@@ -173,19 +184,43 @@ def _collect(training: CommandTraining, tree: Path, own_output: Path) -> dict[st
     return found
 
 
+def _mark_start(output_dir: Path) -> int:
+    """Note when the command starts, in the file system's own clock: a file it writes is changed after this."""
+    marker = output_dir / "repro-command-started"
+    marker.touch()
+    return marker.stat().st_ctime_ns
+
+
+def _written(tree: Path, started: int) -> str:
+    """What the command wrote in its copy (files created or changed since it started), to name with a bad glob.
+
+    Compared by change time with a file created just before the command started, in the
+    same file system clock; copied and shared files were all made before it.
+    """
+    written = []
+    for folder, folders, files in os.walk(tree):
+        folders[:] = sorted(name for name in folders if name not in (".git", "__pycache__"))
+        for name in sorted(files):
+            path = Path(folder, name)
+            try:
+                if path.lstat().st_ctime_ns > started:
+                    written.append(path.relative_to(tree).as_posix())
+            except OSError:
+                continue
+    if not written:
+        return "it wrote no file in its copy of the project"
+    shown = ", ".join(written[:WRITTEN_SHOWN])
+    more = f" and {len(written) - WRITTEN_SHOWN} more" if len(written) > WRITTEN_SHOWN else ""
+    return f"it wrote {len(written)} file{'s' if len(written) != 1 else ''}: {shown}{more}"
+
+
 def _metrics(training: CommandTraining, tree: Path) -> dict[str, Any]:
+    """The metrics file's values (JSON, YAML or CSV, by its extension), or none when none is configured."""
     if training.metrics is None:
         return {}
-    path = tree / training.metrics
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContractError(f"repro_metrics {training.metrics!r}: the command wrote no such file") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ContractError(f"repro_metrics {training.metrics!r}: not a JSON file ({exc})") from None
-    if not isinstance(metrics, dict):
-        raise ContractError(f"repro_metrics {training.metrics!r}: expected a JSON object of metrics")
-    return metrics
+    from pytest_repro.running.metrics_file import read_metrics_file
+
+    return read_metrics_file(tree / training.metrics, f"repro_metrics {training.metrics!r}")
 
 
 def _placeholders(word: str) -> list[str]:

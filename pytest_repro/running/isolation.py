@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError
-from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, copy_tree
+from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, barrier, copy_tree
 
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"
 GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/_pytest_repro_guard.py
@@ -34,6 +34,8 @@ RECORD_VARIABLE = "REPRO_RECORD"  # read by run_site/_pytest_repro_recorder.py
 # The PYTHONPATH the user gave pytest (the launcher sets it, since a worker's own differs).
 USER_PYTHONPATH_VARIABLE = "REPRO_USER_PYTHONPATH"
 TRACKING_MODES = ("run", "user")
+# What pytest itself writes in the project while the runs train: not the runs' doing.
+PYTEST_CACHES = frozenset({"__pycache__", ".pytest_cache", ".hypothesis"})
 ISOLATION_SUFFIX = ".isolation"  # a run's temporary folder, recorder logs and guard settings
 # Variables that point git at a repository: a run's git must find only the copy's.
 GIT_REPOSITORY_VARIABLES = (
@@ -148,6 +150,9 @@ class IsolatedRun:
             "copy": str(self.copy.root) if self.copy else None,
         }
         self.guard_settings.write_text(json.dumps(settings, sort_keys=True), encoding="utf-8")
+        # A command's processes need not be Python (a shell, DVC's stages): the project is
+        # also compared before and after.  A function's worker is guarded itself.
+        self.before = scan_project(self.isolation.root, self.folder) if self.copy is not None else None
         return self
 
     def in_copy(self, path: str | Path) -> Path:
@@ -245,6 +250,69 @@ class IsolatedRun:
                 "rather than copies: list it in repro_outputs if the training writes it, or in "
                 "repro_copy to copy it"
             )
+        moved = self.before is not None and scan_difference(
+            self.before, scan_project(self.isolation.root, self.folder)
+        )
+        if moved:
+            raise ContractError(
+                f"the project changed during the run: {moved} (a process the write guard does not see, "
+                "not Python or started with -I, wrote there; write by a path relative to the working "
+                "directory), or it was edited meanwhile"
+            )
+
+
+def scan_project(root: Path, run_folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry of the project with its size, modification time and mode: what a write changes.
+
+    Left out: the folder holding the run, when pytest's temporary folder lies in the
+    project, and what pytest and its plugins write there while the runs train
+    (`__pycache__`, `.pytest_cache`, `.hypothesis`, `.coverage*`).  A stat per entry, no reading: cheap beside a training.
+    """
+    root = root.resolve()
+    holder = barrier(root, run_folder.resolve())
+    found: dict[str, tuple[int, int, int]] = {}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if (
+                entry.name in PYTEST_CACHES
+                or entry.name.startswith(".coverage")
+                or (holder is not None and entry.path == str(holder))
+            ):
+                continue
+            try:
+                status = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            is_folder = entry.is_dir(follow_symlinks=False)
+            size = 0 if is_folder else status.st_size
+            found[os.path.relpath(entry.path, root)] = (
+                size,
+                0 if is_folder else status.st_mtime_ns,
+                status.st_mode,
+            )
+            if is_folder:
+                stack.append(Path(entry.path))
+    return found
+
+
+def scan_difference(
+    before: Mapping[str, tuple[int, int, int]], after: Mapping[str, tuple[int, int, int]]
+) -> str:
+    """The first path that appeared, disappeared or changed between two scans, said as such; '' if none."""
+    for path in sorted(set(before) | set(after)):
+        if path not in before:
+            return f"{path} appeared"
+        if path not in after:
+            return f"{path} disappeared"
+        if before[path] != after[path]:
+            return f"{path} changed"
+    return ""
 
 
 def _move_mlflow_paths(path: Path, root: str, copy: str) -> None:

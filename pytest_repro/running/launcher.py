@@ -48,6 +48,7 @@ class TrainingFailed(ReproError):
 
     def __init__(self, label: str, message: str, tail: str):
         self.label = label
+        self.message = message
         self.tail = tail
         super().__init__(f"{label}: {message}\n{tail}".rstrip())
 
@@ -476,8 +477,33 @@ def wait_runs(started: list[RunningTraining]) -> dict[str, RunRecord]:
             except (TrainingFailed, ContractError) as exc:
                 failures.append(exc)
         if failures:
-            raise failures[0]
+            raise _first_failure(failures)
         return records
     finally:
         for running in started:
             running.kill()
+
+
+def _first_failure(failures: list[TrainingFailed | ContractError]) -> TrainingFailed | ContractError:
+    """The first run's failure, with one line for each other run that failed: one cause, told once."""
+    first, others = failures[0], failures[1:]
+    if not others:
+        return first
+    notes = []
+    for other in others:
+        label, cause = _label_and_cause(other)
+        notes.append(
+            f"[{label} failed the same way]" if cause == _label_and_cause(first)[1] else f"[{label}: {cause}]"
+        )
+    if isinstance(first, TrainingFailed):
+        return TrainingFailed(first.label, first.message, "\n".join([first.tail, *notes]).strip("\n"))
+    return ContractError("\n".join([str(first), *notes]))
+
+
+def _label_and_cause(failure: TrainingFailed | ContractError) -> tuple[str, str]:
+    """A failed run's label and its cause in one line: the message without the label, and the last output line."""
+    if isinstance(failure, TrainingFailed):
+        last = failure.tail.strip().splitlines()[-1:]
+        return failure.label, " ".join([failure.message.removesuffix(" the end of its output:"), *last])
+    label, _, cause = str(failure).partition(": ")
+    return (label, cause.splitlines()[0]) if cause else ("another run", label)

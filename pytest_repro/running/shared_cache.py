@@ -9,6 +9,8 @@ instead of retrying an expensive training.
 from __future__ import annotations
 
 import json
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,6 +52,27 @@ class SharedCache:
     def has(self, key: str) -> bool:
         """Whether `key` is known already, here or on disk (another xdist worker computed it)."""
         return key in self._memo or (self.folder / f"{key}.json").exists()
+
+    def claim(self, name: str, claimant: str) -> str:
+        """Claim `name` for `claimant` if nobody has yet, in any xdist worker; return who holds it.
+
+        The first caller's claim is a file created exclusively (`O_EXCL`), so exactly one
+        claimant wins however many workers ask at once.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{name}.claimed"
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            for _ in range(100):  # the winner writes its name right after creating the file
+                held = path.read_text(encoding="utf-8")
+                if held:
+                    return held
+                time.sleep(0.01)
+            return "another check"
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(claimant)
+        return claimant
 
     def _load_or_compute(self, key, compute, to_json, from_json, failure, expected):  # type: ignore[no-untyped-def]
         from filelock import FileLock

@@ -120,7 +120,7 @@ def copy_tree(
         tuple(exclude),
         tuple(always_copy),
         share_min_bytes,
-        _barrier(source, destination),
+        barrier(source, destination),
     )
     copier.note = note
     listed = _git_files(source)
@@ -256,13 +256,14 @@ def _reflink(origin: Path, target: Path) -> bool:
 def _clone_repository(source: Path, destination: Path) -> bool:
     """Make the copy a git repository at the user's HEAD, sharing nothing writable with the user's `.git`.
 
-    A local clone (its objects hard-linked: git never changes an object file) with no
-    remote; HEAD set to the user's branch and commit; the index reset to HEAD, so the
+    A local clone with its own copy of the objects (hard-linked objects would be the
+    user's: git refreshes an existing object's modification time when a run writes it
+    again, a `git stash` say) and no remote; HEAD set to the user's branch and commit; the index reset to HEAD, so the
     copy's files show the user's uncommitted changes.  False when git cannot make it.
     """
     head = _git(source, "rev-parse", "--verify", "-q", "HEAD")
     staging = destination / ".repro-clone"
-    cloned = _git(source, "clone", "-q", "--no-checkout", "--local", str(source), str(staging))
+    cloned = _git(source, "clone", "-q", "--no-checkout", "--no-hardlinks", str(source), str(staging))
     if cloned is None or not (staging / ".git").is_dir():
         shutil.rmtree(staging, ignore_errors=True)
         return False
@@ -280,7 +281,7 @@ def _clone_repository(source: Path, destination: Path) -> bool:
     return True
 
 
-def _barrier(source: Path, destination: Path) -> Path | None:
+def barrier(source: Path, destination: Path) -> Path | None:
     """The top folder of `source` that holds `destination`, when the copy is made inside the project.
 
     pytest's temporary folder may lie in the project (`--basetemp=tmp`, pytester): the
@@ -324,7 +325,12 @@ def _git_files(root: Path) -> list[tuple[str, bool]] | None:
 def _git(root: Path, *args: str) -> str | None:
     try:
         result = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False
+            # --no-optional-locks: reading the user's repository never rewrites its index.
+            ["git", "--no-optional-locks", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None

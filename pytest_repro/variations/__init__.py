@@ -8,11 +8,13 @@ of the same training (same entry point, config and seed):
     n_jobs     REPRO_N_JOBS 1 -> 2, for entry points that pass it to their estimators
     workers    REPRO_WORKERS 1 -> 2, for entry points that start worker processes
     cwd        the working directory: the project folder -> an empty folder elsewhere
+               (not applicable to a command, which always runs from its own copy)
     path       the project's absolute location: config, the files it names, their pin
                registry and the entry module's package are copied to another folder
                and trained from there (the working directory stays put, see below)
     tz         TZ=UTC -> GMT-14 (UTC+14)
-    locale     LC_ALL/LANG C.UTF-8 -> another installed locale (C if it is the only one)
+    locale     LC_ALL/LANG C.UTF-8 -> an installed locale that collates otherwise (not
+               exercised when only C, C.UTF-8 and POSIX are installed)
     umask      022 -> 002
     home       HOME -> an empty folder
     time       the wall clock moved 400 days ahead by a preloaded library (built with cc)
@@ -46,7 +48,7 @@ The modules, one job each:
     clock      the shifted wall clock of `time`, built from clock_shift.c
     runs       training the specs through the plugin's launcher
     auto       auto mode: everything at once, then each variation alone only if that differs
-    report     `Outcome`, `VariationReport`, its JSON, table and verdict
+    report     `VariationResult`, `VariationReport`, its JSON, table and verdict
     seeds      whether a training consumes its seed, and the spread of a seed sweep
 
 `repro-vary` is the command line; `pytest --repro --repro-vary=...` turns the same
@@ -72,8 +74,8 @@ from pytest_repro.variations.catalogue import (
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import choose_locales, installed_locales
 from pytest_repro.variations.report import (
-    Outcome,
     VariationReport,
+    VariationResult,
     detail_lines,
     save_json,
     table_lines,
@@ -90,12 +92,12 @@ __all__ = [
     "PORTABILITY",
     "VARIATIONS",
     "MovedProject",
-    "Outcome",
     "RunSpec",
     "Side",
     "Variation",
     "VariationError",
     "VariationReport",
+    "VariationResult",
     "Workspace",
     "choose_locales",
     "compare_outcome",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pytest_repro.contract import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
+from pytest_repro.outcomes import Outcome
 from pytest_repro.running.launcher import ProgressSink
 from pytest_repro.variations.catalogue import (
     ALONE,
@@ -26,7 +27,7 @@ from pytest_repro.variations.catalogue import (
     varied_spec,
 )
 from pytest_repro.variations.errors import VariationError
-from pytest_repro.variations.report import NOT_EXERCISED, SKIPPED, Outcome, VariationReport
+from pytest_repro.variations.report import VariationReport, VariationResult
 from pytest_repro.variations.runs import RunResult, train_specs
 from pytest_repro.variations.specs import RunSpec
 from pytest_repro.variations.workspace import Workspace
@@ -46,18 +47,31 @@ def run_variations(
     notify: Notify | None = None,
     parallel: int | None = None,
     fail_portability: bool = False,
+    variables_read: Sequence[str] | None = None,
 ) -> VariationReport:
     """Compare the reference with all variations at once, then, only if that differs, each alone.
 
     A portability variation (another machine's kernels) that changes the output is
     reported as `portability`, or as `differs` when `fail_portability` is set.
+    `variables_read`, when known (the twins of a pytest session recorded them), are the
+    cooperation variables the training reads: a variation whose variable is not among
+    them is `not exercised` without being trained.
     """
     names = tuple(name for name in VARIATIONS if name in names)
     if not names:
         raise VariationError("no variation selected")
     folder.mkdir(parents=True, exist_ok=True)
     ws = Workspace(request, folder, project_root, cwd or Path.cwd())
-    hunt = _Hunt(ws, names, tolerance, notify or (lambda message: None), sink, parallel, fail_portability)
+    hunt = _Hunt(
+        ws,
+        names,
+        tolerance,
+        notify or (lambda message: None),
+        sink,
+        parallel,
+        fail_portability,
+        variables_read,
+    )
     return hunt.run()
 
 
@@ -76,6 +90,7 @@ class _Hunt:
         sink: ProgressSink | None,
         parallel: int | None,
         fail_portability: bool = False,
+        variables_read: Sequence[str] | None = None,
     ):
         self.ws = ws
         self.fail_portability = fail_portability
@@ -86,7 +101,7 @@ class _Hunt:
         self.parallel = parallel
         self.trainings = 0
         self.unavailable = {
-            name: reason for name in names if (reason := lookup(name).unavailable(ws)) is not None
+            name: found for name in names if (found := _varies_nothing(name, ws, variables_read)) is not None
         }
         active = [name for name in names if name not in self.unavailable]
         self.checked = [name for name in active if name not in ALONE]
@@ -105,11 +120,10 @@ class _Hunt:
             for name in self.checked:
                 outcomes[name] = _unexercised(
                     name, self.combined_record, self.descriptions[name], "together"
-                ) or (Outcome(name, *self.descriptions[name], "identical", "together"))
-        for name, reason in self.unavailable.items():
+                ) or (VariationResult(name, *self.descriptions[name], Outcome.IDENTICAL, "together"))
+        for name, (status, reason) in self.unavailable.items():
             reference = lookup(name).reference(self.ws).description
-            status = NOT_EXERCISED if lookup(name).unavailable_is_unexercised else SKIPPED
-            outcomes[name] = Outcome(name, reference, "(not applicable)", status, "alone", note=reason)
+            outcomes[name] = VariationResult(name, reference, "(not varied)", status, "alone", note=reason)
         moved = self.ws.moved_so_far()
         return VariationReport(
             entry=self.ws.request.entry,
@@ -126,7 +140,7 @@ class _Hunt:
             outputs=output_names(self.reference_record),
         )
 
-    def _first_round(self) -> tuple[dict[str, Outcome], Outcome | None]:
+    def _first_round(self) -> tuple[dict[str, VariationResult], VariationResult | None]:
         """The reference, all checked variations at once (or the one alone), and each of those that train alone."""
         runs: dict[str, RunSpec] = {"reference": self.reference}
         combined_label = "all" if len(self.checked) > 1 else (self.checked[0] if self.checked else None)
@@ -160,7 +174,7 @@ class _Hunt:
         )
         return outcomes, combined
 
-    def _second_round(self, outcomes: dict[str, Outcome], *, together: bool) -> Outcome:
+    def _second_round(self, outcomes: dict[str, VariationResult], *, together: bool) -> VariationResult:
         """The control and, after an all-at-once run, each checked variation alone; returns the control."""
         runs: dict[str, RunSpec] = {"control": self.reference}
         if together:
@@ -182,18 +196,20 @@ class _Hunt:
         if control.broke:
             # Without a stable reference no variation can be blamed.
             for name, outcome in outcomes.items():
-                if name not in INFORMATIONAL and outcome.status == "differs":
-                    outcomes[name] = dataclasses.replace(outcome, status="inconclusive")
+                if name not in INFORMATIONAL and outcome.status is Outcome.DIFFERS:
+                    outcomes[name] = dataclasses.replace(outcome, status=Outcome.INCONCLUSIVE)
         return control
 
     def _train(self, runs: Mapping[str, RunSpec]) -> dict[str, RunResult]:
         self.trainings += len(runs)
         return train_specs(runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel)
 
-    def _alone(self, name: str, result: RunResult) -> Outcome:
+    def _alone(self, name: str, result: RunResult) -> VariationResult:
         return self._compare(name, result, [name], "alone")
 
-    def _compare(self, name: str, result: RunResult, varied_names: Sequence[str], tested: str) -> Outcome:
+    def _compare(
+        self, name: str, result: RunResult, varied_names: Sequence[str], tested: str
+    ) -> VariationResult:
         return compare_outcome(
             name,
             self.reference_record,
@@ -224,7 +240,7 @@ def compare_outcome(
     tested: str,
     tolerance: float,
     fail_portability: bool = False,
-) -> Outcome:
+) -> VariationResult:
     """Compare a varied run with the reference and classify the result.
 
     Informational variations say `changed`/`unchanged`; a portability variation that
@@ -235,7 +251,7 @@ def compare_outcome(
     from pytest_repro.diagnose.digests import metric_deltas
 
     if isinstance(result, Exception):
-        return Outcome(name, *descriptions, "failed", tested, error=str(result))
+        return VariationResult(name, *descriptions, Outcome.FAILED, tested, error=str(result))
     differences = compare_runs(reference, result, tolerance)
     differences, note = _without_expected(differences, reference, result, varied_names)
     if not differences and (unexercised := _unexercised(name, result, descriptions, tested)) is not None:
@@ -243,33 +259,65 @@ def compare_outcome(
     variation = lookup(name) if name in VARIATIONS else None
     if variation is not None and variation.informational:
         deltas = metric_deltas(reference.metrics, result.metrics)
-        status = "changed" if differences else "unchanged"
+        status = Outcome.CHANGED if differences else Outcome.UNCHANGED
         if not differences:
             note = variation.unchanged_note
-        return Outcome(
+        return VariationResult(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
     if variation is not None and variation.portability and differences:
-        status = "differs" if fail_portability else "portability"
+        status = Outcome.DIFFERS if fail_portability else Outcome.PORTABILITY
         deltas = metric_deltas(reference.metrics, result.metrics)
-        return Outcome(
+        return VariationResult(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
-    status = "differs" if differences else "identical"
-    return Outcome(name, *descriptions, status, tested, tuple(differences), note=note)
+    status = Outcome.DIFFERS if differences else Outcome.IDENTICAL
+    return VariationResult(name, *descriptions, status, tested, tuple(differences), note=note)
 
 
 def _unexercised(
     name: str, result: RunRecord | Exception, descriptions: tuple[str, str], tested: str
-) -> Outcome | None:
-    """`not exercised` when the variation sets a variable that the training was seen never to read."""
+) -> VariationResult | None:
+    """`not exercised` when the variation sets a variable that the training was not seen to read.
+
+    Called only when the output did not change: a change is evidence enough.  Whether
+    the run was a function or a command makes no difference: a run whose reads were
+    recorded (`variables_read`, a tuple) and lack the variable never read it; a run whose
+    reads were not recorded (None) gives no evidence that it did, so no verdict either.
+    """
     variable = lookup(name).reads if name in VARIATIONS else None
-    if variable is None or isinstance(result, Exception) or result.variables_read is None:
+    if variable is None or isinstance(result, Exception):
         return None
-    if variable in result.variables_read:
+    if result.variables_read is None:
+        note = f"the training was not seen reading {variable} (its reads are not recorded), so nothing was shown to vary"
+    elif variable in result.variables_read:
         return None
-    note = f"the training never read {variable}, so nothing was varied"
-    return Outcome(name, *descriptions, NOT_EXERCISED, tested, note=note)
+    else:
+        note = f"the training never read {variable}, so nothing was varied"
+    return VariationResult(name, *descriptions, Outcome.NOT_EXERCISED, tested, note=note)
+
+
+def _varies_nothing(
+    name: str, ws: Workspace, variables_read: Sequence[str] | None
+) -> tuple[Outcome, str] | None:
+    """Why variation `name` would vary nothing in this training on this machine, known before training.
+
+    Not applicable to this kind of training, impossible on this machine, or setting a
+    variable the twins were seen never to read; None when it is worth training.
+    """
+    variation = lookup(name)
+    reason = variation.not_applicable(ws)
+    if reason is not None:
+        return Outcome.NOT_APPLICABLE, reason
+    reason = variation.unavailable(ws)
+    if reason is not None:
+        return Outcome.NOT_EXERCISED, reason
+    if variation.reads is not None and variables_read is not None and variation.reads not in variables_read:
+        return (
+            Outcome.NOT_EXERCISED,
+            f"the training never read {variation.reads} (seen in the twin runs), so it was not trained",
+        )
+    return None
 
 
 def _without_expected(

@@ -34,9 +34,6 @@ class Variation(ABC):
     pins_reference: ClassVar[bool] = True
     # The cooperation variable the training must read for this variation to vary anything.
     reads: ClassVar[str | None] = None
-    # When it cannot apply here, the training was simply not put to the test (`not exercised`:
-    # one core has no fewer to offer), rather than the variation having no meaning here (`skipped`).
-    unavailable_is_unexercised: ClassVar[bool] = False
 
     @abstractmethod
     def reference(self, ws: Workspace) -> Side:
@@ -47,7 +44,11 @@ class Variation(ABC):
         """The varied value (built only when asked: it may copy the project or create folders)."""
 
     def unavailable(self, ws: Workspace) -> str | None:
-        """Why this variation cannot vary anything on this machine, or None when it applies."""
+        """Why this variation cannot vary anything on this machine (`not exercised`), or None when it can."""
+        return None
+
+    def not_applicable(self, ws: Workspace) -> str | None:
+        """Why this variation means nothing for this kind of training (`not applicable`), or None."""
         return None
 
 

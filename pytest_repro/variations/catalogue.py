@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, WORKERS_VARIABLE
 from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
-from pytest_repro.variations.locales import same_locale
+from pytest_repro.variations.locales import installed_locales
 from pytest_repro.variations.machines import BlasKernel, Clock, Cores, Simd
 from pytest_repro.variations.specs import RunSpec, Side
 from pytest_repro.variations.workspace import MovedProject, Workspace
@@ -67,6 +67,15 @@ class WorkingDirectory(Variation):
     def varied(self, ws: Workspace) -> Side:
         return Side("an empty folder elsewhere", cwd=ws.empty_folder("elsewhere"))
 
+    def not_applicable(self, ws: Workspace) -> str | None:
+        # A script's relative paths (data/, models/) are relative to where it is run, and a
+        # hand run, like every run of ours, starts in the project: started elsewhere it
+        # would fail for a reason that says nothing about reproducibility.  Where the
+        # project lies is what `path` varies.
+        if ws.request.command is None:
+            return None
+        return "a command always runs from its own copy of the project (the path variation moves that copy)"
+
 
 class ProjectPath(Variation):
     name = "path"
@@ -90,17 +99,28 @@ class TimeZone(OneVariable):
 
 class Locale(Variation):
     name = "locale"
-    description = "LC_ALL and LANG"
+    description = (
+        "LC_ALL and LANG: to an installed locale whose collation, case rules and formats are not C's"
+    )
 
     def reference(self, ws: Workspace) -> Side:
-        return self._side(f"LC_ALL={ws.locales()[0]}", ws.locales()[0])
+        reference, _ = ws.locales()
+        return self._side(f"LC_ALL={reference}", reference)
 
     def varied(self, ws: Workspace) -> Side:
-        return self._side(ws.locales()[1], ws.locales()[1])
+        _, varied = ws.locales()
+        assert varied is not None, "the locale variation is unavailable here"
+        return self._side(varied, varied)
 
     def unavailable(self, ws: Workspace) -> str | None:
-        reference, other = ws.locales()
-        return f"no locale other than {reference} is installed" if same_locale(reference, other) else None
+        reference, varied = ws.locales()
+        if varied is not None:
+            return None
+        installed = ", ".join(installed_locales()) or "no locale"
+        return (
+            f"only {installed} installed, and those sort strings by code point as {reference} does: install "
+            "a locale such as de_DE.UTF-8 (locale-gen) to vary collation"
+        )
 
     @staticmethod
     def _side(description: str, name: str) -> Side:

@@ -165,7 +165,6 @@ class Cores(Variation):
     # How many threads a library ran with, recorded in its model (LightGBM's num_threads,
     # scikit-learn's _n_threads): set by the variation on purpose, not learned.
     expected_parameters = ("n_jobs",)
-    unavailable_is_unexercised = True
 
     def reference(self, ws: Workspace) -> Side:
         return Side(f"{ws.cores} cores" if ws.cores > 1 else "1 core")

@@ -1,4 +1,4 @@
-"""What the hunt found: one `Outcome` per variation, the `VariationReport`, its JSON, table and verdict."""
+"""What the hunt found: one `VariationResult` per variation, the `VariationReport`, its JSON, table and verdict."""
 
 from __future__ import annotations
 
@@ -8,37 +8,40 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.diagnose.difference import Difference
+from pytest_repro.outcomes import Kind, Outcome
 from pytest_repro.variations.catalogue import ALONE
 
 TABLE_DETAIL = 90
-# A variation that cannot vary anything on this machine is not trained (see `Variation.unavailable`).
-SKIPPED = "skipped"
-# A portability variation changed the output: reported, not a failure unless asked for.
-PORTABILITY = "portability"
-# The training never read the variable the variation sets, so nothing was varied.
-NOT_EXERCISED = "not exercised"
 
 
 @dataclass(frozen=True)
-class Outcome:
+class VariationResult:
     """What one varied run showed, compared with the reference."""
 
     name: str
     reference: str
     varied: str
-    # identical | differs | failed | inconclusive | changed | unchanged | portability
-    # | not exercised | skipped
-    status: str
+    # identical | differs | failed | inconclusive | changed | unchanged | portability, or
+    # not exercised | not applicable when nothing was varied (`note` says why)
+    status: Outcome
     tested: str  # alone | together
     differences: tuple[Difference, ...] = ()
     error: str | None = None
     metric_deltas: Mapping[str, float] | None = None
     note: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", Outcome(self.status))  # a word read back from JSON
+
     @property
     def broke(self) -> bool:
         """Whether this outcome means reproducibility broke (row_order never does)."""
-        return self.status in ("differs", "failed", "inconclusive")
+        return self.status in (Outcome.DIFFERS, Outcome.FAILED, Outcome.INCONCLUSIVE)
+
+    @property
+    def varied_nothing(self) -> bool:
+        """Whether nothing was varied: `not exercised` or `not applicable`."""
+        return self.status.kind is Kind.SKIPPED
 
     def what_differed(self) -> str:
         """One line: the subjects that differ and the first summary, or the row-order deltas."""
@@ -60,7 +63,7 @@ class Outcome:
             "name": self.name,
             "reference": self.reference,
             "varied": self.varied,
-            "status": self.status,
+            "status": self.status.value,
             "tested": self.tested,
             "differences": [
                 {"subject": d.subject, "summary": d.summary, "details": list(d.details)}
@@ -72,12 +75,12 @@ class Outcome:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Outcome:
+    def from_json(cls, data: Mapping[str, Any]) -> VariationResult:
         return cls(
             name=data["name"],
             reference=data["reference"],
             varied=data["varied"],
-            status=data["status"],
+            status=Outcome(data["status"]),
             tested=data["tested"],
             differences=tuple(
                 Difference(d["subject"], d["summary"], tuple(d["details"])) for d in data["differences"]
@@ -97,9 +100,9 @@ class VariationReport:
     seed: int | None
     tolerance: float
     selected: tuple[str, ...]
-    outcomes: dict[str, Outcome]
-    combined: Outcome | None
-    control: Outcome | None
+    outcomes: dict[str, VariationResult]
+    combined: VariationResult | None
+    control: VariationResult | None
     trainings: int
     moved: tuple[str, ...] = ()
     moved_to: str = ""
@@ -110,13 +113,13 @@ class VariationReport:
     @property
     def interaction(self) -> bool:
         """The combined run differs although no variation alone does."""
-        checked = [o for o in self.outcomes.values() if o.name not in ALONE and o.status != SKIPPED]
+        checked = [o for o in self.outcomes.values() if o.name not in ALONE and not o.varied_nothing]
         return (
             self.combined is not None
             and self.combined.broke
             and not (self.control is not None and self.control.broke)
             and bool(checked)
-            and all(o.status == "identical" and o.tested == "alone" for o in checked)
+            and all(o.status is Outcome.IDENTICAL and o.tested == "alone" for o in checked)
         )
 
     @property
@@ -132,7 +135,7 @@ class VariationReport:
 
     def not_portable(self) -> list[str]:
         """Names of the portability variations (another machine's kernels) that changed the output."""
-        return [name for name, outcome in self.outcomes.items() if outcome.status == PORTABILITY]
+        return [name for name, outcome in self.outcomes.items() if outcome.status is Outcome.PORTABILITY]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,7 +159,7 @@ class VariationReport:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> VariationReport:
-        outcomes = [Outcome.from_json(item) for item in data["variations"]]
+        outcomes = [VariationResult.from_json(item) for item in data["variations"]]
         return cls(
             entry=data["entry"],
             config=data["config"],
@@ -164,8 +167,8 @@ class VariationReport:
             tolerance=data["tolerance"],
             selected=tuple(data["selected"]),
             outcomes={outcome.name: outcome for outcome in outcomes},
-            combined=Outcome.from_json(data["combined"]) if data["combined"] else None,
-            control=Outcome.from_json(data["control"]) if data["control"] else None,
+            combined=VariationResult.from_json(data["combined"]) if data["combined"] else None,
+            control=VariationResult.from_json(data["control"]) if data["control"] else None,
             trainings=data["trainings"],
             moved=tuple(data.get("moved", ())),
             moved_to=data.get("moved_to", ""),
@@ -188,7 +191,9 @@ def table_rows(report: VariationReport) -> list[tuple[str, str, str, str]]:
     rows = []
     for outcome in report.outcomes.values():
         status = (
-            outcome.status if outcome.tested == "alone" or outcome.status != "identical" else "identical*"
+            outcome.status.value
+            if outcome.tested == "alone" or outcome.status is not Outcome.IDENTICAL
+            else "identical*"
         )
         rows.append(
             (outcome.name, f"{outcome.reference} -> {outcome.varied}", status, outcome.what_differed())
@@ -197,13 +202,13 @@ def table_rows(report: VariationReport) -> list[tuple[str, str, str, str]]:
         checked = ", ".join(
             name
             for name, outcome in report.outcomes.items()
-            if name not in ALONE and outcome.status != SKIPPED
+            if name not in ALONE and not outcome.varied_nothing
         )
         rows.append(
             (
                 "(all at once)",
                 f"reference -> {checked}",
-                report.combined.status,
+                report.combined.status.value,
                 report.combined.what_differed(),
             )
         )
@@ -212,7 +217,7 @@ def table_rows(report: VariationReport) -> list[tuple[str, str, str, str]]:
             (
                 "(control)",
                 "reference -> reference again",
-                report.control.status,
+                report.control.status.value,
                 report.control.what_differed(),
             )
         )
@@ -231,7 +236,7 @@ def table_lines(report: VariationReport) -> list[str]:
         f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}".rstrip()
         for row in rows
     ]
-    if any(o.tested == "together" and o.status == "identical" for o in report.outcomes.values()):
+    if any(o.tested == "together" and o.status is Outcome.IDENTICAL for o in report.outcomes.values()):
         lines.append(TOGETHER_NOTE)
     lines.append(verdict(report))
     return lines
@@ -271,7 +276,7 @@ def detail_lines(report: VariationReport) -> list[str]:
     return lines
 
 
-def outcome_detail_lines(outcome: Outcome) -> list[str]:
+def outcome_detail_lines(outcome: VariationResult) -> list[str]:
     """The heading, error, differences, metric moves and note of one outcome."""
     lines = [f"{outcome.name}: {outcome.reference} -> {outcome.varied} ({outcome.status})"]
     if outcome.error:

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import RunRecord
+from pytest_repro.outcomes import Outcome
 
-UNUSED, MODEL_INDEPENDENT, USED = "seed unused", "model seed-independent", "seed used"
+UNUSED, MODEL_INDEPENDENT, USED = Outcome.SEED_UNUSED, Outcome.MODEL_SEED_INDEPENDENT, Outcome.SEED_USED
 
 
 class ReproSeedWarning(UserWarning):
@@ -51,7 +52,7 @@ class Sensitivity:
     models: tuple[str, ...]  # the outputs that are fitted models (by content, whatever their names)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Outcome:
         """`seed unused`, `model seed-independent` or `seed used`."""
         if not self.changed:
             return UNUSED

@@ -40,7 +40,7 @@ class Workspace:
         self.cores = available_cores()
         self.cpus = cpu_set()  # which CPUs those are; None where there is no CPU affinity
         self.home = os.environ.get("HOME") or str(Path.home())
-        self._locales: tuple[str, str] | None = None
+        self._locales: tuple[str, str | None] | None = None
         self._moved: MovedProject | None = None
         self._kernels: dict[tuple[tuple[str, str], ...], Kernels] = {}
         self._folders = 0  # empty folders made so far (each run's own)
@@ -56,8 +56,8 @@ class Workspace:
             self._kernels[key] = probe(run_environment(RunSpec(self.request, env=dict(key))))
         return self._kernels[key]
 
-    def locales(self) -> tuple[str, str]:
-        """Return (reference, varied) locale names among those installed."""
+    def locales(self) -> tuple[str, str | None]:
+        """Return (reference, varied) locale names among those installed; varied is None when none collates otherwise."""
         if self._locales is None:
             self._locales = choose_locales(installed_locales())
         return self._locales

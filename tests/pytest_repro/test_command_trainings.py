@@ -82,11 +82,11 @@ def test_an_import_time_script_with_relative_paths_passes_untouched(pytester: py
     result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider", "-rs")
     result.stdout.fnmatch_lines(
         [
-            "artifacts * identical (2 artifacts: models/model.pkl, reports/metrics.json)",
+            "artifacts * 2 files * 2 files * identical (2 artifacts: models/model.pkl, reports/metrics.json)",
             "folds * skipped: the training returns no folds",
             "metrics * equal",
             "lineage[[]run-a] * verified (4 files, unsigned)",  # the script and its data, read; 2 outputs
-            "seed-sensitivity * skipped (the command sets its own seed)",
+            "seed-sensitivity * skipped: the command sets its own seed",
         ]
     )
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()

@@ -171,4 +171,5 @@ def train(config_path, output_dir, seed=None):
     result.stdout.fnmatch_lines(
         ["*_ repro lineage?run-b? _*", "the twins' lineages differ (paths aside):", "*/environment/pid*"]
     )
-    result.assert_outcomes(passed=4, failed=1, skipped=3, warnings=1)
+    # No metrics returned: the metrics check is skipped, never "equal" on two empty mappings.
+    result.assert_outcomes(passed=3, failed=1, skipped=4, warnings=1)

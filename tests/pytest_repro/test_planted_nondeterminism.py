@@ -43,7 +43,7 @@ def test_unseeded_shuffled_kfold_says_which_folds_differ_and_how_many_indices_mo
             "  * of 90 rows changed fold, e.g. row * fold ? -> ?*",
         ]
     )
-    result.stdout.fnmatch_lines(["artifact[[]model] * identical", "folds * differ (3 folds)"])
+    result.stdout.fnmatch_lines(["artifact[[]model] * identical", "folds * differs (3 folds)"])
     result.assert_outcomes(passed=5, failed=1, skipped=2)
 
 

@@ -171,23 +171,38 @@ def train(config_path, output_dir, seed=None):
 """
 
 
-def test_crashing_training_fails_every_check_with_the_runs_own_error_output(example):
+def test_crashing_training_fails_one_check_with_its_own_output_and_the_others_are_not_run(example):
     example.write(CRASHING_TRAINING, isolation=None)
 
-    result = example.run("--repro")
+    result = example.run("--repro", "-rs")
 
-    result.assert_outcomes(failed=7, skipped=1)
+    # One cause, one failure: the first check shows the run's output; the rest say why they did not run.
+    result.assert_outcomes(failed=1, skipped=7)
     result.stdout.fnmatch_lines(
         [
-            "*_ repro folds _*",
+            "*_ repro artifact[[]model] _*",
             "the twin runs failed:",
-            "run-?: training exited with status 1; the end of its output:",
+            "run-a: training exited with status 1; the end of its output:",
             "loading the data",
             "Traceback (most recent call last):",
             "*ValueError: boom from training",
+            "[[]run-b failed the same way]",
         ]
     )
-    result.stdout.fnmatch_lines(["FAILED config.yaml::metrics - the twin runs failed:*"])
+    result.stdout.fnmatch_lines(
+        [
+            "artifact[[]model] * failed (run-a: training exited with status 1: ValueError: boom from training)",
+            "artifact[[]threshold] * not run: run-a failed",
+            "metrics * not run: run-a failed",
+            "replay * not run: run-a failed",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [[]6] config.yaml:1: not run: run-a failed; its failure and last output are reported by config.yaml::artifact[[]model]"
+        ]
+    )
+    assert result.outlines.count("ValueError: boom from training") == 1, "the failure is told once"
     # Trained once: the other checks reuse the recorded failure instead of training again.
     assert result.outlines.count("[repro run-a] loading the data") == 1
 
@@ -212,7 +227,7 @@ def test_entry_point_breaking_the_contract_fails_naming_what_is_wrong(example):
     result = example.run("--repro")
 
     result.stdout.fnmatch_lines(["the entry point must return a mapping, got NoneType"])
-    result.assert_outcomes(failed=7, skipped=1)
+    result.assert_outcomes(failed=1, skipped=7)
 
 
 def test_command_line_config_replaces_the_ini_config(example):

@@ -20,10 +20,10 @@ from pytest_repro.variations import (
     INFORMATIONAL,
     PORTABILITY,
     VARIATIONS,
-    Outcome,
     Variation,
     VariationError,
     VariationReport,
+    VariationResult,
     Workspace,
     choose_locales,
     describe,
@@ -183,8 +183,8 @@ def test_path_variation_copies_a_config_outside_the_project_with_the_data_beside
 
 def test_locale_variation_applies_only_when_another_locale_is_chosen(workspace):
     assert lookup("locale").unavailable(workspace) is None
-    workspace._locales = ("C.UTF-8", "C.utf8")
-    assert lookup("locale").unavailable(workspace) == "no locale other than C.UTF-8 is installed"
+    workspace._locales = ("C.UTF-8", None)
+    assert "sort strings by code point" in lookup("locale").unavailable(workspace)
     # The other variations of this machine's environment always apply; time and the portability
     # pair depend on the machine (a compiler; an OpenBLAS that already runs its oldest kernels).
     machine_dependent = {"locale", "time", *PORTABILITY}
@@ -210,16 +210,21 @@ def test_selection_all_includes_row_order_and_keeps_catalogue_order():
     assert parse_selection("tz, hashseed") == ("hashseed", "tz")
 
 
-def test_varied_locale_is_another_installed_one():
+def test_varied_locale_is_an_installed_one_that_collates_otherwise():
     assert choose_locales(["C", "C.utf8", "POSIX", "de_DE.utf8"]) == ("C.UTF-8", "de_DE.utf8")
-    assert choose_locales(["C", "C.utf8", "POSIX"]) == ("C.UTF-8", "C")
-    assert choose_locales([]) == ("C", "POSIX")
+    assert choose_locales(["C", "C.utf8", "POSIX", "nl_NL", "nl_NL.utf8"]) == ("C.UTF-8", "nl_NL.utf8")
+
+
+def test_only_code_point_locales_leave_the_locale_variation_unexercised():
+    # C -> C.UTF-8 (or POSIX) sorts every string the same: that varies nothing a user's locale would.
+    assert choose_locales(["C", "C.utf8", "POSIX"]) == ("C.UTF-8", None)
+    assert choose_locales([]) == ("C", None)
 
 
 # ----------------------------------------------------------------------------- the report
 
 
-def _report(*outcomes: Outcome, combined: Outcome | None = None) -> VariationReport:
+def _report(*outcomes: VariationResult, combined: VariationResult | None = None) -> VariationReport:
     return VariationReport(
         entry="pipeline:train",
         config="conf/train.yaml",
@@ -228,7 +233,7 @@ def _report(*outcomes: Outcome, combined: Outcome | None = None) -> VariationRep
         selected=tuple(outcome.name for outcome in outcomes),
         outcomes={outcome.name: outcome for outcome in outcomes},
         combined=combined,
-        control=Outcome("control", "reference", "reference again", "identical", "alone")
+        control=VariationResult("control", "reference", "reference again", "identical", "alone")
         if combined
         else None,
         trainings=5,
@@ -236,7 +241,7 @@ def _report(*outcomes: Outcome, combined: Outcome | None = None) -> VariationRep
 
 
 def test_report_survives_its_json_round_trip():
-    differs = Outcome(
+    differs = VariationResult(
         "tz",
         "TZ=UTC",
         "GMT-14",
@@ -244,28 +249,32 @@ def test_report_survives_its_json_round_trip():
         "alone",
         (Difference("weights", "1 of 8 values differ", ("/launch",)),),
     )
-    rows = Outcome(
+    rows = VariationResult(
         "row_order", "rows in file order", "shuffled", "changed", "alone", metric_deltas={"/loss": 0.5}
     )
     report = _report(
-        differs, rows, combined=Outcome("all", "reference", "2 variations at once", "differs", "together")
+        differs,
+        rows,
+        combined=VariationResult("all", "reference", "2 variations at once", "differs", "together"),
     )
 
     assert VariationReport.from_json(report.to_json()) == report
     assert report.to_json()["broken_by"] == ["tz"]
 
 
-def test_skipped_variation_neither_breaks_nor_hides_an_interaction():
-    identical = Outcome("tz", "TZ=UTC", "GMT-14", "identical", "alone")
-    skipped = Outcome("locale", "LC_ALL=C", "(not applicable)", "skipped", "alone", note="no other locale")
-    combined = Outcome("all", "reference", "1 variations at once", "differs", "together")
+def test_unexercised_variation_neither_breaks_nor_hides_an_interaction():
+    identical = VariationResult("tz", "TZ=UTC", "GMT-14", "identical", "alone")
+    skipped = VariationResult(
+        "locale", "LC_ALL=C", "(not varied)", "not exercised", "alone", note="no other locale"
+    )
+    combined = VariationResult("all", "reference", "1 variations at once", "differs", "together")
 
     assert _report(identical, skipped).reproducible
     report = _report(identical, skipped, combined=combined)
     assert report.interaction and not report.reproducible
     lines = table_lines(report)
     assert any(
-        line.startswith("locale") and "skipped" in line and "no other locale" in line for line in lines
+        line.startswith("locale") and "not exercised" in line and "no other locale" in line for line in lines
     )
     assert any(line.startswith("(all at once)  reference -> tz ") for line in lines)
 

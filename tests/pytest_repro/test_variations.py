@@ -17,7 +17,7 @@ import pytest
 
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
-from pytest_repro.variations import VARIATIONS, Workspace, lookup
+from pytest_repro.variations import VARIATIONS, Workspace, choose_locales, installed_locales, lookup
 from pytest_repro.variations.clock import unavailable_reason as clock_unavailable
 
 _TRAINING = Template('''\
@@ -108,9 +108,13 @@ PLANTED = {
         "/bias",
     ),
     "path": ({"extra": '{"code": str(Path(__file__).resolve().parent)}'}, "/code"),
+    # Categories sorted by the locale's collation: the same under C, C.UTF-8 and POSIX, not elsewhere.
     "locale": (
-        {"extra": '{"codeset": locale.setlocale(locale.LC_ALL, "") and locale.nl_langinfo(locale.CODESET)}'},
-        "/codeset",
+        {
+            "extra": '{"categories": locale.setlocale(locale.LC_ALL, "") and '
+            'sorted(["b", "A", "a", "B", "é"], key=locale.strxfrm)}'
+        },
+        "/categories/*",
     ),
     "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
     "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
@@ -161,7 +165,7 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
             "vary[[]hashseed] * identical (PYTHONHASHSEED=1 -> 2, in the all-at-once run)",
             "vary[[]threads] * identical (1 BLAS/OpenMP thread -> * threads, in the all-at-once run)",
             # The training never reads REPRO_N_JOBS: identical, but it proves nothing.
-            "vary[[]n_jobs] * not exercised (the training never read REPRO_N_JOBS, so nothing was varied)",
+            "vary[[]n_jobs] * not exercised: the training never read REPRO_N_JOBS, so nothing was varied",
             "vary[[]row_order] * unchanged (no output changed: order-independent, or *",
         ]
     )
@@ -170,6 +174,11 @@ def test_deterministic_training_passes_every_variation_after_one_all_at_once_run
 # Without PYTHONSAFEPATH (new in 3.11) the working directory shadows the moved copy of the code.
 NEEDS_SAFE_PATH = {"path": pytest.mark.skipif(sys.version_info < (3, 11), reason="needs PYTHONSAFEPATH")}
 NEEDS_CLOCK = pytest.mark.skipif(clock_unavailable() is not None, reason=str(clock_unavailable()))
+# Varying collation needs a locale that collates otherwise; tests never install one.
+NEEDS_COLLATING_LOCALE = pytest.mark.skipif(
+    choose_locales(installed_locales())[1] is None,
+    reason="only locales that sort by code point are installed (locale-gen de_DE.UTF-8 to run it)",
+)
 # Each planted case is a hunt of a dozen trainings: all of them run under `-m slow`; the
 # default run's hunt is the deterministic one above (which must stay all-clear).
 DEFAULT_RUN_PLANTS: tuple[str, ...] = ()
@@ -178,6 +187,7 @@ DEFAULT_RUN_PLANTS: tuple[str, ...] = ()
 def _plant_marks(name: str) -> list[pytest.MarkDecorator]:
     marks = [NEEDS_SAFE_PATH[name]] if name in NEEDS_SAFE_PATH else []
     marks += [NEEDS_CLOCK] if name == "time" else []
+    marks += [NEEDS_COLLATING_LOCALE] if name == "locale" else []
     return marks if name in DEFAULT_RUN_PLANTS else [*marks, pytest.mark.slow]
 
 
@@ -504,7 +514,7 @@ def test_command_help_lists_every_variation(capsys):
     assert all(f"  {name} " in out for name in VARIATIONS)
 
 
-def test_command_reports_a_variation_that_cannot_apply_here_as_skipped_without_training_it(
+def test_command_reports_a_variation_that_cannot_vary_here_as_not_exercised_without_training_it(
     example, monkeypatch, capsys
 ):
     write(example)
@@ -516,7 +526,7 @@ def test_command_reports_a_variation_that_cannot_apply_here_as_skipped_without_t
     out = capsys.readouterr().out
     assert code == 0
     assert any(
-        line.startswith("tz ") and "skipped" in line and "no other time zone here" in line
+        line.startswith("tz ") and "not exercised" in line and "no other time zone here" in line
         for line in out.splitlines()
     )
     assert "reproducible under every variation checked (1 trainings)" in out

@@ -12,7 +12,7 @@ from pytest_repro.report import Finding, ReportData, SummaryTable, render_html
 from pytest_repro.report.environments import environment_table
 from pytest_repro.report.matrix import matrix_rows
 from pytest_repro.report.model import Row
-from pytest_repro.variations.report import Outcome, VariationReport
+from pytest_repro.variations.report import VariationReport, VariationResult
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -25,7 +25,7 @@ HOSTILE = [
 
 def hostile_report() -> VariationReport:
     """A hunt whose every free-text field carries markup."""
-    differs = Outcome(
+    differs = VariationResult(
         "tz",
         HOSTILE[0],
         HOSTILE[1],
@@ -55,10 +55,10 @@ def hostile_data() -> ReportData:
         passed=False,
         summary=SummaryTable(
             ("check", "run-a", "run-b", "outcome", "detail"),
-            tuple(Row((text, "ab", "cd", "differ", text), "differ") for text in HOSTILE),
+            tuple(Row((text, "ab", "cd", "differs", text), "differs") for text in HOSTILE),
             notes=(HOSTILE[3],),
         ),
-        findings=tuple(Finding(text, "differ", f"metrics differ:\n  /{text}: 1 != 2") for text in HOSTILE),
+        findings=tuple(Finding(text, "differs", f"metrics differ:\n  /{text}: 1 != 2") for text in HOSTILE),
         variations=hostile_report(),
         seed_metrics={seed: {text: seed * 0.1 + i for i, text in enumerate(HOSTILE)} for seed in range(3)},
         environment=environment_table(
@@ -113,20 +113,26 @@ def test_each_output_of_each_variation_gets_its_own_cell():
         tolerance=0.0,
         selected=("hashseed", "n_jobs", "tz", "locale", "umask", "row_order", "blas_kernel"),
         outcomes={
-            "hashseed": Outcome("hashseed", "1", "2", "differs", "alone", differences=(model,)),
-            "tz": Outcome("tz", "UTC", "GMT-14", "identical", "together"),
-            "locale": Outcome("locale", "C", "C", "skipped", "alone", note="only C here"),
-            "umask": Outcome("umask", "022", "002", "failed", "alone", error="Traceback\nOSError: nope"),
-            "row_order": Outcome("row_order", "file", "shuffled", "changed", "alone", differences=(metrics,)),
-            "n_jobs": Outcome(
+            "hashseed": VariationResult("hashseed", "1", "2", "differs", "alone", differences=(model,)),
+            "tz": VariationResult("tz", "UTC", "GMT-14", "identical", "together"),
+            "locale": VariationResult("locale", "C", "C", "not exercised", "alone", note="only C here"),
+            "umask": VariationResult(
+                "umask", "022", "002", "failed", "alone", error="Traceback\nOSError: nope"
+            ),
+            "row_order": VariationResult(
+                "row_order", "file", "shuffled", "changed", "alone", differences=(metrics,)
+            ),
+            "n_jobs": VariationResult(
                 "n_jobs", "1", "2", "not exercised", "together", note="never read REPRO_N_JOBS"
             ),
-            "blas_kernel": Outcome(
+            "blas_kernel": VariationResult(
                 "blas_kernel", "SkylakeX", "Haswell", "portability", "alone", differences=(model,)
             ),
         },
-        combined=Outcome("all", "reference", "4 at once", "differs", "together", differences=(model,)),
-        control=Outcome("control", "reference", "reference again", "identical", "alone"),
+        combined=VariationResult(
+            "all", "reference", "4 at once", "differs", "together", differences=(model,)
+        ),
+        control=VariationResult("control", "reference", "reference again", "identical", "alone"),
         trainings=7,
         outputs=("model", "folds", "metrics"),
     )
@@ -138,7 +144,7 @@ def test_each_output_of_each_variation_gets_its_own_cell():
     assert states == {
         "hashseed": ["differs", "identical", "identical"],
         "tz": ["identical", "identical", "identical"],
-        "locale": ["not applicable"] * 3,
+        "locale": ["not exercised"] * 3,
         "umask": ["failed"] * 3,
         "row_order": ["identical", "identical", "changed"],
         "n_jobs": ["not exercised"] * 3,
@@ -160,9 +166,11 @@ def test_a_control_that_differs_makes_the_variations_inconclusive_in_the_matrix(
         seed=None,
         tolerance=0.0,
         selected=("tz",),
-        outcomes={"tz": Outcome("tz", "UTC", "GMT-14", "inconclusive", "alone", differences=(metrics,))},
+        outcomes={
+            "tz": VariationResult("tz", "UTC", "GMT-14", "inconclusive", "alone", differences=(metrics,))
+        },
         combined=None,
-        control=Outcome(
+        control=VariationResult(
             "control", "reference", "reference again", "differs", "alone", differences=(metrics,)
         ),
         trainings=3,

@@ -117,7 +117,7 @@ def test_chromium_renders_every_section_of_the_report_and_logs_no_console_messag
     assert header[:3] == ["variation", "reference → varied", "tested"]
     assert dict(zip(header[3:], rows[0][3:], strict=True))["model"] == "differs"
     assert len([tag for tag, _ in dom.tags if tag == "circle"]) == 3 * 2  # 3 seeds × (accuracy, auc)
-    assert "vary[hashseed] · differ" in dom.sections["differences"]
+    assert "vary[hashseed] · differs" in dom.sections["differences"]
     assert "process" in dom.sections["environment"]
 
 
