@@ -3,8 +3,11 @@
 Each artifact is diagnosed by what its files hold, whatever its name: a pickle or
 joblib file is loaded and its fitted objects are walked attribute by attribute (the
 model walk, which needs the ``pytest-repro[sklearn]`` extra and otherwise falls
-back to bytes), JSON is compared leaf by leaf by JSON pointer, a text holding one
-number by its value, and anything else byte by byte.  Every diagnosis returns None
+back to bytes; LightGBM, XGBoost and CatBoost boosters inside it are compared tree by
+tree through their own dumps), a saved LightGBM/XGBoost/CatBoost model file tree by
+tree, a tensor archive (``.npz``, safetensors, a PyTorch ``state_dict``) tensor by
+tensor, JSON leaf by leaf by JSON pointer, a text holding one number by its value,
+and anything else byte by byte.  What cannot be seen into is never called equal.  Every diagnosis returns None
 when the runs agree and otherwise a ``Difference``: a summary naming the artifact
 and detail lines with the statistics of the difference.  Nothing here imports
 numpy, joblib or scikit-learn until a model is actually loaded.

@@ -255,7 +255,8 @@ class Walker:
         params_a, params_b = params_of(a), params_of(b)
         structure = structure_of(a)
         if params_a is None or params_b is None:
-            self._compare_attributes(path, a, object_state(a), object_state(b), depth)
+            state_a, state_b = object_state(a), object_state(b)
+            self._compare_attributes(path, a, self._unignored(state_a), self._unignored(state_b), depth)
             return
         skip = structure.params if structure else frozenset()
         self._compare_params(
@@ -276,13 +277,13 @@ class Walker:
         self._compare_mappings(path, fitted_a, fitted_b, depth, lambda k: f"{path}.{k}")
         # Then everything else it holds: private state can carry what was learned (a booster).
         covered |= set(fitted_a) | set(fitted_b)
-        rest_a = {
-            k: v for k, v in object_state(a).items() if k not in covered and not is_ignored(k, self.ignored)
-        }
-        rest_b = {
-            k: v for k, v in object_state(b).items() if k not in covered and not is_ignored(k, self.ignored)
-        }
-        self._compare_attributes(path, a, rest_a, rest_b, depth)
+        rest_a = {k: v for k, v in object_state(a).items() if k not in covered}
+        rest_b = {k: v for k, v in object_state(b).items() if k not in covered}
+        self._compare_attributes(path, a, self._unignored(rest_a), self._unignored(rest_b), depth)
+
+    def _unignored(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """`state` without the attributes that hold an ignored parameter (scikit-learn's `_n_threads`)."""
+        return {k: v for k, v in state.items() if not is_ignored(str(k), self.ignored)}
 
     def _compare_attributes(
         self, path: str, owner: Any, a: Mapping[str, Any], b: Mapping[str, Any], depth: int
@@ -292,8 +293,7 @@ class Walker:
 
     def _compare_params(self, path: str, a: Mapping[str, Any], b: Mapping[str, Any], depth: int) -> None:
         """Compare two parameter mappings, leaving out the ignored parameters under any of their names."""
-        kept_a = {k: v for k, v in a.items() if not is_ignored(str(k), self.ignored)}
-        kept_b = {k: v for k, v in b.items() if not is_ignored(str(k), self.ignored)}
+        kept_a, kept_b = self._unignored(a), self._unignored(b)
         self._alive.append((kept_a, kept_b))
         self._compare_mappings(path, kept_a, kept_b, depth, lambda k: f"{path}[{key_text(k)}]")
 

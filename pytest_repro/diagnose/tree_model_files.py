@@ -9,11 +9,13 @@ cannot be read, the byte diagnosis is returned with one line saying why.
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
 
 from pytest_repro.diagnose.boosters import read_tree_model
 from pytest_repro.diagnose.bytes_diff import PathLike, bytes_difference
 from pytest_repro.diagnose.difference import Difference
+from pytest_repro.diagnose.json_diff import diff_json_files
 
 
 def diff_tree_model_files(
@@ -31,9 +33,12 @@ def diff_tree_model_files(
     ensemble_a, ensemble_b = read_tree_model(Path(path_a)), read_tree_model(Path(path_b))
     for run, unread in (("a", ensemble_a), ("b", ensemble_b)):
         if isinstance(unread, str):
-            return Difference(
-                name, summary, (f"not read as a tree model in run {run}: {unread}", *byte_details)
-            )
+            note = f"not read as a tree model in run {run}: {unread}"
+            # JSON that only began like a model is still JSON: compared leaf by leaf.
+            as_json = diff_json_files(name, path_a, path_b) if _both_json(path_a, path_b) else None
+            if as_json is not None:
+                return Difference(name, as_json.summary, (note, *as_json.details))
+            return Difference(name, summary, (note, *byte_details))
     assert not isinstance(ensemble_a, str) and not isinstance(ensemble_b, str)
     try:
         import numpy
@@ -62,3 +67,12 @@ def diff_tree_model_files(
         f"{shown} differs: {count} {'difference' if count == '1' else 'differences'} in the {library} model",
         (*walker.lines, *more, bytes_line, *byte_details),
     )
+
+
+def _both_json(*paths: PathLike) -> bool:
+    try:
+        for path in paths:
+            json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True

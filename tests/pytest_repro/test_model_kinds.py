@@ -74,6 +74,7 @@ from sklearn.ensemble import RandomForestClassifier
 def train(config_path, output_dir, seed=None, overrides=None):
     X = np.random.default_rng(0).normal(size=(200, 4))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    seed = 3 if seed is None else seed
     model = RandomForestClassifier(n_estimators=8, max_depth=4, random_state=seed, n_jobs=2).fit(X, y)
     Path(output_dir, "model.pkl").write_bytes(pickle.dumps(model))
     return {"artifacts": {"model": "model.pkl"}, "metrics": {"accuracy": float(model.score(X, y))}}

@@ -149,6 +149,48 @@ def test_every_run_gets_its_own_fresh_home_and_working_directory(workspace):
         assert not any(Path(folder).iterdir())
 
 
+def test_cpus_gives_a_run_half_the_cpus_and_every_core_count_it_reads(workspace):
+    workspace.cores, workspace.cpus = 4, frozenset({0, 1, 2, 3})
+    reference = reference_spec(workspace)
+
+    varied = varied_spec(reference, ["cpus"], workspace)
+
+    assert (reference.cpus, varied.cpus) == (None, frozenset({0, 1}))
+    assert {
+        name: varied.env[name] for name in ("LOKY_MAX_CPU_COUNT", "PYTHON_CPU_COUNT", "OMP_THREAD_LIMIT")
+    } == {
+        "LOKY_MAX_CPU_COUNT": "2",
+        "PYTHON_CPU_COUNT": "2",
+        "OMP_THREAD_LIMIT": "2",
+    }
+    # BLAS/OpenMP threads are lowered to the cores, never raised: the reference's one thread stays.
+    assert varied.env["OMP_NUM_THREADS"] == reference.env["OMP_NUM_THREADS"] == "1"
+    assert describe("cpus", workspace) == ("4 cores", "2 cores (CPU 0, 1)")
+    assert lookup("cpus").expected_parameters == ("n_jobs",)
+
+
+def test_cpus_lowers_a_larger_thread_count_to_the_cores_it_leaves(workspace):
+    workspace.cores, workspace.cpus = 2, frozenset({4, 7})
+    many = dataclasses.replace(
+        reference_spec(workspace), env={"OMP_NUM_THREADS": "8", "MKL_NUM_THREADS": "x"}
+    )
+
+    varied = varied_spec(many, ["cpus"], workspace)
+
+    assert (varied.cpus, varied.env["OMP_NUM_THREADS"], varied.env["MKL_NUM_THREADS"]) == (
+        frozenset({4}),
+        "1",
+        "x",
+    )
+
+
+@pytest.mark.parametrize(("cpus", "reason"), [(frozenset({3}), "one CPU only"), (None, "no CPU affinity")])
+def test_cpus_cannot_vary_anything_on_one_cpu_or_without_affinity(workspace, cpus, reason):
+    workspace.cores, workspace.cpus = 1, cpus
+
+    assert reason in lookup("cpus").unavailable(workspace)
+
+
 def test_path_variation_moves_config_named_data_its_pins_and_the_entry_package(workspace, project):
     varied = varied_spec(reference_spec(workspace), ["path"], workspace)
 

@@ -9,6 +9,8 @@ and so independent of the row order; each planted case swaps in one expression.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from fnmatch import fnmatch
 from string import Template
@@ -17,6 +19,7 @@ import pytest
 
 from pytest_repro.cli.vary import main
 from pytest_repro.probe_settings import parse_seeds
+from pytest_repro.running.affinity import inherited_affinity
 from pytest_repro.variations import VARIATIONS, Workspace, choose_locales, installed_locales, lookup
 from pytest_repro.variations.clock import unavailable_reason as clock_unavailable
 
@@ -307,6 +310,60 @@ def test_another_machines_kernels_are_reported_as_portability_not_as_a_failure(e
 
     result.stdout.fnmatch_lines([f"vary[[]{variation}] * portability (* -> *: weights*"])
     result.assert_outcomes(passed=6, skipped=2)
+
+
+@pytest.mark.slow
+def test_a_sum_split_by_the_core_count_is_caught_by_cpus_and_by_no_other_variation(example):
+    write(example, extra=KERNEL_PLANTS["cpus"])
+    _applies("cpus", example)
+
+    result = example.run("--repro", "--repro-vary=all", "-rA")
+
+    result.stdout.fnmatch_lines(["vary[[]cpus] * portability (* cores -> * core* (CPU *): weights*/bias*"])
+    table = [line for line in result.stdout.lines if line.startswith("vary[")]
+    assert [line.split()[0] for line in table if "/bias" in line] == ["vary[cpus]"]
+    assert "failed" not in result.parseoutcomes()
+
+
+def _cpu_count_in_a_run(cpus: frozenset[int] | None) -> int:
+    with inherited_affinity(cpus):
+        found = subprocess.run(
+            [sys.executable, "-c", "import os; print(len(os.sched_getaffinity(0)))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return int(found.stdout)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_a_run_is_born_on_the_cpus_it_is_given_and_the_launching_thread_gets_its_own_back():
+    before = os.sched_getaffinity(0)
+    one = frozenset({min(before)})
+
+    assert _cpu_count_in_a_run(one) == 1
+    assert os.sched_getaffinity(0) == before
+    assert _cpu_count_in_a_run(None) == len(before)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_cpus_is_not_exercised_where_the_process_may_use_one_cpu_only(example):
+    write(example)
+    one = frozenset({min(os.sched_getaffinity(0))})
+    command = "import sys; from pytest_repro.cli.vary import main; sys.exit(main(sys.argv[1:]))"
+
+    with inherited_affinity(one):  # repro-vary itself started as on a one-core runner
+        found = subprocess.run(
+            [sys.executable, "-c", command, "--vary", "cpus"],
+            cwd=example.path,
+            capture_output=True,
+            text=True,
+        )
+
+    assert found.returncode == 0, found.stdout + found.stderr
+    (line,) = [line for line in found.stdout.splitlines() if line.startswith("cpus ")]
+    assert "not exercised" in line
+    assert "may run on one CPU only" in line
 
 
 @pytest.mark.slow
