@@ -137,10 +137,9 @@ class TwinCheck(ReproItem):
         )
         self.user_properties.append(("sha256_recorded_outputs", outcome.recorded_outputs))
         self.user_properties.append(("sha256_fresh_outputs", outcome.fresh_outputs))
+        self._summary(outcome.summary)
         if outcome.mismatches:
-            self._summary("differ")
             raise ReproMismatch(outcome.render())
-        self._summary("reproduced")
 
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:
         self.user_properties.append(("sha256_run_a", hash_a or ""))
