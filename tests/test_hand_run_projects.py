@@ -94,4 +94,4 @@ def test_repro_run_then_the_twin_and_lineage_checks_pass_and_replay_names_an_edi
         replay[0] == f"{data} changed since the lineage was recorded: a fresh training does not reproduce it"
     )
     assert replay[1].startswith(f"  {data}: recorded sha256 ")
-    assert f"differ, {data} changed" in result.stdout
+    assert f"differs ({data} changed; recorded vs fresh outputs)" in result.stdout
