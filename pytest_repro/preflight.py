@@ -26,12 +26,20 @@ NO_SEED_FOR_COMMAND = (
 
 def check_ini_names(config: pytest.Config, known: Iterable[str]) -> None:
     """Refuse an ini key that starts with `repro` and is not one of the plugin's settings."""
-    known = sorted(known)
     for key in _unknown_ini_keys(config):
-        if key.startswith(INI_PREFIX):
-            near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
-            raise pytest.UsageError(f"{_inifile(config)}: unknown pytest-repro setting {key!r}; {hint}")
+        hint = unknown_setting_hint(key, known)
+        if hint is not None:
+            raise pytest.UsageError(f"{_inifile(config)}: {hint}")
+
+
+def unknown_setting_hint(key: str, known: Iterable[str]) -> str | None:
+    """The one line that refuses `key` when it looks like a pytest-repro setting and is none (None otherwise)."""
+    known = sorted(known)
+    if not key.startswith(INI_PREFIX) or key in known:
+        return None
+    near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
+    return f"unknown pytest-repro setting {key!r}; {hint}"
 
 
 def check_session(config: pytest.Config, settings: ReproSettings) -> None:

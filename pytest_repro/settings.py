@@ -190,6 +190,12 @@ def add_options(parser: pytest.Parser) -> None:
         "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
     )
     addini(
+        "repro_pins",
+        "the dataset pin registry repro-pin writes and reads, relative to the rootdir "
+        "(default: dataset_pins.yaml beside each dataset)",
+        default=None,
+    )
+    addini(
         "repro_report",
         "HTML report written by every --repro session, relative to the rootdir (default: none)",
         default=None,

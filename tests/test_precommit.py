@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hand_trained import script_project
 from small_project import write_small_project
 
 REPO = Path(__file__).resolve().parents[1]
@@ -184,9 +185,11 @@ def test_hook_manifest_is_valid_and_offers_both_hooks():
     manifest = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     hooks = {hook["id"]: hook for hook in manifest}
     assert set(hooks) == set(HOOK_IDS)
-    assert hooks["repro-config"]["entry"] == "repro-hook config"
-    assert hooks["repro-lineage"]["entry"] == "repro-hook lineage"
-    assert hooks["repro-lineage"]["pass_filenames"] is False
+    # Each hook is given every changed file and keeps those the project's settings and lineage name.
+    assert hooks["repro-config"]["entry"] == "repro-hook config --changed"
+    assert hooks["repro-lineage"]["entry"] == "repro-hook lineage --changed"
+    assert all("files" not in hook and hook.get("pass_filenames", True) for hook in manifest)
+    assert all(hook["require_serial"] is True for hook in manifest)
     assert all(hook["language"] == "python" for hook in manifest)
 
 
@@ -207,30 +210,6 @@ def test_project_config_is_valid_and_uses_the_local_hooks():
         "repro-config": "repro-hook config",
         "repro-lineage": "repro-hook lineage",
     }
-
-
-@pytest.mark.parametrize(
-    ("path", "config", "lineage"),
-    [
-        ("config.yaml", True, True),
-        ("experiments/config-small.yml", True, True),
-        (".pre-commit-config.yaml", False, False),
-        ("config/other.yaml", False, False),
-        ("ml_datasource.csv", False, True),
-        ("data/sales.csv", False, True),
-        ("dataset_pins.yaml", False, True),
-        ("artifacts/best_model.joblib", False, True),
-        ("models/artifacts/lineage.json", False, True),
-        ("training/run.py", False, False),
-        ("README.md", False, False),
-    ],
-)
-def test_file_patterns_select_configs_datasets_and_artifacts(path: str, config: bool, lineage: bool):
-    manifest = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
-    hooks = {hook["id"]: hook for hook in manifest}
-    # pre-commit matches `files` with re.search on the repository-relative POSIX path.
-    assert bool(re.search(hooks["repro-config"]["files"], path)) is config
-    assert bool(re.search(hooks["repro-lineage"]["files"], path)) is lineage
 
 
 # --- pre-commit for real --------------------------------------------------------------------------
@@ -329,7 +308,8 @@ def test_commit_of_an_untrained_config_change_is_refused_and_unrelated_commits_p
         check=False,
     )
     assert unrelated.returncode == 0, _output(unrelated)
-    assert "(no files to check)Skipped" in _output(unrelated)
+    # The hooks ran on NOTES.md and found nothing of the training's in it.
+    assert re.search(r"verify artifacts against lineage\.+Passed", _output(unrelated)), _output(unrelated)
 
     _edit(project / "config.yaml", "max_depth: 4", "max_depth: 6")
     _git(project, "add", "config.yaml", env=env)
@@ -346,3 +326,59 @@ def test_commit_of_an_untrained_config_change_is_refused_and_unrelated_commits_p
     assert refused.returncode != 0
     assert "FAILED config: config.yaml: SHA-256 is" in _output(refused)
     assert _git(project, "rev-parse", "HEAD", env=env) == head
+
+
+@pytest.fixture(scope="module")
+def script_repo(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
+    """An ini-only script project trained by hand with `repro-run`: its lineage names its script and data."""
+    root = script_project(tmp_path_factory.mktemp("script") / "churn")
+    repro_run = Path(sys.executable).parent / "repro-run"
+    trained = subprocess.run(
+        [str(repro_run)], cwd=root, env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert trained.returncode == 0, trained.stderr
+    return root
+
+
+@pytest.mark.slow
+def test_try_repo_fires_on_a_script_projects_own_inputs_and_passes(
+    script_repo: Path, hook_repo: tuple[Path, str], env: dict[str, str]
+):
+    # Only .gitignore, pyproject.toml and src/train.py are tracked: the script is an input the lineage records.
+    result = _pre_commit(
+        script_repo,
+        "try-repo",
+        str(hook_repo[0]),
+        "repro-lineage",
+        "--all-files",
+        "--color",
+        "never",
+        env=env,
+    )
+    output = _output(result)
+    assert result.returncode == 0, output
+    assert re.search(r"verify artifacts against lineage\.+Passed", output), output
+
+
+@pytest.mark.slow
+def test_an_edited_training_script_fails_repro_lineage_naming_it(
+    script_repo: Path, hooks_config: Path, env: dict[str, str], tmp_path: Path
+):
+    project = tmp_path / "churn"
+    shutil.copytree(script_repo, project)
+    _edit(project / "src" / "train.py", "random.seed(7)", "random.seed(8)")
+    result = _pre_commit(
+        project,
+        "run",
+        "--config",
+        str(hooks_config),
+        "repro-lineage",
+        "--all-files",
+        "--color",
+        "never",
+        env=env,
+    )
+    output = _output(result)
+    assert result.returncode == 1, output
+    assert "FAILED src/train.py: src/train.py: SHA-256 is" in output
+    assert output.count("FAILED ") == 1, output

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.cli.project_settings import configured_lineage
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.lineage.check import check
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
-from pytest_repro.lineage.verify import inferred_project_root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,15 +21,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reproducibility_check.py", "Re-hash every file a lineage names and compare with its record."
     )
     parser.add_argument(
-        "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to verify (default: %(default)s)"
+        "--lineage",
+        type=Path,
+        default=None,
+        help=f"manifest to verify (default: ini repro_lineage, else {DEFAULT_LINEAGE})",
     )
     parser.add_argument("--no-report", action="store_true", help="do not write the report files")
     parser.add_argument(
         "--root",
         type=Path,
         default=None,
-        help="project root that every path in the lineage must stay inside (default: the current folder, "
-        "or for a lineage outside it the folder above the lineage's own folder)",
+        help="project root that every path in the lineage must stay inside (default: the project's rootdir, "
+        "as pytest finds it, or for a lineage outside it the folder above the lineage's own folder)",
     )
     parser.add_argument(
         "--require-signature",
@@ -40,16 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def command() -> int:
+        lineage, root = configured_lineage(args.lineage)
         report = check(
-            args.lineage,
+            lineage,
             write_reports=not args.no_report,
-            project_root=args.root if args.root is not None else inferred_project_root(args.lineage),
+            project_root=args.root if args.root is not None else root,
             require_signature=args.require_signature or require_from_env(),
         )
         print(json.dumps(report.to_report(), indent=2, sort_keys=False))
         if report.signature == UNVERIFIED:
             print(
-                f"note: {args.lineage} is signed but no key is set (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY); signature not verified",
+                f"note: {lineage} is signed but no key is set (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY); signature not verified",
                 file=sys.stderr,
             )
         for failure in report.failures:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
+from pytest_repro.cli.project_settings import configured_lineage
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.dvc_export import DEFAULT_STAGE, dvc_lock, lock_yaml
@@ -44,7 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, summary in FORMATS.items():
         command = commands.add_parser(name, help=summary, description=summary)
         command.add_argument(
-            "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to export (default: %(default)s)"
+            "--lineage",
+            type=Path,
+            default=None,
+            help=f"manifest to export (default: ini repro_lineage, else {DEFAULT_LINEAGE})",
         )
         if name != "mlflow":
             command.add_argument(
@@ -59,11 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def run() -> int:
+        lineage, root = configured_lineage(args.lineage)
         verified = load_verified(
-            args.lineage,
+            lineage,
             signing_key=key_from_env(),
             require_signature=args.require_signature or require_from_env(),
-            project_root=Path.cwd(),
+            project_root=root,
         )
         if args.format == "mlflow":
             # MLflow retries an unreachable server 7 times with doubling waits (minutes);
@@ -78,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             for note in notes:
                 print(f"note: {note}", file=sys.stderr)
-            print(f"logged {args.lineage.as_posix()} to MLflow run {run_id} (experiment {args.experiment!r})")
+            print(f"logged {lineage.as_posix()} to MLflow run {run_id} (experiment {args.experiment!r})")
             return EXIT_OK
         _refuse_overwriting_the_lineage(args.output, verified)
         folder = args.output.resolve().parent if args.output is not None else Path.cwd()

@@ -5,6 +5,10 @@ ini setting `repro_config_loader`, e.g. `mypackage.config:load_config`, or `--lo
 or parses it as strict YAML when the project sets none.
 `repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.check.check`:
 the signature if any, then `verify_lineage` on every file the manifest names).
+With `--changed FILE...` (the pre-commit hooks pass every changed file), each hook
+first keeps the files that concern it, from the project's own settings and lineage
+(`changed_files`), and passes at once when there are none.  Both read the project's
+ini settings as pytest finds them (`repro_lineage`, `repro_config`, `repro_outputs`...).
 Exit codes are those of every command line (`pytest_repro.cli.common.run_cli`): 0 when
 all is well, 1 when the lineage does not match the files (or is missing), 2 for a usage
 or configuration error.
@@ -21,8 +25,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pytest_repro.cli.changed_files import config_files, lineage_files
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import ini_options
+from pytest_repro.cli.project_settings import (
+    configured_lineage,
+    configured_pins,
+    find_project,
+    read_project_settings,
+)
 from pytest_repro.configs import read_yaml
 from pytest_repro.contract import load_entry_point
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem, ReproError
@@ -47,6 +57,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     config.add_argument("files", nargs="+", metavar="FILE", help="config files to validate")
     config.add_argument(
+        "--changed",
+        action="store_true",
+        help="FILE... are the files a commit changes (pre-commit passes them all): validate those that "
+        "are the training config (ini repro_config) or are named config*.yaml / config*.yml",
+    )
+    config.add_argument(
         "--loader",
         default=None,
         metavar="MODULE:FUNCTION",
@@ -59,12 +75,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="verify that the artifacts still match their lineage",
         description=(
             "Re-hash every file the lineage manifest names (config, dataset, artifacts) and name each "
-            "one that differs. File arguments are accepted and ignored: any change to a config, "
-            "dataset or artifact calls for a full verification."
+            "one that differs. File arguments are ignored, unless --changed says they are the files a "
+            "commit changes: then the whole lineage is verified when one of them is an input or output "
+            "it records, the config, the pin registry, a file repro_outputs matches, or the lineage."
         ),
     )
     lineage.add_argument(
-        "--lineage", type=Path, default=DEFAULT_LINEAGE, help="manifest to verify (default: %(default)s)"
+        "--lineage",
+        type=Path,
+        default=None,
+        help=f"manifest to verify (default: ini repro_lineage, else {DEFAULT_LINEAGE})",
+    )
+    lineage.add_argument(
+        "--changed",
+        action="store_true",
+        help="FILE... are the files a commit changes (pre-commit passes them all): verify only when "
+        "one of them concerns the lineage",
     )
     lineage.add_argument(
         "--require-signature",
@@ -72,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="fail unless the lineage's DSSE envelope verifies with the configured key "
         "(REPRO_SIGNING_KEY or REPRO_PUBLIC_KEY; also REPRO_REQUIRE_SIGNATURE=1)",
     )
-    lineage.add_argument("files", nargs="*", metavar="FILE", help="changed files (ignored)")
+    lineage.add_argument("files", nargs="*", metavar="FILE", help="changed files (see --changed)")
     lineage.set_defaults(run=_lineage_command)
 
     args = parser.parse_args(argv)
@@ -82,10 +108,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config_command(args: argparse.Namespace) -> int:
     # Every file is read before reporting, so one commit shows every problem at once.
-    loader_name = args.loader or ini_options(Path.cwd()).get("repro_config_loader")
+    settings = read_project_settings(find_project())
+    files = config_files(args.files, settings) if args.changed else args.files
+    if not files:
+        print("repro-hook config: no changed file is a training config of this project")
+        return EXIT_OK
+    loader_name = args.loader or settings.config_loader
     loader = load_entry_point(loader_name, "repro_config_loader") if loader_name else read_yaml
     problems: list[Problem] = []
-    for name in args.files:
+    for name in files:
         try:
             loader(Path(name))
         except ConfigError as error:
@@ -97,19 +128,28 @@ def _config_command(args: argparse.Namespace) -> int:
     if problems:
         raise ConfigError(problems)
     how = f"with {loader_name}" if loader_name else "as YAML (no repro_config_loader set)"
-    print(f"repro-hook config: {len(args.files)} config file(s) valid {how}")
+    print(f"repro-hook config: {len(files)} config file(s) valid {how}")
     return EXIT_OK
 
 
 def _lineage_command(args: argparse.Namespace) -> int:
-    # pre-commit runs hooks from the repository root: no manifest may reach outside it.
+    lineage, root = configured_lineage(args.lineage)
+    where = lineage.as_posix()
+    if args.changed:
+        project = find_project()
+        concerned = lineage_files(
+            args.files, read_project_settings(project), lineage, configured_pins(project)
+        )
+        if not concerned:
+            print(f"repro-hook lineage: no changed file is an input, output or config {where} concerns")
+            return EXIT_OK
+    # No manifest may reach outside the project (pre-commit runs hooks from the repository root).
     result = check(
-        args.lineage,
+        lineage,
         write_reports=False,
-        project_root=Path.cwd(),
+        project_root=root,
         require_signature=args.require_signature or require_from_env(),
     )
-    where = args.lineage.as_posix()
     if result.signature == UNVERIFIED:
         print(
             f"note: {where} is signed but no key is set (REPRO_SIGNING_KEY, REPRO_PUBLIC_KEY); signature not verified",

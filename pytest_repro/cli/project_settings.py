@@ -1,47 +1,241 @@
-"""Read a project's pytest-repro ini settings from outside pytest, for the command lines.
+"""Read a project's pytest-repro settings from outside pytest, for the command lines.
 
-`repro-hook` and `repro-vary` run where pytest does not: in pre-commit, or by hand.
-They read the same ini settings pytest would, from the first of pytest's own files
-that holds a pytest section: `pytest.ini`, `pyproject.toml` ([tool.pytest.ini_options]),
-`tox.ini` ([pytest]), `setup.cfg` ([tool:pytest]).
+`repro-run`, `repro-check`, `repro-hook`, `repro-export`, `repro-pin` and `repro-vary`
+run where pytest does not: in pre-commit, in CI, by hand.  They find the project the
+way pytest does (`find_project`: from the working folder up, the first of pytest's own
+files that holds a pytest section; its folder is the rootdir every relative setting is
+resolved against), and read each setting through the plugin's own declarations and
+`settings.read_settings`, so a default, a type or a bad value's one-line error is the
+same for every door.
 """
 
 from __future__ import annotations
 
 import configparser
+import shlex
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pytest_repro.errors import ConfigError, Problem
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: pytest depends on the backport
     import tomli as tomllib
 
+# pytest's configuration files, in its order of precedence within one folder.
+CONFIG_FILES = (
+    "pytest.toml",
+    ".pytest.toml",
+    "pytest.ini",
+    ".pytest.ini",
+    "pyproject.toml",
+    "tox.ini",
+    "setup.cfg",
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project as pytest would see it from a folder: its rootdir, its ini file and the ini options."""
+
+    root: Path
+    inifile: Path | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def shown_inifile(self) -> str:
+        """The ini file as errors name it (its name, or a hint where there is none)."""
+        return self.inifile.name if self.inifile is not None else "the project's ini file (none found)"
+
+
+def find_project(start: Path | None = None) -> Project:
+    """Find the ini file pytest would use when run in `start` (default: the working folder).
+
+    As pytest does: the first folder from `start` upwards that holds one of
+    `CONFIG_FILES` with a pytest section (`pytest.ini` and `pytest.toml` count even
+    without one); else the nearest `pyproject.toml`'s folder, with no options; else
+    `start` itself.
+    """
+    start = (start or Path.cwd()).absolute()
+    first_pyproject: Path | None = None
+    for folder in (start, *start.parents):
+        for name in CONFIG_FILES:
+            path = folder / name
+            if not path.is_file():
+                continue
+            if name == "pyproject.toml" and first_pyproject is None:
+                first_pyproject = path
+            options = _read_options(path)
+            if options is not None:
+                return Project(folder, path, options)
+    if first_pyproject is not None:
+        return Project(first_pyproject.parent, first_pyproject, {})
+    return Project(start)
+
 
 def ini_options(folder: Path) -> dict[str, Any]:
-    """Return the pytest ini options of the project in `folder` (empty when it has none)."""
-    for name, read in (
-        ("pytest.ini", lambda path: _ini_section(path, "pytest")),
-        ("pyproject.toml", _pyproject),
-        ("tox.ini", lambda path: _ini_section(path, "pytest")),
-        ("setup.cfg", lambda path: _ini_section(path, "tool:pytest")),
-    ):
-        path = folder / name
-        if path.is_file():
-            found = read(path)
-            if found is not None:
-                return found
-    return {}
+    """Return the pytest ini options of the project pytest would find from `folder` (empty when none)."""
+    return dict(find_project(folder).options)
 
 
-def _pyproject(path: Path) -> dict[str, Any] | None:
+def read_project_settings(project: Project, **options: Any) -> Any:
+    """The project's `ReproSettings`, resolved by the plugin's own `read_settings`.
+
+    `options` are command-line values by their pytest option name (`repro_lineage`),
+    over the ini's; a bad value is one `ConfigError` line naming the ini file (exit 2).
+    """
+    import pytest
+
+    from pytest_repro.settings import read_settings
+
+    check_setting_names(project)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_settings(IniFileConfig(project, options))  # type: ignore[arg-type]
+    except pytest.UsageError as error:
+        raise ConfigError([Problem(project.shown_inifile, "", str(error))]) from None
+
+
+def configured_lineage(option: Path | None) -> tuple[Path, Path]:
+    """The lineage a command line verifies and the project root it is confined to.
+
+    `option` (`--lineage`, relative to the working folder) over the ini's `repro_lineage`
+    (relative to the rootdir, default `artifacts/lineage.json`).  The lineage is given
+    as the user would type it from here, so that messages name it that way; the root is
+    the rootdir when the lineage lies in it, else the folder above the lineage's own.
+    """
+    from pytest_repro.lineage.verify import inferred_project_root
+    from pytest_repro.paths import shown_path
+
+    project = find_project()
+    lineage = option
+    if lineage is None:
+        lineage = Path(shown_path(read_project_settings(project).lineage_path))
+    inside = lineage.absolute().resolve().is_relative_to(project.root.resolve())
+    return lineage, project.root if inside else inferred_project_root(lineage)
+
+
+def configured_pins(project: Project) -> Path | None:
+    """The pin registry `repro_pins` names (relative to the rootdir), or None: a registry beside each dataset."""
+    check_setting_names(project)
+    value = IniFileConfig(project).getini("repro_pins")
+    if not value:
         return None
-    options = data.get("tool", {}).get("pytest", {}).get("ini_options")
-    return options if isinstance(options, dict) else None
+    path = Path(value)
+    return path if path.is_absolute() else project.root / path
+
+
+def check_setting_names(project: Project) -> None:
+    """Refuse a misspelt `repro_*` key, with the nearest name, as `pytest` itself would."""
+    from pytest_repro.preflight import unknown_setting_hint
+
+    declared = _declarations()
+    for key in sorted(project.options):
+        hint = unknown_setting_hint(str(key), declared)
+        if hint is not None:
+            raise ConfigError([Problem(project.shown_inifile, "", hint)])
+
+
+class IniFileConfig:
+    """What `settings.read_settings` reads of a `pytest.Config`, from the ini file alone.
+
+    `getini` converts a value as pytest does for the setting's declared type (a TOML
+    list or a shell-quoted line for `args`, one item a line for `linelist`) and returns
+    the declared default when the file does not set it; `getoption` returns the command
+    line's value given for that option, else None.
+    """
+
+    def __init__(self, project: Project, options: Mapping[str, Any] | None = None):
+        self.project = project
+        self.rootpath = project.root
+        self.inipath = project.inifile
+        self._options = dict(options or {})
+
+    def getoption(self, name: str, default: Any = None) -> Any:
+        value = self._options.get(name)
+        return default if value is None else value
+
+    def getini(self, name: str) -> Any:
+        declared = _declarations().get(name)
+        if declared is None:
+            raise ValueError(f"unknown ini setting {name!r}")
+        kind, default = declared
+        if name not in self.project.options:
+            return list(default) if isinstance(default, list | tuple) else default
+        return _typed(self.project.options[name], kind)
+
+
+def _typed(value: Any, kind: str | None) -> Any:
+    if kind in ("args", "linelist"):
+        if isinstance(value, list | tuple):
+            return [str(item) for item in value]
+        text = str(value)
+        if kind == "args":
+            return shlex.split(text)
+        return [line.strip() for line in text.splitlines() if line.strip()]
+    return value if isinstance(value, str) else str(value)
+
+
+class _Declarations:
+    """A stand-in for pytest's parser that keeps each ini setting's type and default."""
+
+    def __init__(self) -> None:
+        self.ini: dict[str, tuple[str | None, Any]] = {}
+
+    def getgroup(self, *args: Any, **kwargs: Any) -> _Declarations:
+        return self
+
+    def addoption(self, *args: Any, **kwargs: Any) -> None:
+        """Command-line options are pytest's business here; only the ini settings are kept."""
+
+    def addini(self, name: str, help: str, type: str | None = None, default: Any = None) -> None:
+        self.ini[name] = (type, default)
+
+
+_DECLARED: dict[str, tuple[str | None, Any]] = {}
+
+
+def _declarations() -> dict[str, tuple[str | None, Any]]:
+    """Every ini setting the plugin declares (`add_options`, `add_probe_options`): name -> (type, default)."""
+    if not _DECLARED:
+        from pytest_repro.probe_settings import add_probe_options
+        from pytest_repro.settings import add_options
+
+        recorder = _Declarations()
+        add_options(recorder)  # type: ignore[arg-type]
+        add_probe_options(recorder)  # type: ignore[arg-type]
+        _DECLARED.update(recorder.ini)
+    return _DECLARED
+
+
+def _read_options(path: Path) -> dict[str, Any] | None:
+    """The pytest options `path` holds, {} for a pytest-only file without any, None when it has no section."""
+    if path.suffix == ".toml":
+        data = _toml(path)
+        if path.name == "pyproject.toml":
+            tool = data.get("tool", {}).get("pytest") if isinstance(data.get("tool"), dict) else None
+            if not isinstance(tool, dict):
+                return None
+            ini = tool.get("ini_options")
+            native = {key: value for key, value in tool.items() if key != "ini_options"}
+            return dict(ini) if isinstance(ini, dict) else native
+        table = data.get("pytest")
+        return dict(table) if isinstance(table, dict) else {}
+    section = "tool:pytest" if path.name == "setup.cfg" else "pytest"
+    options = _ini_section(path, section)
+    if options is None and path.name in ("pytest.ini", ".pytest.ini"):
+        return {}
+    return options
+
+
+def _toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
 
 
 def _ini_section(path: Path, section: str) -> dict[str, Any] | None:

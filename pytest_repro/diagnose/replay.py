@@ -1,19 +1,25 @@
 """Replay: does a fresh training reproduce the hashes a lineage recorded earlier?
 
-When the recorded lineage's inputs (every one, by name) and seed equal the fresh
-run's, every output both record must have the same SHA-256 too.  When one does not,
-the most likely cause is the environment, so the difference between the recorded and
-current environment is shown (scikit-learn 1.9.1 -> 1.9.2, another BLAS).
+The recorded lineage (written by `repro-run`, a training, or restored from CI) and the
+fresh run's are paired entry by entry, by name (the twins' recorded lineages and
+`repro-run`'s name things alike), then, for an output only one of them names, by its
+file name.  When an output's SHA-256 differs, the failure names first what the fresh
+run read that changed since the recorded one (a data file with one row edited), then
+the outputs, then how the recorded environment differs from today's (scikit-learn
+1.9.1 -> 1.9.2, another BLAS), the likely cause when no input changed.  A lineage of
+another config file or another seed is not comparable: the replay is skipped, saying so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pytest_repro.lineage.manifest import INPUT, OUTPUT, entries
+from pytest_repro.lineage.manifest import INPUT, OUTPUT, Entry, entries
 from pytest_repro.paths import shown_path
+
+CONFIG_INPUT = "config"
 
 
 class ReplaySkipped(Exception):
@@ -22,19 +28,44 @@ class ReplaySkipped(Exception):
 
 @dataclass(frozen=True)
 class ReplayOutcome:
-    """A digest of the recorded and of the fresh outputs, what differs, and the environment changes."""
+    """A digest of the recorded and of the fresh outputs, what differs, and the likely causes."""
 
     recorded_outputs: str
     fresh_outputs: str
     mismatches: tuple[str, ...]
     environment_changes: tuple[str, ...]
+    changed_inputs: tuple[str, ...] = ()  # names of the inputs both runs read whose SHA-256 differs
+    input_lines: tuple[str, ...] = ()  # each changed input, and the inputs only one run read
+
+    @property
+    def changed_note(self) -> str:
+        """What the summary table adds to the outcome: the inputs that changed, if any."""
+        changed = ", ".join(self.changed_inputs)
+        if not changed:
+            return ""
+        return f"{changed} changed" if self.mismatches else f"although {changed} changed"
 
     def render(self) -> str:
-        lines = ["a fresh training does not reproduce the recorded lineage:", *self.mismatches]
-        if self.environment_changes:
-            lines.append("probable cause, the environment changed since the recorded run:")
-            lines += [f"  {change}" for change in self.environment_changes]
+        if self.changed_inputs:
+            names = " and ".join(self.changed_inputs)
+            lines = [
+                f"{names} changed since the lineage was recorded: a fresh training does not reproduce it",
+                *self.input_lines,
+                "outputs that differ:",
+                *self.mismatches,
+                "retrain to record the change (repro-run), or undo it",
+            ]
         else:
+            lines = ["a fresh training does not reproduce the recorded lineage:", *self.mismatches]
+            lines += self.input_lines
+        if self.environment_changes:
+            lines.append(
+                "the environment changed since the recorded run too:"
+                if self.changed_inputs
+                else "probable cause, the environment changed since the recorded run:"
+            )
+            lines += [f"  {change}" for change in self.environment_changes]
+        elif not self.changed_inputs:
             lines.append("the recorded environment equals the current one: look for non-determinism")
         return "\n".join(lines)
 
@@ -69,42 +100,116 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
     if run.lineage is None:
         raise ReplaySkipped("the entry point returned no lineage to compare with")
     try:
-        recorded = read_lineage(recorded_path)
-        fresh = read_lineage(run.lineage)
+        recorded = _Side(read_lineage(recorded_path), recorded_path)
+        fresh = _Side(read_lineage(run.lineage), Path(run.lineage))
+        _require_same_config(recorded, fresh)
     except LineageError as exc:
         raise ReplaySkipped(f"unreadable lineage: {exc}") from None
-    recorded_entries, fresh_entries = _by_role(recorded, recorded_path), _by_role(fresh, run.lineage)
-    _require_same_inputs(recorded_entries[INPUT], fresh_entries[INPUT])
-    if recorded.get("seed") != fresh.get("seed"):
+    if recorded.lineage.get("seed") != fresh.lineage.get("seed"):
         raise ReplaySkipped(
-            f"the recorded lineage used seed {recorded.get('seed')}, this run {fresh.get('seed')}"
+            f"the recorded lineage used seed {recorded.lineage.get('seed')}, this run {fresh.lineage.get('seed')}"
         )
-    old, new = recorded_entries[OUTPUT], fresh_entries[OUTPUT]
+    pairs = _paired(recorded.by_role[OUTPUT], fresh.by_role[OUTPUT])
     mismatches = tuple(
-        f"  {name}: recorded {old.get(name, 'nothing')}, fresh {new.get(name, 'nothing')}"
-        for name in sorted(set(old) | set(new))
-        if old.get(name) != new.get(name)
+        f"  {_pair_name(old, new)}: recorded {_digest_or_nothing(old)}, fresh {_digest_or_nothing(new)}"
+        for old, new in pairs
+        if old is None or new is None or old.sha256 != new.sha256
     )
-    changes = environment_differences(recorded.get("environment") or {}, fresh.get("environment") or {})
-    return ReplayOutcome(_digest(old), _digest(new), mismatches, tuple(changes))
+    changed, input_lines = _input_changes(recorded.by_role[INPUT], fresh.by_role[INPUT])
+    changes = environment_differences(
+        recorded.lineage.get("environment") or {}, fresh.lineage.get("environment") or {}
+    )
+    return ReplayOutcome(
+        _digest({old.name: old.sha256 for old, _ in pairs if old is not None}),
+        _digest({(old or new).name: new.sha256 for old, new in pairs if new is not None}),
+        mismatches,
+        tuple(changes),
+        changed,
+        input_lines if mismatches else (),
+    )
 
 
-def _by_role(lineage: dict[str, Any], path: Path) -> dict[str, dict[str, str]]:
-    found: dict[str, dict[str, str]] = {INPUT: {}, OUTPUT: {}}
-    for item in entries(lineage, path):
-        found[item.role][item.name] = item.sha256
-    return found
+class _Side:
+    """One lineage of a replay: its entries by role and name, and where its root is."""
+
+    def __init__(self, lineage: dict[str, Any], path: Path):
+        self.lineage = lineage
+        self.path = path
+        self.by_role: dict[str, dict[str, Entry]] = {INPUT: {}, OUTPUT: {}}
+        for item in entries(lineage, path):
+            self.by_role[item.role][item.name] = item
+
+    def resolved(self, item: Entry) -> Path:
+        """Where an entry's file is (not checked: the verifiers do that)."""
+        from pytest_repro.lineage.verify import lineage_root
+
+        return (lineage_root(self.lineage, self.path) / item.path).resolve()
 
 
-def _require_same_inputs(recorded: dict[str, str], fresh: dict[str, str]) -> None:
-    """A replay is meaningful only for the same inputs; anything else is skipped, saying which differs."""
-    for name in sorted(set(recorded) | set(fresh)):
-        if name not in fresh:
-            raise ReplaySkipped(f"the recorded lineage has an input {name!r} this run does not record")
-        if name not in recorded:
-            raise ReplaySkipped(f"this run records an input {name!r} the recorded lineage does not")
-        if recorded[name] != fresh[name]:
-            raise ReplaySkipped(f"the recorded lineage is for another {name} (its sha256 differs)")
+def _require_same_config(recorded: _Side, fresh: _Side) -> None:
+    """A lineage of another config file (another experiment) is not comparable: skipped, saying which."""
+    old, new = recorded.by_role[INPUT].get(CONFIG_INPUT), fresh.by_role[INPUT].get(CONFIG_INPUT)
+    if old is None or new is None:
+        return
+    if recorded.resolved(old) != fresh.resolved(new):
+        raise ReplaySkipped(
+            f"the recorded lineage is for another config ({old.path}; this run: {shown_path(fresh.resolved(new))})"
+        )
+
+
+def _input_changes(
+    recorded: dict[str, Entry], fresh: dict[str, Entry]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The inputs both runs read whose bytes differ (by name), and one line for each of them and each unpaired one."""
+    changed = tuple(
+        name for name in sorted(set(recorded) & set(fresh)) if recorded[name].sha256 != fresh[name].sha256
+    )
+    lines = [
+        f"  {name}: recorded sha256 {recorded[name].sha256[:12]}, now {fresh[name].sha256[:12]}"
+        for name in changed
+    ]
+    only_recorded = sorted(set(recorded) - set(fresh))
+    only_fresh = sorted(set(fresh) - set(recorded))
+    if only_recorded:
+        lines.append(f"inputs the recorded run read and this run did not: {', '.join(only_recorded)}")
+    if only_fresh:
+        lines.append(f"inputs this run read and the recorded run did not: {', '.join(only_fresh)}")
+    return changed, tuple(lines)
+
+
+def _paired(recorded: dict[str, Entry], fresh: dict[str, Entry]) -> list[tuple[Entry | None, Entry | None]]:
+    """Outputs paired by name, then the rest by file name when exactly one on each side has it."""
+    pairs: list[tuple[Entry | None, Entry | None]] = [
+        (recorded[name], fresh[name]) for name in sorted(set(recorded) & set(fresh))
+    ]
+    old_rest = {name: item for name, item in recorded.items() if name not in fresh}
+    new_rest = {name: item for name, item in fresh.items() if name not in recorded}
+    old_by_file = _unique_by_file_name(old_rest.values())
+    new_by_file = _unique_by_file_name(new_rest.values())
+    for file_name in sorted(set(old_by_file) & set(new_by_file)):
+        old, new = old_by_file[file_name], new_by_file[file_name]
+        pairs.append((old, new))
+        del old_rest[old.name], new_rest[new.name]
+    pairs += [(item, None) for item in old_rest.values()]
+    pairs += [(None, item) for item in new_rest.values()]
+    return pairs
+
+
+def _unique_by_file_name(items: Any) -> dict[str, Entry]:
+    found: dict[str, list[Entry]] = {}
+    for item in items:
+        found.setdefault(PurePosixPath(item.path).name, []).append(item)
+    return {name: listed[0] for name, listed in found.items() if len(listed) == 1}
+
+
+def _pair_name(old: Entry | None, new: Entry | None) -> str:
+    if old is not None and new is not None and old.name != new.name:
+        return f"{old.name} (this run: {new.name})"
+    return (old or new).name  # type: ignore[union-attr]
+
+
+def _digest_or_nothing(item: Entry | None) -> str:
+    return item.sha256 if item is not None else "nothing"
 
 
 def _digest(outputs: dict[str, str]) -> str:

@@ -159,10 +159,11 @@ class TwinCheck(ReproItem):
         )
         self.user_properties.append(("sha256_recorded_outputs", outcome.recorded_outputs))
         self.user_properties.append(("sha256_fresh_outputs", outcome.fresh_outputs))
+        detail = "; ".join(filter(None, [outcome.changed_note, "recorded vs fresh outputs"]))
         if outcome.mismatches:
-            self._summary(Outcome.DIFFERS)
+            self._summary(Outcome.DIFFERS, detail)
             raise ReproMismatch(outcome.render())
-        self._summary(Outcome.REPRODUCED)
+        self._summary(Outcome.REPRODUCED, detail)
 
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:
         self.user_properties.append(("sha256_run_a", hash_a or ""))

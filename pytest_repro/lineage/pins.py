@@ -1,13 +1,18 @@
 """The pin registry: the SHA-256 each dataset must have, so a silent change to data stops training.
 
-The registry is `dataset_pins.yaml` in the dataset's folder, a mapping of file name to
-hex SHA-256 with sorted keys.  It is written only by `pin_dataset` (atomically) and
-read by `check_dataset_pin` (streamed, for a file of any size) and by
-`read_pinned_dataset`, which returns the very bytes it checked for a training to parse.
+By default the registry is `dataset_pins.yaml` in the dataset's folder, a mapping of
+file name to hex SHA-256 with sorted keys.  Real projects often git-ignore their data
+folders, where such a registry would never be committed: a project then names one
+registry where it commits it (the ini setting `repro_pins`, which `repro-pin` reads,
+and `registry=` here), keyed by each dataset's path relative to the registry's folder.
+It is written only by `pin_dataset` (atomically) and read by `check_dataset_pin`
+(streamed, for a file of any size) and by `read_pinned_dataset`, which returns the very
+bytes it checked for a training to parse.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -32,33 +37,51 @@ _HEADER = f"""\
 #   repro-pin --verify <dataset file>
 # Written by `repro-pin` (pytest-repro); the file name {PINS_FILE} is fixed.
 """
+# A project's own registry (ini repro_pins), wherever the project keeps it.
+_PROJECT_HEADER = """\
+# SHA-256 of each dataset, by its path relative to this file's folder; training refuses a
+# dataset whose hash differs. After a deliberate change to a dataset, re-pin it with:
+#   repro-pin <dataset file>
+# and check a pin with:
+#   repro-pin --verify <dataset file>
+# Written by `repro-pin` (pytest-repro), where the ini setting repro_pins names it.
+"""
+
+PathLike = str | os.PathLike[str]
 
 
-def registry_path(dataset: str | Path) -> Path:
-    """Return where the pin of `dataset` is kept: the registry file in the same folder."""
-    return Path(dataset).parent / PINS_FILE
+def registry_path(dataset: PathLike, registry: PathLike | None = None) -> Path:
+    """Return where the pin of `dataset` is kept: `registry`, by default the registry file in its folder."""
+    return Path(registry) if registry is not None else Path(dataset).parent / PINS_FILE
 
 
-def pin_dataset(path: str | Path) -> str:
-    """Record the dataset's current SHA-256 in its folder's registry and return the hash.
+def pin_key(dataset: PathLike, registry: PathLike) -> str:
+    """A dataset's entry in a registry: its POSIX path relative to the registry's folder (beside it: its name)."""
+    folder = Path(registry).absolute().parent
+    return Path(os.path.relpath(Path(dataset).absolute(), folder)).as_posix()
+
+
+def pin_dataset(path: PathLike, registry: PathLike | None = None) -> str:
+    """Record the dataset's current SHA-256 in its registry and return the hash.
 
     Other entries are kept; the file is rewritten atomically with sorted keys, so a
     reader never sees half a registry and the same pins always give the same bytes.
     """
     path = Path(path)
     actual = _hash_dataset(path)
-    registry = registry_path(path)
-    pins = _read_pins(registry) if registry.exists() else {}
-    pins[path.name] = actual
+    target = registry_path(path, registry)
+    pins = _read_pins(target) if target.exists() else {}
+    pins[pin_key(path, target)] = actual
     body = yaml.safe_dump(dict(sorted(pins.items())), sort_keys=True, default_flow_style=False)
+    header = _HEADER if registry is None else _PROJECT_HEADER
     try:
-        write_bytes_atomic(registry, (_HEADER + body).encode("utf-8"))
+        write_bytes_atomic(target, (header + body).encode("utf-8"))
     except OSError as exc:
-        raise DatasetError(f"{registry}: cannot write the pin registry ({exc.strerror})") from None
+        raise DatasetError(f"{target}: cannot write the pin registry ({exc.strerror})") from None
     return actual
 
 
-def check_dataset_pin(path: str | Path) -> str:
+def check_dataset_pin(path: PathLike, registry: PathLike | None = None) -> str:
     """Return the dataset's SHA-256 if it equals the pinned one; raise otherwise.
 
     A missing dataset, registry or entry is a DatasetError (exit 2: fix the setup);
@@ -66,11 +89,11 @@ def check_dataset_pin(path: str | Path) -> str:
     """
     path = Path(path)
     actual = _hash_dataset(path)
-    _check_against_pin(path, actual)
+    _check_against_pin(path, actual, registry)
     return actual
 
 
-def read_pinned_dataset(path: str | Path) -> tuple[bytes, str]:
+def read_pinned_dataset(path: PathLike, registry: PathLike | None = None) -> tuple[bytes, str]:
     """Read the dataset once, check those bytes against the pin, and return them with their SHA-256.
 
     A training parses the returned bytes, never the file a second time: a file swapped
@@ -81,24 +104,25 @@ def read_pinned_dataset(path: str | Path) -> tuple[bytes, str]:
     path = Path(path)
     data = _read_dataset(path)
     actual = sha256_bytes(data)
-    _check_against_pin(path, actual)
+    _check_against_pin(path, actual, registry)
     return data, actual
 
 
-def _check_against_pin(path: Path, actual: str) -> None:
-    registry = registry_path(path)
+def _check_against_pin(path: Path, actual: str, registry: PathLike | None) -> None:
+    target = registry_path(path, registry)
     # Named as the user would type them from where they ran the command.
-    shown, shown_registry = shown_path(path), shown_path(registry)
+    shown, shown_registry = shown_path(path), shown_path(target)
     how = f"pin it with: repro-pin {shown}"
-    if not registry.exists():
-        raise DatasetError(f"{shown}: no pin registry {shown_registry} beside the dataset; {how}")
-    pins = _read_pins(registry)
-    expected = pins.get(path.name)
+    if not target.exists():
+        where = " beside the dataset" if registry is None else ""
+        raise DatasetError(f"{shown}: no pin registry {shown_registry}{where}; {how}")
+    pins = _read_pins(target)
+    expected = pins.get(pin_key(path, target))
     if expected is None:
         raise DatasetError(f"{shown}: not pinned in {shown_registry}; {how}")
     if actual != expected:
         raise DatasetPinError(
-            f"{shown}: SHA-256 is {actual} but {PINS_FILE} pins {expected}; if the change is "
+            f"{shown}: SHA-256 is {actual} but {target.name} pins {expected}; if the change is "
             f"deliberate, re-pin with: repro-pin {shown}"
         )
 
@@ -139,7 +163,7 @@ def _read_pins(registry: Path) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise DatasetError(f"{registry}: expected a mapping of file name to SHA-256; fix or delete it")
+        raise DatasetError(f"{registry}: expected a mapping of dataset path to SHA-256; fix or delete it")
     pins: dict[str, str] = {}
     for name, digest in raw.items():
         if not isinstance(name, str) or not is_sha256(digest):

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.isolation import ISOLATION_SUFFIX, IsolatedRun, ProjectIsolation, recorded_events
+from pytest_repro.running.isolation import (
+    ISOLATION_SUFFIX,
+    IsolatedRun,
+    ProjectIsolation,
+    inputs_read,
+    recorded_events,
+)
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -97,7 +103,7 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     own_output = tree / OUTPUT_FOLDER
     own_output.mkdir(exist_ok=True)
     config = run.in_copy(request.config_path) if request.config_path.is_file() else None
-    words = [_expand(word, request, own_output, config) for word in shlex.split(training.command)]
+    words = [expand_word(word, request, own_output, config) for word in shlex.split(training.command)]
     if words and words[0] in ("python", "python3"):
         words[0] = sys.executable  # the interpreter pytest runs in, with the project's packages
     sys.stdout.flush()
@@ -119,20 +125,17 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
 
 
 def _inputs_read(run: IsolatedRun, output_dir: Path, outputs: set[str]) -> dict[str, str]:
-    """The project's files the command's processes read, by relative path: the run's inputs.
+    """The project's files the command's processes read (the recorder's), less its outputs: the run's inputs.
 
-    What the recorder saw opened for reading in the copy, that the user's project holds
-    too (a file the run made and read back is not an input), less the outputs and git's
-    own files; each path is the copy's file, whose bytes are those the run read.
+    A file the copy rewrote for the run (an MLflow store's `meta.yaml`, pointed at the
+    copy) is the user's own file as an input: the copy's bytes name the run's folder,
+    which differs between two runs and from a run by hand.
     """
-    events = recorded_events(command_record_folder(output_dir), run.copy.root if run.copy else None)
-    found = {}
-    for event in events.get("open", []):
-        relative = event["detail"]
-        if relative.startswith("/") or relative in outputs or relative.split("/")[0] == ".git":
-            continue
-        if (run.isolation.root / relative).is_file() and (run.copy.root / relative).is_file():
-            found[relative] = str(run.copy.root / relative)
+    assert run.copy is not None
+    events = recorded_events(command_record_folder(output_dir), run.copy.root)
+    found = inputs_read(events, run.isolation.root, run.copy.root, outputs)
+    for relative in set(run.copy.noted) & set(found):
+        found[relative] = str(run.isolation.root / relative)
     return found
 
 
@@ -146,13 +149,14 @@ def command_record_folder(output_dir: Path) -> Path:
     return output_dir / f"{COPY_FOLDER}{ISOLATION_SUFFIX}" / "record"
 
 
-def _expand(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:
+def expand_word(word: str, request: RunRequest, output_dir: Path, config: Path | None) -> str:
+    """One word of the command with its placeholders filled in: `{seed}`, `{output_dir}`, `{config}`."""
     values = {"output_dir": str(output_dir)}
     if "{seed}" in word:
         if request.seed is None:
             raise ContractError(
                 "repro_command uses {seed}, but no seed is known: set repro_seed in the ini file, give the "
-                "config a top-level seed, or pass --repro-seed N"
+                "config a top-level seed, or pass one (pytest --repro-seed N, repro-run --seed N)"
             )
         values["seed"] = str(request.seed)
     if "{config}" in word:

@@ -20,13 +20,13 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import ContractError
-from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, barrier, copy_tree
+from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, barrier, copy_tree, never_copied
 
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"
 GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/_pytest_repro_guard.py
@@ -445,3 +445,26 @@ def recorded_events(
                 else:
                     known["count"] += item["count"]
     return {kind: [found[detail] for detail in sorted(found)] for kind, found in sorted(merged.items())}
+
+
+def inputs_read(
+    events: Mapping[str, list[dict[str, Any]]], project: Path, tree: Path, leave_out: Collection[str] = ()
+) -> dict[str, str]:
+    """The project's files a run's processes read, by POSIX path relative to the project: the run's inputs.
+
+    `events` are what `recorded_events` returns relative to `tree`, where the run trained
+    (the project itself, or a copy of it).  A file counts when the user's project holds
+    it too (a file the run made and read back is not an input), and not when it is in
+    `leave_out` (the run's outputs, its lineage) or where no copy holds files (.git,
+    `__pycache__`, a virtual environment): a run in a copy could never read those, so a
+    lineage recorded in the project must not name them either.  Each path is `tree`'s
+    file, whose bytes are those the run read.
+    """
+    found = {}
+    for event in events.get("open", []):
+        relative = str(event["detail"])
+        if relative.startswith("/") or relative in leave_out or never_copied(relative):
+            continue
+        if (project / relative).is_file() and (tree / relative).is_file():
+            found[relative] = str(tree / relative)
+    return found

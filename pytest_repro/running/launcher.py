@@ -104,7 +104,7 @@ RECORDED_LINEAGE_SUFFIX = ".lineage.json"
 def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[str, Any]) -> dict[str, Any]:
     """Record a lineage for a run that returned none: its config and what it read as inputs, its outputs.
 
-    A command's inputs are the project's files its processes read (the recorder's), and
+    The inputs are the project's files the run's processes read (the recorder's), and
     the code is the user's commit and dirty flag.  Called in the process that trained, so the environment it records (libraries, BLAS)
     is the training's.  The manifest sits beside the run's folder, never in it, so it
     cannot collide with a file the training wrote.  Any project thus gets the lineage
@@ -113,34 +113,83 @@ def with_recorded_lineage(request: RunRequest, output_dir: Path, result: dict[st
     artifacts = [Path(artifact) for artifact in result["artifacts"].values()]
     if result.get("lineage") or not all(artifact.is_file() for artifact in artifacts):
         return result  # a missing artifact is reported, once, by the plugin's own contract check
-    from pytest_repro.lineage.environment import code_version
-    from pytest_repro.lineage.writing import write_lineage
-
-    inputs: dict[str, Any] = {"config": request.config_path} if request.config_path.is_file() else {}
-    # What the run's processes read in the project (a command's, from the recorder), by relative path.
-    inputs.update(
-        (name, path)
-        for name, path in (result.get("inputs") or {}).items()
-        if Path(path) != request.config_path
-    )
-    path = write_lineage(
+    path = write_run_lineage(
         output_dir.parent / f"{output_dir.name}{RECORDED_LINEAGE_SUFFIX}",
-        inputs=inputs,
-        outputs={name: Path(artifact) for name, artifact in result["artifacts"].items()},
-        seed=request.seed,
+        request,
+        inputs=result.get("inputs") or {},
+        outputs=result["artifacts"],
         folds=result.get("folds"),
-        # The user's commit and whether their checkout is dirty (a command's copy has its outputs removed).
-        code=code_version(request.project.root) if request.project is not None else None,
         signing_key=None,
     )
     return {**result, "lineage": str(path)}
 
 
-def train_once(request: RunRequest, output_dir: Path) -> dict[str, Any]:
+def write_run_lineage(
+    path: Path,
+    request: RunRequest,
+    *,
+    inputs: Mapping[str, str | Path],
+    outputs: Mapping[str, str | Path],
+    folds: Any = None,
+    **options: Any,
+) -> Path:
+    """Write the lineage of one run of `request`: the one place a recorded lineage's names are chosen.
+
+    The twins' recorded lineages and `repro-run`'s name things alike, so that a replay
+    pairs them by name: the config as `config` (when it is a file), every other file
+    the run read by its path relative to the project, each output by its name (a
+    command's: its path relative to the project), and the code as the user's git
+    commit and dirty flag.  `options` go to `write_lineage` (`signing_key`).
+    """
+    from pytest_repro.lineage.environment import code_version
+    from pytest_repro.lineage.writing import write_lineage
+
+    project = request.project.root if request.project is not None else None
+    if "code" not in options:
+        options["code"] = code_version(project) if project is not None else None
+    return write_lineage(
+        path,
+        inputs=lineage_inputs(request.config_path, inputs, project),
+        outputs={name: Path(output) for name, output in outputs.items()},
+        seed=request.seed,
+        folds=folds,
+        **options,
+    )
+
+
+def lineage_inputs(
+    config_path: Path, read: Mapping[str, str | Path], project: Path | None
+) -> dict[str, Path]:
+    """A run's inputs by name: its config as `config`, then each file it read (relative path -> file)."""
+    config = config_path.resolve() if config_path.is_file() else None
+    shown_config = _relative_to(config, project) if config is not None else None
+    inputs: dict[str, Path] = {"config": config_path} if config is not None else {}
+    for name, path in read.items():
+        if name != shown_config and Path(path).resolve() != config:
+            inputs[name] = Path(path)
+    return inputs
+
+
+def _relative_to(path: Path, root: Path | None) -> str | None:
+    if root is None:
+        return None
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def train_once(
+    request: RunRequest,
+    output_dir: Path,
+    read_inputs: Callable[[Mapping[str, Any]], dict[str, str]] | None = None,
+) -> dict[str, Any]:
     """Train once into `output_dir`, a function or a command, and return the contract's mapping.
 
     Runs in the training's own process (the worker), or in this one for in-process
-    isolation; a run that returned no lineage gets one recorded here.
+    isolation; a run that returned no lineage gets one recorded here.  `read_inputs`
+    says, once a function has trained, which of the project's files it read (the
+    worker's recorder); a command's run knows that itself.
     """
     if request.command is not None:
         from pytest_repro.contract import normalise_result
@@ -150,6 +199,8 @@ def train_once(request: RunRequest, output_dir: Path) -> dict[str, Any]:
         result = {**normalise_result(trained, output_dir), "inputs": trained["inputs"]}
     else:
         result = call_entry_point(request, output_dir)
+        if read_inputs is not None:
+            result["inputs"] = read_inputs(result)
     return with_recorded_lineage(request, output_dir, result)
 
 

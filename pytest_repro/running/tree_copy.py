@@ -158,7 +158,7 @@ class _Copier:
     def add(self, relative: str, ignored: bool) -> None:
         name = relative.rstrip("/")
         origin = self.source / name
-        if _skipped(relative) or self._into_itself(origin):
+        if never_copied(relative) or self._into_itself(origin):
             return
         if matches_any(name, self.exclude):
             (self.destination / name).parent.mkdir(parents=True, exist_ok=True)  # the folder stays
@@ -305,7 +305,8 @@ def _match(relative: str, pattern: str) -> bool:
     return "**/" in pattern and fnmatch.fnmatchcase(relative, pattern.replace("**/", ""))
 
 
-def _skipped(relative: str) -> bool:
+def never_copied(relative: str) -> bool:
+    """Whether the POSIX path `relative` lies in a folder no run's copy holds (.git, caches, environments)."""
     parts = relative.rstrip("/").split("/")
     folders = parts if relative.endswith("/") else parts[:-1]
     return any(part in SKIPPED_FOLDERS or part.endswith(".egg-info") for part in folders)

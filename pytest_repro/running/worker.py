@@ -17,6 +17,7 @@ from pytest_repro.running.isolation import (
     IsolatedRun,
     ProjectIsolation,
     flush_recorder_here,
+    inputs_read,
     install_guard_here,
     recorded_events,
 )
@@ -94,8 +95,14 @@ def _train_function_guarded(
     os.environ.update(environment)
     tempfile.tempdir = None  # the run's own TMPDIR from now on
     install_guard_here(run)
+    root = project.root.resolve()
+
+    def read_inputs(result: object) -> dict[str, str]:
+        flush_recorder_here()  # this process's reads so far; the training's own processes have ended
+        return inputs_read(recorded_events(run.record, root, own=output_dir.parent), root, root)
+
     try:
-        result = train_once(request, output_dir)
+        result = train_once(request, output_dir, read_inputs)
     finally:
         flush_recorder_here()
         run.finish()

@@ -252,3 +252,106 @@ def test_console_script_points_at_main():
     (script,) = entry_points(group="console_scripts", name="repro-hook")
     assert script.value == "pytest_repro.cli.hook:main"
     assert script.load() is main
+
+
+# --- --changed: the hooks fire on the project's own files ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changed", "verified"),
+    [
+        ("config.yaml", True),
+        ("ml_datasource.csv", True),
+        ("artifacts/best_model.joblib", True),
+        ("artifacts/lineage.json", True),
+        ("dataset_pins.yaml", True),
+        ("data/sales.csv", False),
+        ("training/run.py", False),
+        ("README.md", False),
+    ],
+)
+def test_changed_files_verify_the_lineage_only_when_it_records_or_names_one(
+    project: Path, changed: str, verified: bool, capsys: pytest.CaptureFixture[str]
+):
+    _flip_one_byte(project / FILES["model"])  # so that a verification shows itself by failing
+    code = main(["lineage", "--changed", changed, "NOTES.md"])
+    out = capsys.readouterr()
+    assert code == (EXIT_VERIFICATION_FAILED if verified else EXIT_OK), out
+    if not verified:
+        assert out.out.strip() == (
+            "repro-hook lineage: no changed file is an input, output or config artifacts/lineage.json concerns"
+        )
+
+
+SCRIPT_INI = """\
+[tool.pytest.ini_options]
+repro_command = "python src/train.py"
+repro_outputs = ["models/*.pkl"]
+repro_metrics = "reports/metrics.json"
+repro_lineage = "reports/lineage.json"
+repro_pins = "pins.yaml"
+"""
+
+
+@pytest.mark.parametrize(
+    ("changed", "concerned"),
+    [
+        ("models/churn.pkl", True),
+        ("reports/metrics.json", True),
+        ("reports/lineage.json", True),
+        ("pins.yaml", True),
+        ("src/train.py", False),  # an input only once a lineage records it
+        ("NOTES.md", False),
+    ],
+)
+def test_a_script_project_without_a_lineage_yet_is_told_to_train_when_its_outputs_change(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    changed: str,
+    concerned: bool,
+    capsys: pytest.CaptureFixture[str],
+):
+    (tmp_path / "pyproject.toml").write_text(SCRIPT_INI)
+    monkeypatch.chdir(tmp_path)
+    code = main(["lineage", "--changed", changed])
+    err = capsys.readouterr().err
+    assert code == (EXIT_VERIFICATION_FAILED if concerned else EXIT_OK)
+    assert ("Missing reports/lineage.json. Run training first." in err) is concerned
+
+
+def test_the_lineage_hook_reads_repro_lineage_from_the_ini_found_above(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nrepro_lineage = "kept/lineage.json"\n'
+    )
+    (project / "kept").mkdir()
+    (project / "artifacts" / "lineage.json").rename(project / "kept" / "lineage.json")
+    monkeypatch.chdir(project / "artifacts")  # pytest finds the ini file from a subfolder too
+    assert main(["lineage"]) == EXIT_OK
+    assert (
+        capsys.readouterr()
+        .out.strip()
+        .endswith("all 6 files match " + str(project / "kept" / "lineage.json"))
+    )
+
+
+def test_the_config_hook_validates_only_the_projects_configs_among_the_changed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    (tmp_path / "pyproject.toml").write_text('[tool.pytest.ini_options]\nrepro_config = "params.yaml"\n')
+    (tmp_path / "params.yaml").write_text("lr: [1, 2\n")  # broken YAML
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: [\n")  # not a training config
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "config-small.yml").write_text("seed: 1\n")
+    monkeypatch.chdir(tmp_path)
+    assert (
+        main(["config", "--changed", "dvc.yaml", ".pre-commit-config.yaml", "experiments/config-small.yml"])
+        == EXIT_OK
+    )
+    assert "1 config file(s) valid" in capsys.readouterr().out
+    assert main(["config", "--changed", "dvc.yaml", "params.yaml"]) == EXIT_USAGE
+    assert "params.yaml" in capsys.readouterr().err
+    assert main(["config", "--changed", "README.md"]) == EXIT_OK
+    assert "no changed file is a training config" in capsys.readouterr().out

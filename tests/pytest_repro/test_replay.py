@@ -62,13 +62,43 @@ def test_replay_mismatch_names_the_hashes_and_the_environment_change(example):
     )
 
 
-def test_replay_is_skipped_for_a_lineage_of_another_config(example):
+def test_replay_is_skipped_for_a_lineage_of_another_config_file(example):
+    example.write(lineage=True)
+    recorded = _record_lineage(example.path)
+    _rewrite(recorded, {"config": {"path": "experiments/other.yaml", "sha256": "1" * 64}})
+    result = example.run("--repro", "-k", "replay", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*the recorded lineage is for another config (experiments/other.yaml; this run: config.yaml)*"]
+    )
+
+
+def test_a_changed_input_is_named_first_when_the_outputs_differ(example):
+    example.write(lineage=True)
+    recorded = _record_lineage(example.path)
+    _rewrite(recorded, {"config": {"sha256": "1" * 64}, "model": {"sha256": "0" * 64}})
+    result = example.run("--repro", "-k", "replay")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ repro replay _*",
+            "config changed since the lineage was recorded: a fresh training does not reproduce it",
+            "  config: recorded sha256 111111111111, now *",
+            "outputs that differ:",
+            "  model: recorded 0000000000000000*, fresh *",
+            "retrain to record the change (repro-run), or undo it",
+        ]
+    )
+    result.stdout.fnmatch_lines(["replay * differs (config changed; recorded vs fresh outputs)"])
+
+
+def test_replay_passes_saying_so_when_an_input_changed_but_every_output_is_the_same(example):
     example.write(lineage=True)
     recorded = _record_lineage(example.path)
     _rewrite(recorded, {"config": {"sha256": "1" * 64}})
-    result = example.run("--repro", "-k", "replay", "-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*the recorded lineage is for another config*"])
+    result = example.run("--repro", "-k", "replay")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["replay * reproduced (although config changed; recorded vs fresh outputs)"])
 
 
 def test_replay_is_skipped_without_a_recorded_lineage(example):
@@ -206,3 +236,40 @@ def test_a_separate_config_path_outside_the_project_gets_a_usage_error_that_says
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*no ini file found*write --repro-config=PATH (one word)*"])
+
+
+def _written(folder: Path, outputs: dict[str, str], inputs: dict[str, str]) -> Path:
+    from pytest_repro.lineage.writing import write_lineage
+
+    for relative, text in {**outputs, **inputs}.items():
+        (folder / relative).parent.mkdir(parents=True, exist_ok=True)
+        (folder / relative).write_text(text)
+    return write_lineage(
+        folder / "lineage.json",
+        inputs={name: folder / name for name in inputs},
+        outputs={name: folder / name for name in outputs},
+        environment={},
+        code=None,
+        signing_key=None,
+    )
+
+
+def test_outputs_only_one_lineage_names_are_paired_by_file_name(tmp_path: Path):
+    """A hand-written lineage's `model` is the twins' `models/model.pkl` when only one file is called so."""
+    from types import SimpleNamespace
+
+    from pytest_repro.diagnose.replay import replay_recorded
+
+    recorded = _written(tmp_path / "recorded", {"model.pkl": "weights"}, {"data.csv": "1,2"})
+    fresh = _written(tmp_path / "fresh", {"models/model.pkl": "weights"}, {"data.csv": "1,2"})
+    outcome = replay_recorded(recorded, SimpleNamespace(lineage=fresh))
+    assert (outcome.mismatches, outcome.changed_note) == ((), "")
+
+    fresh = _written(tmp_path / "fresh", {"models/model.pkl": "other weights"}, {"data.csv": "1,3"})
+    outcome = replay_recorded(recorded, SimpleNamespace(lineage=fresh))
+    assert outcome.changed_note == "data.csv changed"
+    lines = outcome.render().splitlines()
+    assert (
+        lines[0] == "data.csv changed since the lineage was recorded: a fresh training does not reproduce it"
+    )
+    assert lines[3].startswith("  model.pkl (this run: models/model.pkl): recorded ")

@@ -50,8 +50,9 @@ def test_two_workers_share_one_twin_pair_and_print_one_summary(example, monkeypa
             "artifact[[]threshold] * identical",
             "folds * identical (3 folds)",
             "metrics * equal",
-            "lineage[[]run-a] * verified (3 files, unsigned)",
-            "lineage[[]run-b] * verified (3 files, unsigned)",
+            # config.yaml and tinytrain.py, read (the recorder's); 2 artifacts
+            "lineage[[]run-a] * verified (4 files, unsigned)",
+            "lineage[[]run-b] * verified (4 files, unsigned)",
         ]
     )
     assert sum(re.fullmatch(r"=+ reproducibility =+", line) is not None for line in result.outlines) == 1

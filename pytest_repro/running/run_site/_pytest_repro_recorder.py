@@ -242,7 +242,9 @@ def _patch_sklearn_validation(module):
     def unseeded_estimator(args, kwargs):
         seed = args[0] if args else kwargs.get("seed")
         if seed is None and "numpy" not in _recorder.seeded:
-            _recorder.note("unseeded", "random_state=None: scikit-learn draws from numpy's global generator")
+            _recorder.note(
+                "unseeded", "an estimator with random_state=None draws from numpy's global generator"
+            )
 
     _wrap(module, "check_random_state", unseeded_estimator)
 
