@@ -8,11 +8,11 @@ in this order of certainty:
    before any seed, `default_rng()` without a seed, an estimator fitted with
    `random_state=None`, `uuid4`): randomness the twins cannot share;
 2. a file read outside the project and the libraries that only one run read, or that
-   both read from different places (a cache under the varied HOME, say);
-3. a wall-clock read from the user's code (`time.time`): a candidate, said as possible.
+   both read from different places (a cache under the varied HOME, say).
 
 Nothing is claimed without an event: when the logs show none of these, no line is
-given, and the attribute-level diagnosis stands alone.
+given, and the attribute-level diagnosis stands alone.  A wall-clock read is recorded
+but never named: most are timing or logging, and a false lead costs more than none.
 """
 
 from __future__ import annotations
@@ -34,14 +34,7 @@ def cause_line(events_a: Events | None, events_b: Events | None) -> str | None:
         for event in events.get("unseeded", ()):
             if event.get("site"):
                 return f"cause: {event['site']} {_unseeded(event['detail'])}"
-    outside = _outside_reads(a, b)
-    if outside is not None:
-        return outside
-    for event in a.get("clock", ()):
-        site = event.get("site")
-        if site and not site.startswith("/"):
-            return f"possible cause: {site} reads the wall clock ({event['detail']})"
-    return None
+    return _outside_reads(a, b)
 
 
 def _unseeded(detail: str) -> str:
