@@ -9,12 +9,10 @@ pytest prints as one `ERROR:` line with exit status 4 (usage error).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.regular_files import irregular_kind
 from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
 
 INI_PREFIX = "repro"
@@ -25,6 +23,8 @@ def check_ini_names(config: pytest.Config, known: Iterable[str]) -> None:
     known = sorted(known)
     for key in _unknown_ini_keys(config):
         if key.startswith(INI_PREFIX):
+            import difflib
+
             near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
             hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
             raise pytest.UsageError(f"{_inifile(config)}: unknown pytest-repro setting {key!r}; {hint}")
@@ -103,6 +103,8 @@ def _check_config(settings: ReproSettings, *, named: bool) -> None:
     the twins, its seed is looked up) and by the training: a FIFO there would block
     them all forever, so anything but a regular file stops the session before it starts.
     """
+    from pytest_repro.regular_files import irregular_kind
+
     kind = irregular_kind(settings.config_path)
     if kind is not None:
         raise pytest.UsageError(

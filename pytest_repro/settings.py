@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, is_seed, timeout_seconds
-from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
+from pytest_repro.lineage import DEFAULT_LINEAGE
 
 ISOLATION_MODES = ("subprocess", "inprocess")
 MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
@@ -23,6 +23,7 @@ MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 # the preflight refuses any other `repro*` key, naming the nearest of these.
 INI_NAMES: list[str] = []
 DEFAULT_CONFIG = "config.yaml"
+DEFAULT_TRACKING = "run"
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,22 @@ class ReproSettings:
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
     timeout: float | None = DEFAULT_TIMEOUT
     report_path: Path | None = None  # the HTML report written at the end of a --repro session
-    project: Any = None  # a running.isolation.ProjectIsolation: what each run copies and may not write
+    root: Path | None = None  # the project every run copies and may not write (pytest's rootdir)
+    copy: tuple[str, ...] = ()  # ini repro_copy: git-ignored files each run copies whatever their size
+    tracking: str = DEFAULT_TRACKING  # ini repro_tracking: where MLflow and W&B write during a run
+
+    @property
+    def project(self) -> Any:
+        """What each run copies and may not write (a `running.isolation.ProjectIsolation`), or None.
+
+        Built when a run is requested, so that a session without `--repro` never imports
+        the isolation machinery.
+        """
+        if self.root is None:
+            return None
+        from pytest_repro.running.isolation import ProjectIsolation
+
+        return ProjectIsolation(self.root, self.copy, self.tracking)
 
     def request(
         self,
@@ -205,7 +221,7 @@ def add_options(parser: pytest.Parser) -> None:
     addini(
         "repro_tracking",
         "run: MLflow and W&B write into each run's own folder; user: as your environment says",
-        default="run",
+        default=DEFAULT_TRACKING,
     )
 
 
@@ -242,19 +258,23 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         command=command,
         timeout=_timeout(config),
         report_path=_report_path(config),
-        project=_project_isolation(config),
+        root=config.rootpath,
+        copy=tuple(config.getini("repro_copy")),
+        tracking=_tracking(config),
     )
 
 
-def _project_isolation(config: pytest.Config) -> Any:
-    """What every run copies of the project and where its tracking goes (ini repro_copy, repro_tracking)."""
-    from pytest_repro.running.isolation import ProjectIsolation, tracking_mode
+def _tracking(config: pytest.Config) -> str:
+    """Ini `repro_tracking`, checked; the isolation module that knows the modes loads only for another value."""
+    value = config.getini("repro_tracking")
+    if value == DEFAULT_TRACKING:
+        return value
+    from pytest_repro.running.isolation import tracking_mode
 
     try:
-        tracking = tracking_mode(config.getini("repro_tracking"))
+        return tracking_mode(value)
     except ValueError as error:
         raise pytest.UsageError(f"ini repro_tracking: {error}") from None
-    return ProjectIsolation(config.rootpath, tuple(config.getini("repro_copy")), tracking)
 
 
 def _report_path(config: pytest.Config) -> Path | None:

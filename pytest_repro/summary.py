@@ -8,13 +8,18 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.configs import config_seed
 from pytest_repro.paths import shown_path
 from pytest_repro.settings import ReproSettings
 
 
 def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] = ()) -> list[str]:
-    """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
+    """Name the entry point, config and its hash, seed and isolation, and the command to rerun.
+
+    Without --repro, one line naming the entry point: nothing is read that nothing will use.
+    """
+    if not settings.enabled:
+        return [f"repro: off (pytest --repro to train twice and compare); entry {settings.entry}"]
+    from pytest_repro.configs import config_seed
     from pytest_repro.lineage.hashing import sha256_file
 
     has_config = settings.config_path.is_file()
@@ -40,14 +45,11 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
         )
     else:
         isolation = "in process (shared interpreter state; for debugging)"
-    state = "on" if settings.enabled else "off (pytest --repro to train twice and compare)"
-    lines = [
-        f"repro: {state}; entry {settings.entry}, {config_text}, seed {seed_text}",
+    return [
+        f"repro: on; entry {settings.entry}, {config_text}, seed {seed_text}",
         f"repro: isolation: {isolation}",
+        f"repro: rerun with: {rerun_command(config, seed, extra)}",
     ]
-    if settings.enabled:
-        lines.append(f"repro: rerun with: {rerun_command(config, seed, extra)}")
-    return lines
 
 
 def rerun_command(config: str | None, seed: int | None, extra: Iterable[str] = ()) -> str:

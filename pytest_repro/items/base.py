@@ -12,6 +12,8 @@ import pytest
 from pytest_repro.errors import ReproError
 
 SUMMARY_PROPERTY = "repro_summary"
+SEED_METRICS_PROPERTY = "repro_seed_metrics"  # a seed[N] item's run-a metrics, for the sweep's spread
+TWIN_SECONDS_PROPERTY = "repro_twin_seconds"  # the twins' wall time, for the summary's last line
 PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
 
 

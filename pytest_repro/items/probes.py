@@ -20,10 +20,15 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import SEED_MAX
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
+from pytest_repro.items.base import (
+    PLUGIN_KEY,
+    SEED_METRICS_PROPERTY,
+    ReproCheckError,
+    ReproItem,
+    ReproMismatch,
+    outputs_digest,
+)
 from pytest_repro.paths import shown_path
-
-SEED_METRICS_PROPERTY = "repro_seed_metrics"
 
 
 def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, outputs_digest
+from pytest_repro.items.base import (
+    PLUGIN_KEY,
+    TWIN_SECONDS_PROPERTY,
+    ReproCheckError,
+    ReproItem,
+    ReproMismatch,
+    outputs_digest,
+)
 from pytest_repro.settings import ReproSettings
 
 NO_FOLDS = (
@@ -42,7 +49,7 @@ class TwinCheck(ReproItem):
         except TwinFailure as exc:
             raise ReproCheckError(f"the twin runs failed:\n{exc}") from None
         a, b = twins.a, twins.b
-        self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
+        self.user_properties.append((TWIN_SECONDS_PROPERTY, f"{twins.seconds:.1f}"))
         self._attach_environments(a, b)
         if self.kind == "lineage":
             self._check_lineage(a if self.subject == "run-a" else b)
