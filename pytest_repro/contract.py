@@ -95,12 +95,14 @@ class RunRecord:
     artifacts: dict[str, Path]
     hashes: dict[str, str]
     folds: list[list[int]] | None
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] | None  # None: unknown (a recorded run that kept no file of them)
     lineage: Path | None
     seconds: float
     environment: dict[str, str] = field(default_factory=dict)
     # The contract variables (REPRO_N_JOBS, REPRO_ROW_ORDER_SEED) the training read; None when unknown.
     variables_read: tuple[str, ...] | None = None
+    # The SHA-256 of the folds when only that is known: a recorded run's lineage keeps no rows.
+    folds_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,6 +116,7 @@ class RunRecord:
             "seconds": self.seconds,
             "environment": self.environment,
             "variables_read": list(self.variables_read) if self.variables_read is not None else None,
+            "folds_sha256": self.folds_sha256,
         }
 
     @classmethod
@@ -129,6 +132,7 @@ class RunRecord:
             seconds=data["seconds"],
             environment=dict(data.get("environment") or {}),
             variables_read=tuple(data["variables_read"]) if data.get("variables_read") is not None else None,
+            folds_sha256=data.get("folds_sha256"),
         )
 
 

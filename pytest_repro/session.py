@@ -53,8 +53,11 @@ class ReproPlugin:
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
         request = settings.request(seed)
-        twins = self.cache().get(request, settings.isolation)
-        if seed is None and request == self.settings.request():
+        configured = seed is None and request == self.settings.request()
+        # A recorded run stands in for run-a of the configured training only: it is of its seed and config.
+        against = self.settings.recorded_run if configured else None
+        twins = self.cache().get(request, settings.isolation, against)
+        if configured:
             self._start_seed_probe(twins)
         return twins
 
@@ -84,7 +87,7 @@ class ReproPlugin:
             return
         if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
             return
-        self._ahead = self.cache().start(settings.request(), settings.isolation)
+        self._ahead = self.cache().start(settings.request(), settings.isolation, settings.recorded_run)
 
     def _start_seed_probe(self, twins: Any) -> None:
         """Queue the seed-sensitivity run behind the twins, as soon as they are known to agree.
@@ -103,7 +106,10 @@ class ReproPlugin:
             return
         from pytest_repro.diagnose.compare import compare_metrics
 
-        if compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None:
+        if (
+            twins.a.metrics is not None
+            and compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None
+        ):
             return
         self._probes_queued.add(seed)
         self._probes[seed] = self._submit_probe(seed, twins.a)
@@ -162,7 +168,7 @@ class ReproPlugin:
 
             self._probe_planned = any(isinstance(item, SeedSensitivityCheck) for item in session.items)
         if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
-            self.cache().cancel(self.settings.request(), self.settings.isolation)
+            self.cache().cancel(self.settings.request(), self.settings.isolation, self.settings.recorded_run)
             self._ahead = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:

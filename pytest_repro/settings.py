@@ -42,9 +42,19 @@ class ReproSettings:
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
     timeout: float | None = DEFAULT_TIMEOUT
     report_path: Path | None = None  # the HTML report written at the end of a --repro session
+    against: Path | None = None  # a recorded run's lineage that stands in for run-a (--repro-against)
     root: Path | None = None  # the project every run copies and may not write (pytest's rootdir)
     copy: tuple[str, ...] = ()  # ini repro_copy: git-ignored files each run copies whatever their size
     tracking: str = DEFAULT_TRACKING  # ini repro_tracking: where MLflow and W&B write during a run
+
+    @property
+    def recorded_run(self) -> Any:
+        """The recorded run that stands in for run-a (a `running.recorded.RecordedRun`), or None for twins."""
+        if self.against is None or self.root is None:
+            return None
+        from pytest_repro.running.recorded import RecordedRun
+
+        return RecordedRun(self.against, self.root)
 
     @property
     def project(self) -> Any:
@@ -150,6 +160,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="under --repro, also write one self-contained HTML report to PATH (ini repro_report)",
     )
     group.addoption(
+        "--repro-against",
+        default=None,
+        metavar="LINEAGE",
+        help="under --repro, take the verified run this lineage records as run-a and train only run-b "
+        "(ini repro_against)",
+    )
+    group.addoption(
         "--repro-config",
         default=None,
         metavar="PATH",
@@ -199,6 +216,12 @@ def add_options(parser: pytest.Parser) -> None:
     )
     addini(
         "repro_lineage", "lineage manifest checked by the lineage items", default=DEFAULT_LINEAGE.as_posix()
+    )
+    addini(
+        "repro_against",
+        "lineage of a verified run of today's inputs, seed and code that --repro takes as run-a "
+        "(default: none, train twins)",
+        default=None,
     )
     addini(
         "repro_report",
@@ -258,6 +281,7 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         command=command,
         timeout=_timeout(config),
         report_path=_report_path(config),
+        against=_against(config),
         root=config.rootpath,
         copy=tuple(config.getini("repro_copy")),
         tracking=_tracking(config),
@@ -275,6 +299,12 @@ def _tracking(config: pytest.Config) -> str:
         return tracking_mode(value)
     except ValueError as error:
         raise pytest.UsageError(f"ini repro_tracking: {error}") from None
+
+
+def _against(config: pytest.Config) -> Path | None:
+    """`--repro-against` over ini `repro_against`: the recorded run-a, checked by the preflight."""
+    value = config.getoption("repro_against") or config.getini("repro_against")
+    return _resolve(config.rootpath, value) if value else None
 
 
 def _report_path(config: pytest.Config) -> Path | None:

@@ -35,7 +35,14 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     else:
         seed_text = "the training's own"
     isolation_where = ", each in a fresh copy of the project" if settings.command is not None else ""
-    if settings.isolation == "subprocess":
+    if settings.against is not None:
+        recorded = shown_path(settings.against, rootpath)
+        isolation_where += f"; run-a is the recorded run {recorded}, only run-b trains"
+    if settings.isolation == "subprocess" and settings.against is not None:
+        from pytest_repro.running.scheduler import core_share
+
+        isolation = f"1 subprocess (PYTHONHASHSEED 2, {core_share(1)} BLAS/OpenMP threads){isolation_where}"
+    elif settings.isolation == "subprocess":
         from pytest_repro.running.scheduler import core_share
 
         threads = core_share(2)
@@ -44,7 +51,7 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
             f"{isolation_where}"
         )
     else:
-        isolation = "in process (shared interpreter state; for debugging)"
+        isolation = f"in process (shared interpreter state; for debugging){isolation_where}"
     return [
         f"repro: on; entry {settings.entry}, {config_text}, seed {seed_text}",
         f"repro: isolation: {isolation}",
