@@ -15,7 +15,9 @@ between its markers (`<!-- performance:start -->`, `<!-- performance:end -->`):
 3. `python -m pytest --collect-only -q` with the plugin vs `-p no:repro`, 15
    alternating pairs, in a project that does not configure the plugin, in one that
    configures a function training (whose module imports scikit-learn), and in this
-   checkout (the demo's function training, its whole test suite).
+   checkout (the demo's function training, its whole test suite); and, steadier on a
+   busy machine than the difference of two process times, the time `python -X
+   importtime` gives for importing the plugin module.
 
 Rows 1 and 2 run in a copy of this checkout (a git repository, so that lineages
 record a commit as in CI), so the gate's `artifacts/` never replace yours.  Every
@@ -232,6 +234,23 @@ def load_row(project: Path, env: dict[str, str], pairs: int) -> dict[str, Any]:
     }
 
 
+def plugin_import(env: dict[str, str], runs: int) -> dict[str, float]:
+    """Milliseconds to import `pytest_repro.plugin` after pytest, as `-X importtime` reports it, over `runs`."""
+    code = "import pytest, _pytest.pytester; import pytest_repro.plugin"
+    found = []
+    for _ in range(runs):
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        line = next(line for line in result.stderr.splitlines() if line.endswith("| pytest_repro.plugin"))
+        found.append(int(line.split("|")[1]) / 1000)
+    return spread(found)
+
+
 def _ratio(value: dict[str, float], unit: str = "×") -> str:
     return f"**{value['median']:.2f}{unit}** ({value['min']:.2f}–{value['max']:.2f})"
 
@@ -278,6 +297,12 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {row['added_cpu_ms']:+.0f} ms | {row['with']:.3f} vs {row['without']:.3f} "
             f"| {verdict if target else '–'} |"
         )
+    imported = result["plugin_import_ms"]
+    rows.append(
+        "| importing `pytest_repro.plugin` after pytest (`python -X importtime`; what any session with the "
+        f"plugin pays first) | **{imported['median']:.1f} ms** ({imported['min']:.1f}–{imported['max']:.1f}) "
+        "| – | – | – |"
+    )
     before, after = result["load_before"], result["load_after"]
     rows += [
         "",
@@ -314,6 +339,7 @@ def main() -> int:
             "function": load_row(load_project(scratch / "function", training=True), env, args.pairs),
             "checkout": load_row(ROOT, env, args.pairs),
         }
+        plugin_import_ms = plugin_import(env, args.pairs)
         print("sessions ...", flush=True)
         project = checkout_copy(scratch / "checkout")
         sessions = session_rows(project, env, args.rounds)
@@ -350,6 +376,7 @@ def main() -> int:
         "targets": TARGETS,
         "sessions": sessions,
         "load": load,
+        "plugin_import_ms": plugin_import_ms,
     }
     (RESULTS / "performance.json").write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     table = markdown(result)
