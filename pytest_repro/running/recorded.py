@@ -70,7 +70,7 @@ def check_recorded_run(
     except ReproError as exc:
         raise RecordedRunRefused(f"{where}: {_one_line(exc)}") from None
     inputs = [entry for entry in recorded if entry.role == INPUT]
-    changed = [check for check in result.failures if check.name in {entry.name for entry in inputs}]
+    changed = [failure for failure in result.failures if failure.name in {entry.name for entry in inputs}]
     if changed:
         raise RecordedRunRefused(
             f"{where}: the recorded run read another {changed[0].name} than today's: {changed[0].describe()}"
