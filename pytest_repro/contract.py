@@ -97,7 +97,7 @@ class RunRecord:
     artifacts: dict[str, Path]
     hashes: dict[str, str]
     folds: list[list[int]] | None
-    metrics: dict[str, Any]
+    metrics: dict[str, Any] | None  # None: unknown (a recorded run that kept no file of them)
     lineage: Path | None
     seconds: float
     environment: dict[str, str] = field(default_factory=dict)
@@ -105,6 +105,8 @@ class RunRecord:
     variables_read: tuple[str, ...] | None = None
     # What the run's Python processes recorded (run_site's recorder), by kind; None when not recorded.
     events: dict[str, list[dict[str, Any]]] | None = None
+    # The SHA-256 of the folds when only that is known: a recorded run's lineage keeps no rows.
+    folds_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -119,6 +121,7 @@ class RunRecord:
             "environment": self.environment,
             "variables_read": list(self.variables_read) if self.variables_read is not None else None,
             "events": self.events,
+            "folds_sha256": self.folds_sha256,
         }
 
     @classmethod
@@ -135,6 +138,7 @@ class RunRecord:
             environment=dict(data.get("environment") or {}),
             variables_read=tuple(data["variables_read"]) if data.get("variables_read") is not None else None,
             events=data.get("events"),
+            folds_sha256=data.get("folds_sha256"),
         )
 
 

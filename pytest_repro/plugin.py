@@ -1,8 +1,11 @@
 """pytest-repro hooks and fixtures; the logic lives in the modules they call.
 
 Registered through the `pytest11` entry point as `repro` (`-p no:repro` turns it off).
-Nothing heavy is imported here: scikit-learn, numpy and joblib load only when a
-reproducibility check actually runs.
+A session without `--repro` pays for registering the options and markers and reading
+the settings, nothing more: the generated items' modules load only when a training is
+configured and the session collects its checks, the runs and the summary only when a
+check runs, and scikit-learn, numpy and joblib only when a check compares two models
+(`tests/pytest_repro/test_plugin_cost.py` lists what a plain session imports).
 """
 
 from __future__ import annotations
@@ -14,13 +17,10 @@ from typing import Any
 import pytest
 
 from pytest_repro.items.base import PLUGIN_KEY
-from pytest_repro.items.collect import ReproConfigFile
-from pytest_repro.items.lineage_checks import LineageManifest
 from pytest_repro.preflight import check_ini_names, check_session
 from pytest_repro.probe_settings import add_probe_options, rerun_options
 from pytest_repro.session import ReproPlugin, XdistSession
 from pytest_repro.settings import INI_NAMES, ReproSettings, add_options
-from pytest_repro.summary import header_lines
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
@@ -79,6 +79,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
         return None
+    from pytest_repro.summary import header_lines
+
     return header_lines(plugin.settings, config.rootpath, rerun_options(config))
 
 
@@ -90,6 +92,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path == _checks_path(parent.config):
         return _config_file(parent, file_path)
     if file_path == plugin.settings.lineage_path:
+        from pytest_repro.items.lineage_checks import LineageManifest
+
         return LineageManifest.from_parent(parent, path=file_path)
     return None
 
@@ -102,7 +106,9 @@ def _checks_path(config: pytest.Config) -> Path:
     return config.inipath
 
 
-def _config_file(parent: pytest.Collector, path: Path) -> ReproConfigFile:
+def _config_file(parent: pytest.Collector, path: Path) -> pytest.Collector:
+    from pytest_repro.items.collect import ReproConfigFile
+
     config_file = ReproConfigFile.from_parent(parent, path=path)
     config_file.settings = _plugin(parent.config).settings
     return config_file
@@ -122,6 +128,8 @@ def pytest_collection_modifyitems(
         if checks_path.exists() and checks_path not in present:
             items.extend(_collect(_config_file(session, checks_path)))
         if plugin.settings.lineage_path not in present:
+            from pytest_repro.items.lineage_checks import LineageManifest
+
             manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
             items.extend(_collect(manifest))
     skip = pytest.mark.skip(reason=SKIP_REASON)

@@ -2,19 +2,18 @@
 
 Checked when pytest starts: every `repro_*` ini key is one the plugin knows (a typo
 gets the nearest name), and under `--repro` a training is configured, its entry point
-imports, the config it names exists, and whatever is at the config's path is a
-regular file (a FIFO there would block every reader).  Each problem is a `pytest.UsageError`, which
+imports, the config it names exists, whatever is at the config's path is a regular
+file (a FIFO there would block every reader), and a recorded run given as run-a
+(`--repro-against`) verifies and is of today's inputs, seed and code.  Each problem is a `pytest.UsageError`, which
 pytest prints as one `ERROR:` line with exit status 4 (usage error).
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.regular_files import irregular_kind
 from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
 
 INI_PREFIX = "repro"
@@ -37,6 +36,8 @@ def unknown_setting_hint(key: str, known: Iterable[str]) -> str | None:
     known = sorted(known)
     if not key.startswith(INI_PREFIX) or key in known:
         return None
+    import difflib  # only when a key is refused: a plain session pays nothing
+
     near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean {near[0]}?" if near else f"known: {', '.join(known)}"
     return f"unknown pytest-repro setting {key!r}; {hint}"
@@ -46,6 +47,10 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
     """Under --repro: a training must be configured, load, and find its config, and a report can be written."""
     check_report_option(config, settings)
     if not settings.enabled:
+        if config.getoption("repro_against") is not None:
+            raise pytest.UsageError(
+                "--repro-against: a recorded run stands in for run-a of what --repro checks; add --repro"
+            )
         return
     if settings.entry is None and config.inipath is None and config.getoption("repro_config"):
         raise pytest.UsageError(
@@ -59,18 +64,45 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
             'that trains into a folder) or repro_command = "python train.py" with repro_outputs (a '
             f"script) in {_inifile(config)}"
         )
-    if settings.command is not None:
-        _check_config(settings, named=_names_a_config(config))
-        if settings.command.takes_seed and settings.request().seed is None:
-            raise pytest.UsageError(f"pytest --repro: {NO_SEED_FOR_COMMAND}")
-        return
-    from pytest_repro.contract import ContractError, load_entry_point
+    if settings.command is not None and settings.command.takes_seed and settings.request().seed is None:
+        raise pytest.UsageError(f"pytest --repro: {NO_SEED_FOR_COMMAND}")
+    if settings.command is None:
+        from pytest_repro.contract import ContractError, load_entry_point
 
-    try:
-        load_entry_point(settings.entry)
-    except ContractError as exc:
-        raise pytest.UsageError(f"pytest --repro: {exc}") from None
+        try:
+            load_entry_point(settings.entry)
+        except ContractError as exc:
+            raise pytest.UsageError(f"pytest --repro: {exc}") from None
     _check_config(settings, named=_names_a_config(config))
+    check_recorded_run(config, settings)
+
+
+def check_recorded_run(config: pytest.Config, settings: ReproSettings) -> None:
+    """A recorded run-a must verify and be of today's inputs, seed and code: one line otherwise."""
+    if settings.against is None:
+        return
+    from pytest_repro.running.recorded import RecordedRunRefused, check_recorded_run
+
+    source = "--repro-against" if config.getoption("repro_against") is not None else "ini repro_against"
+    try:
+        check_recorded_run(
+            settings.against,
+            project_root=config.rootpath,
+            config_path=settings.config_path,
+            seed=settings.request().seed if settings.command is not None else _todays_seed(settings),
+            source=source,
+        )
+    except RecordedRunRefused as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _todays_seed(settings: ReproSettings) -> int | None:
+    """The seed a function training will use: the one given, else its config's (it reads its own)."""
+    if settings.seed is not None:
+        return settings.seed
+    from pytest_repro.configs import config_seed
+
+    return config_seed(settings.config_path)
 
 
 def check_report_option(config: pytest.Config, settings: ReproSettings) -> None:
@@ -117,6 +149,8 @@ def _check_config(settings: ReproSettings, *, named: bool) -> None:
     the twins, its seed is looked up) and by the training: a FIFO there would block
     them all forever, so anything but a regular file stops the session before it starts.
     """
+    from pytest_repro.regular_files import irregular_kind
+
     kind = irregular_kind(settings.config_path)
     if kind is not None:
         raise pytest.UsageError(

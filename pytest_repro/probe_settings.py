@@ -130,12 +130,13 @@ def parse_seeds(text: str, source: str) -> tuple[int, ...]:
 
 
 def rerun_options(config: pytest.Config) -> list[str]:
-    """The probe options given on this command line, as words for the header's "rerun with" command.
+    """The probe options and recorded run-a given on this command line, as words for the "rerun with" command.
 
     Ini settings are left out: a rerun reads the same ini file.
     """
     words: list[str] = []
     for name, flag in (
+        ("repro_against", "--repro-against"),
         ("repro_vary", "--repro-vary"),
         ("repro_seeds", "--repro-seeds"),
         ("repro_seed_sensitivity", "--repro-seed-sensitivity"),

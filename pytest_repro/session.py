@@ -1,4 +1,8 @@
-"""The session's state: settings, the twin-run cache, and the rows of the reproducibility table."""
+"""The session's state: settings, the twin-run cache, and the rows of the reproducibility table.
+
+Loaded in every session that has the plugin, so it imports only the settings: the items,
+the summary and the runs load when a session has something to check.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,12 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.base import SUMMARY_PROPERTY
-from pytest_repro.items.probes import (
-    SeedSensitivityCheck,
-    collect_seed_metrics,
-    seed_spread,
-    sensitivity_seed,
-)
-from pytest_repro.paths import shown_path
+from pytest_repro.items.base import SEED_METRICS_PROPERTY, SUMMARY_PROPERTY, TWIN_SECONDS_PROPERTY
 from pytest_repro.probe_settings import read_probe_settings
 from pytest_repro.settings import ReproSettings, read_settings
-from pytest_repro.summary import parse_summary, summary_lines
+
+# The user properties a generated check reports with; a report without any needs no parsing.
+CHECK_PROPERTIES = frozenset({SUMMARY_PROPERTY, SEED_METRICS_PROPERTY, TWIN_SECONDS_PROPERTY})
 
 
 class ReproPlugin:
@@ -54,8 +53,11 @@ class ReproPlugin:
         if settings.entry is None:
             raise pytest.UsageError("pytest-repro: set repro_train = 'module:function' in the ini settings")
         request = settings.request(seed)
-        twins = self.cache().get(request, settings.isolation)
-        if seed is None and request == self.settings.request():
+        configured = seed is None and request == self.settings.request()
+        # A recorded run stands in for run-a of the configured training only: it is of its seed and config.
+        against = self.settings.recorded_run if configured else None
+        twins = self.cache().get(request, settings.isolation, against)
+        if configured:
             self._start_seed_probe(twins)
         return twins
 
@@ -85,7 +87,7 @@ class ReproPlugin:
             return
         if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
             return
-        self._ahead = self.cache().start(settings.request(), settings.isolation)
+        self._ahead = self.cache().start(settings.request(), settings.isolation, settings.recorded_run)
 
     def _start_seed_probe(self, twins: Any) -> None:
         """Queue the seed-sensitivity run behind the twins, as soon as they are known to agree.
@@ -95,6 +97,8 @@ class ReproPlugin:
         """
         if not self._probe_planned or twins.isolation == "inprocess":
             return
+        from pytest_repro.items.probes import sensitivity_seed
+
         seed = sensitivity_seed(self.settings, self.probes)
         if seed is None or seed in self._probes_queued:
             return
@@ -102,7 +106,10 @@ class ReproPlugin:
             return
         from pytest_repro.diagnose.compare import compare_metrics
 
-        if compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None:
+        if (
+            twins.a.metrics is not None
+            and compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None
+        ):
             return
         self._probes_queued.add(seed)
         self._probes[seed] = self._submit_probe(seed, twins.a)
@@ -156,11 +163,12 @@ class ReproPlugin:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
-        self._probe_planned = not is_xdist_worker(self.config) and any(
-            isinstance(item, SeedSensitivityCheck) for item in session.items
-        )
+        if self.settings.enabled and not is_xdist_worker(self.config):
+            from pytest_repro.items.probes import SeedSensitivityCheck
+
+            self._probe_planned = any(isinstance(item, SeedSensitivityCheck) for item in session.items)
         if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
-            self.cache().cancel(self.settings.request(), self.settings.isolation)
+            self.cache().cancel(self.settings.request(), self.settings.isolation, self.settings.recorded_run)
             self._ahead = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -177,17 +185,24 @@ class ReproPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Collect summary rows from reports, so the table is right under xdist too."""
         self._drain()
+        if any(name in CHECK_PROPERTIES for name, _ in report.user_properties):
+            self._read_check_properties(report)
+        self._read_finished_twins()
+        if self.report is not None:
+            self.report.observe(report)
+
+    def _read_check_properties(self, report: pytest.TestReport) -> None:
+        from pytest_repro.items.probes import collect_seed_metrics
+        from pytest_repro.summary import parse_summary
+
         for name, value in report.user_properties:
-            if name == "repro_twin_seconds":
+            if name == TWIN_SECONDS_PROPERTY:
                 self.twin_seconds = value
         collect_seed_metrics(self.seed_metrics, report.user_properties)
         row = parse_summary(report.user_properties, SUMMARY_PROPERTY)
         if row is not None:
             self.summary_rows[row["check"]] = row
             self.row_nodeids[row["check"]] = report.nodeid
-        self._read_finished_twins()
-        if self.report is not None:
-            self.report.observe(report)
 
     def ordered_rows(self) -> list[dict[str, Any]]:
         """The summary rows in collection order, not in the order xdist workers happen to finish them."""
@@ -208,6 +223,7 @@ class ReproPlugin:
         self._drain()
         if self.report is None or is_xdist_worker(self.config):
             return
+        from pytest_repro.paths import shown_path
         from pytest_repro.probe_settings import rerun_options
         from pytest_repro.report import render_html, write_report
         from pytest_repro.summary import header_lines
@@ -250,8 +266,13 @@ class ReproPlugin:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Print the table once (in the controller under xdist), and only when checks ran."""
-        if is_xdist_worker(self.config):
+        if is_xdist_worker(self.config) or not (
+            self.summary_rows or self.seed_metrics or self.report_message
+        ):
             return
+        from pytest_repro.items.probes import seed_spread
+        from pytest_repro.summary import summary_lines
+
         lines = summary_lines(self.ordered_rows(), self.twin_seconds) + seed_spread(self.seed_metrics)
         if self.report_message is not None:
             lines += ["", self.report_message] if lines else [self.report_message]

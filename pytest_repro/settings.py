@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, is_seed, timeout_seconds
-from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
+from pytest_repro.lineage import DEFAULT_LINEAGE
 
 ISOLATION_MODES = ("subprocess", "inprocess")
 MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
@@ -23,6 +23,7 @@ MARKER_ARGUMENTS = ("config", "seed", "tolerance", "isolation")
 # the preflight refuses any other `repro*` key, naming the nearest of these.
 INI_NAMES: list[str] = []
 DEFAULT_CONFIG = "config.yaml"
+DEFAULT_TRACKING = "run"
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,32 @@ class ReproSettings:
     command: Any = None  # a CommandTraining when the training is a command line (repro_command)
     timeout: float | None = DEFAULT_TIMEOUT
     report_path: Path | None = None  # the HTML report written at the end of a --repro session
-    project: Any = None  # a running.isolation.ProjectIsolation: what each run copies and may not write
+    against: Path | None = None  # a recorded run's lineage that stands in for run-a (--repro-against)
+    root: Path | None = None  # the project every run copies and may not write (pytest's rootdir)
+    copy: tuple[str, ...] = ()  # ini repro_copy: git-ignored files each run copies whatever their size
+    tracking: str = DEFAULT_TRACKING  # ini repro_tracking: where MLflow and W&B write during a run
+
+    @property
+    def recorded_run(self) -> Any:
+        """The recorded run that stands in for run-a (a `running.recorded.RecordedRun`), or None for twins."""
+        if self.against is None or self.root is None:
+            return None
+        from pytest_repro.running.recorded import RecordedRun
+
+        return RecordedRun(self.against, self.root)
+
+    @property
+    def project(self) -> Any:
+        """What each run copies and may not write (a `running.isolation.ProjectIsolation`), or None.
+
+        Built when a run is requested, so that a session without `--repro` never imports
+        the isolation machinery.
+        """
+        if self.root is None:
+            return None
+        from pytest_repro.running.isolation import ProjectIsolation
+
+        return ProjectIsolation(self.root, self.copy, self.tracking)
 
     def request(
         self,
@@ -134,6 +160,13 @@ def add_options(parser: pytest.Parser) -> None:
         help="under --repro, also write one self-contained HTML report to PATH (ini repro_report)",
     )
     group.addoption(
+        "--repro-against",
+        default=None,
+        metavar="LINEAGE",
+        help="under --repro, take the verified run this lineage records as run-a and train only run-b "
+        "(ini repro_against)",
+    )
+    group.addoption(
         "--repro-config",
         default=None,
         metavar="PATH",
@@ -196,6 +229,12 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
     )
     addini(
+        "repro_against",
+        "lineage of a verified run of today's inputs, seed and code that --repro takes as run-a "
+        "(default: none, train twins)",
+        default=None,
+    )
+    addini(
         "repro_report",
         "HTML report written by every --repro session, relative to the rootdir (default: none)",
         default=None,
@@ -216,7 +255,7 @@ def add_options(parser: pytest.Parser) -> None:
     addini(
         "repro_tracking",
         "run: MLflow and W&B write into each run's own folder; user: as your environment says",
-        default="run",
+        default=DEFAULT_TRACKING,
     )
 
 
@@ -253,7 +292,10 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         command=command,
         timeout=_timeout(config),
         report_path=_report_path(config),
-        project=_project_isolation(config),
+        against=_against(config),
+        root=config.rootpath,
+        copy=tuple(config.getini("repro_copy")),
+        tracking=_tracking(config),
     )
 
 
@@ -271,15 +313,23 @@ def _seed(config: pytest.Config) -> int | None:
         raise pytest.UsageError(f"ini repro_seed: {error}") from None
 
 
-def _project_isolation(config: pytest.Config) -> Any:
-    """What every run copies of the project and where its tracking goes (ini repro_copy, repro_tracking)."""
-    from pytest_repro.running.isolation import ProjectIsolation, tracking_mode
+def _tracking(config: pytest.Config) -> str:
+    """Ini `repro_tracking`, checked; the isolation module that knows the modes loads only for another value."""
+    value = config.getini("repro_tracking")
+    if value == DEFAULT_TRACKING:
+        return value
+    from pytest_repro.running.isolation import tracking_mode
 
     try:
-        tracking = tracking_mode(config.getini("repro_tracking"))
+        return tracking_mode(value)
     except ValueError as error:
         raise pytest.UsageError(f"ini repro_tracking: {error}") from None
-    return ProjectIsolation(config.rootpath, tuple(config.getini("repro_copy")), tracking)
+
+
+def _against(config: pytest.Config) -> Path | None:
+    """`--repro-against` over ini `repro_against`: the recorded run-a, checked by the preflight."""
+    value = config.getoption("repro_against") or config.getini("repro_against")
+    return _resolve(config.rootpath, value) if value else None
 
 
 def _report_path(config: pytest.Config) -> Path | None:

@@ -8,14 +8,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.configs import config_seed
-from pytest_repro.outcomes import Outcome
 from pytest_repro.paths import shown_path
 from pytest_repro.settings import ReproSettings
 
 
 def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] = ()) -> list[str]:
-    """Name the entry point, config and its hash, seed and isolation, and the command to rerun."""
+    """Name the entry point, config and its hash, seed and isolation, and the command to rerun.
+
+    Without --repro, one line naming the entry point: nothing is read that nothing will use.
+    """
+    if not settings.enabled:
+        return [f"repro: off (pytest --repro to train twice and compare); entry {settings.entry}"]
     from pytest_repro.lineage.hashing import sha256_file
 
     has_config = settings.config_path.is_file()
@@ -23,6 +26,8 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     config_text = (
         f"config {config} (sha256 {sha256_file(settings.config_path)[:12]})" if has_config else "no config"
     )
+    from pytest_repro.configs import config_seed  # reads YAML: only for a --repro session's header
+
     seed = settings.seed if settings.seed is not None else config_seed(settings.config_path)
     if seed is not None:
         seed_text = str(seed)
@@ -31,7 +36,14 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     else:
         seed_text = "the training's own"
     isolation_where = ", each in a fresh copy of the project" if settings.command is not None else ""
-    if settings.isolation == "subprocess":
+    if settings.against is not None:
+        recorded = shown_path(settings.against, rootpath)
+        isolation_where += f"; run-a is the recorded run {recorded}, only run-b trains"
+    if settings.isolation == "subprocess" and settings.against is not None:
+        from pytest_repro.running.scheduler import core_share
+
+        isolation = f"1 subprocess (PYTHONHASHSEED 2, {core_share(1)} BLAS/OpenMP threads){isolation_where}"
+    elif settings.isolation == "subprocess":
         from pytest_repro.running.scheduler import core_share
 
         threads = core_share(2)
@@ -40,15 +52,12 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
             f"{isolation_where}"
         )
     else:
-        isolation = "in process (shared interpreter state; for debugging)"
-    state = "on" if settings.enabled else "off (pytest --repro to train twice and compare)"
-    lines = [
-        f"repro: {state}; entry {settings.entry}, {config_text}, seed {seed_text}",
+        isolation = f"in process (shared interpreter state; for debugging){isolation_where}"
+    return [
+        f"repro: on; entry {settings.entry}, {config_text}, seed {seed_text}",
         f"repro: isolation: {isolation}",
+        f"repro: rerun with: {rerun_command(config, seed, extra)}",
     ]
-    if settings.enabled:
-        lines.append(f"repro: rerun with: {rerun_command(config, seed, extra)}")
-    return lines
 
 
 def rerun_command(config: str | None, seed: int | None, extra: Iterable[str] = ()) -> str:
@@ -82,6 +91,8 @@ def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> l
 
 def shown_outcome(word: str, detail: str) -> str:
     """A row's outcome as the table prints it (`Outcome.shown`): `skipped: why`, `differs (what)`."""
+    from pytest_repro.outcomes import Outcome
+
     outcome = Outcome.parse(word)
     if outcome is not None:
         return outcome.shown(detail)

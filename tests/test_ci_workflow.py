@@ -46,7 +46,7 @@ GATE_COMMANDS = [
     *QUICK_START,
     "python -m training",
     "python scripts/reproducibility_check.py",
-    'pytest --repro -m "repro or lineage"',
+    'pytest --repro --repro-against artifacts/lineage.json -m "repro or lineage"',
 ]
 # The newest major of each action when this was written (September 2026); bump together.
 CURRENT_MAJORS = {"actions/checkout": 6, "actions/setup-python": 6, "actions/upload-artifact": 7}

@@ -90,7 +90,7 @@ def _shared_large_write(project: Path, outside: Path) -> str:
 
 
 def _shell_write(project: Path, outside: Path) -> str:
-    return f"import subprocess; subprocess.run(['sh', '-c', 'echo pwned > {project / 'pwned.txt'}'])\n"
+    return f"import subprocess; subprocess.run(['sh', '-c', 'echo pwned >> {project / 'notes.txt'}'])\n"
 
 
 def _env_named_write(project: Path, outside: Path) -> str:
@@ -143,8 +143,8 @@ CASES = [
         "write-from-a-shell",
         _shell_write,
         FAIL,
-        "the project changed during the run: pwned.txt appeared",
-        changed=("pwned.txt",),
+        "the project changed during the run: notes.txt changed",
+        changed=("notes.txt",),
     ),
     Case("write-through-a-variable-naming-the-project", _env_named_write, PASS),
     Case("write-through-a-link-out-of-the-project", _link_out, PASS),

@@ -66,14 +66,37 @@ def compare_artifact(
 
 
 def compare_folds(a: RunRecord, b: RunRecord) -> Difference | None:
-    """Compare the CV folds (test row numbers per fold)."""
-    if a.folds is None or b.folds is None:
+    """Compare the CV folds (test row numbers per fold), or their SHA-256 when a recorded run knows only that."""
+    if a.folds is not None and b.folds is not None:
+        return diff_folds(a.folds, b.folds)
+    digests = [_folds_sha256(run) for run in (a, b)]
+    if None in digests:
         raise MissingArtifact("the entry point returned no 'folds'")
-    return diff_folds(a.folds, b.folds)
+    if digests[0] == digests[1]:
+        return None
+    shown = [
+        f"{run.label}'s folds have SHA-256 {digest[:12]}" for run, digest in zip((a, b), digests, strict=True)
+    ]
+    return Difference(
+        "folds",
+        f"folds differ: {shown[0]}, {shown[1]}",
+        ("a lineage records the folds' SHA-256, not their rows, so which rows moved cannot be shown",),
+    )
+
+
+def _folds_sha256(run: RunRecord) -> str | None:
+    """The SHA-256 a lineage records for the run's folds (`folds_record`), or None when it has none."""
+    if run.folds is None:
+        return run.folds_sha256
+    from pytest_repro.lineage.writing import folds_record
+
+    return folds_record(run.folds)["sha256"]  # type: ignore[index]
 
 
 def compare_metrics(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> Difference | None:
-    """Compare the returned metrics leaf by leaf, within an absolute tolerance."""
+    """Compare the returned metrics leaf by leaf, within an absolute tolerance (None: unknown, not compared)."""
+    if a.metrics is None or b.metrics is None:
+        return None
     return diff_metrics(a.metrics, b.metrics, tolerance=tolerance)
 
 

@@ -20,19 +20,29 @@ from typing import Any
 import pytest
 
 from pytest_repro.contract import SEED_MAX
-from pytest_repro.items.base import PLUGIN_KEY, ReproCheckError, ReproItem, ReproMismatch, artifacts_column
+from pytest_repro.items.base import (
+    PLUGIN_KEY,
+    SEED_METRICS_PROPERTY,
+    ReproCheckError,
+    ReproItem,
+    ReproMismatch,
+    artifacts_column,
+)
 from pytest_repro.outcomes import Outcome
 from pytest_repro.paths import shown_path
 
-SEED_METRICS_PROPERTY = "repro_seed_metrics"
-
 
 def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
-    """Yield the seed, sensitivity and variation items the settings ask for."""
+    """Yield the seed, sensitivity and variation items the settings ask for.
+
+    Against a recorded run (CI's one extra training) the seed probe trains only when the
+    command line asks for it (`--repro-seed-sensitivity warn|fail`).
+    """
     probes = parent.config.stash[PLUGIN_KEY].probes
     for seed in probes.seeds:
         yield SeedCheck.child(parent, f"seed[{seed}]", seed=seed)
-    if probes.sensitivity != "off":
+    asked = parent.config.getoption("repro_seed_sensitivity") is not None
+    if probes.sensitivity != "off" and (parent.settings.against is None or asked):  # type: ignore[attr-defined]
         yield SeedSensitivityCheck.child(parent, "seed-sensitivity")
     for name in probes.vary:
         yield VariationCheck.child(parent, f"vary[{name}]", variation=name)

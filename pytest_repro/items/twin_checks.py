@@ -5,13 +5,25 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_repro.items.base import ReproCheckError, ReproItem, ReproMismatch, artifacts_column, digest_lines
+from pytest_repro.items.base import (
+    TWIN_SECONDS_PROPERTY,
+    ReproCheckError,
+    ReproItem,
+    ReproMismatch,
+    artifacts_column,
+    digest_lines,
+)
 from pytest_repro.outcomes import Outcome
 from pytest_repro.settings import ReproSettings
 
 NO_FOLDS = (
     "the training returns no folds, so there are none to compare (optional: a function training "
     "returns 'folds', its CV test rows per fold)"
+)
+NO_RECORDED_FOLDS = "the recorded run's lineage records no folds (cv_folds), so there are none to compare"
+NO_RECORDED_METRICS = (
+    "the recorded run kept no output holding the metrics run-b returned (a JSON file of them), so "
+    "there are none to compare; its outputs are compared byte for byte"
 )
 
 
@@ -37,15 +49,16 @@ class TwinCheck(ReproItem):
         settings: ReproSettings = self.parent.settings  # type: ignore[attr-defined]
         twins = self.twins_or_not_run(settings)
         a, b = twins.a, twins.b
-        self.user_properties.append(("repro_twin_seconds", f"{twins.seconds:.1f}"))
+        self.user_properties.append((TWIN_SECONDS_PROPERTY, f"{twins.seconds:.1f}"))
         self._attach_environments(a, b)
         if self.kind == "lineage":
             self._check_lineage(a if self.subject == "run-a" else b)
             if self.subject == "run-b":
-                self._compare_lineages(a, b)
+                self._compare_lineages(a, b, recorded=twins.recorded)
             return
         if self.kind == "replay":
-            self._replay(a, settings)
+            # Against a recorded run, the fresh run is run-b and the recorded lineage the one given.
+            self._replay(b if twins.recorded else a, settings)
             return
         try:
             if self.kind == "artifact":
@@ -58,11 +71,17 @@ class TwinCheck(ReproItem):
                 if a.folds is None and b.folds is None:
                     self._summary(Outcome.SKIPPED, "the training returns no folds")
                     self.skip(NO_FOLDS)
+                if twins.recorded and a.folds is None and a.folds_sha256 is None:
+                    self._summary(Outcome.SKIPPED, "the recorded lineage records no folds")
+                    self.skip(NO_RECORDED_FOLDS)
                 self._record(
                     _fold_digest(a.folds), _fold_digest(b.folds), detail=f"{len(a.folds or [])} folds"
                 )
                 difference = compare_folds(a, b)
             else:
+                if a.metrics is None:
+                    self._summary(Outcome.SKIPPED, "the recorded run kept no metrics")
+                    self.skip(NO_RECORDED_METRICS)
                 if not a.metrics and not b.metrics:
                     short, reason = _no_metrics(settings)
                     self._summary(Outcome.SKIPPED, short)
@@ -128,16 +147,22 @@ class TwinCheck(ReproItem):
             raise ReproMismatch("\n".join(f.describe() for f in report.failures))
         self._summary(Outcome.VERIFIED, f"{len(report.report.checks)} files, {report.signature}")
 
-    def _compare_lineages(self, a: Any, b: Any) -> None:
-        """The twins' manifests must agree on everything but their paths (their bytes may not)."""
+    def _compare_lineages(self, a: Any, b: Any, *, recorded: bool = False) -> None:
+        """The twins' manifests must agree on everything but their paths (their bytes may not).
+
+        Against a recorded run, on the seed and the inputs both record: the recorded
+        run's environment and code are another process's (the replay check names how
+        they differ), and a command's run-b has the lineage the plugin recorded for it.
+        """
         from pytest_repro.diagnose.json_diff import diff_json_values
         from pytest_repro.lineage.manifest import comparable, read_lineage
 
         if a.lineage is None:
             return
-        difference = diff_json_values(
-            "lineage", comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage)), 0.0
-        )
+        kept_a, kept_b = comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage))
+        if recorded:
+            kept_a, kept_b = _shared(kept_a, kept_b), _shared(kept_b, kept_a)
+        difference = diff_json_values("lineage", kept_a, kept_b, 0.0)
         if difference is not None:
             self._summary(Outcome.DIFFERS, "verified, but differs from run-a's lineage")
             raise ReproMismatch("the twins' lineages differ (paths aside):\n" + difference.render())
@@ -146,7 +171,8 @@ class TwinCheck(ReproItem):
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
         from pytest_repro.diagnose.replay import ReplaySkipped, recorded_lineage, replay_recorded
 
-        recorded = recorded_lineage(settings.lineage_path, settings.config_path, self.config.rootpath)
+        given = settings.against or settings.lineage_path
+        recorded = recorded_lineage(given, settings.config_path, self.config.rootpath)
         try:
             outcome = replay_recorded(recorded, run)
         except ReplaySkipped as exc:
@@ -173,6 +199,13 @@ class TwinCheck(ReproItem):
     def _summary(self, outcome: Outcome, detail: str = "") -> None:
         hash_a, hash_b, recorded = getattr(self, "_hashes", ("", "", ""))
         self.summary(outcome, detail or recorded, hash_a, hash_b)
+
+
+def _shared(lineage: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    """What a recorded lineage and run-b's can both say: the seed when both record one, shared inputs."""
+    inputs = {name: sha for name, sha in lineage["inputs"].items() if name in other["inputs"]}
+    seeds = lineage["seed"] is not None and other["seed"] is not None
+    return {"inputs": inputs, "seed": lineage["seed"] if seeds else None}
 
 
 def _fold_digest(folds: list[list[int]] | None) -> str:

@@ -14,7 +14,12 @@ Names are imported lazily, so importing this package costs nothing until one is 
 from __future__ import annotations
 
 from importlib import import_module
+from pathlib import Path
 from typing import Any
+
+# Where a project's lineage manifest lies unless its settings say otherwise. Its home is
+# here, not in `manifest`, so the plugin registers its options without loading a reader.
+DEFAULT_LINEAGE = Path("artifacts/lineage.json")
 
 _HOMES = {
     "sha256_file": "hashing",
@@ -31,7 +36,6 @@ _HOMES = {
     "read_lineage": "manifest",
     "entries": "manifest",
     "Entry": "manifest",
-    "DEFAULT_LINEAGE": "manifest",
     "verify_lineage": "verify",
     "VerificationReport": "verify",
     "check": "check",
@@ -47,7 +51,7 @@ _HOMES = {
     "code_version": "environment",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = sorted([*_HOMES, "DEFAULT_LINEAGE"])
 
 
 def __getattr__(name: str) -> Any:

@@ -152,7 +152,8 @@ class IsolatedRun:
         self.guard_settings.write_text(json.dumps(settings, sort_keys=True), encoding="utf-8")
         # A command's processes need not be Python (a shell, DVC's stages): the project is
         # also compared before and after.  A function's worker is guarded itself.
-        self.before = scan_project(self.isolation.root, self.folder) if self.copy is not None else None
+        self.before = scan_project(self.isolation.root, self.folder) if self.copy and self.copy.git else None
+        self.tracked = tracked_files(self.isolation.root) if self.before is not None else frozenset()
         return self
 
     def in_copy(self, path: str | Path) -> Path:
@@ -251,7 +252,7 @@ class IsolatedRun:
                 "repro_copy to copy it"
             )
         moved = self.before is not None and scan_difference(
-            self.before, scan_project(self.isolation.root, self.folder)
+            self.before, scan_project(self.isolation.root, self.folder), self.tracked
         )
         if moved:
             raise ContractError(
@@ -302,10 +303,19 @@ def scan_project(root: Path, run_folder: Path) -> dict[str, tuple[int, int, int]
 
 
 def scan_difference(
-    before: Mapping[str, tuple[int, int, int]], after: Mapping[str, tuple[int, int, int]]
+    before: Mapping[str, tuple[int, int, int]],
+    after: Mapping[str, tuple[int, int, int]],
+    tracked: frozenset[str],
 ) -> str:
-    """The first path that appeared, disappeared or changed between two scans, said as such; '' if none."""
+    """The first of the user's git files (`.git` itself, or a tracked file) that changed between two scans.
+
+    Untracked files are left out: what else writes into the project while pytest runs
+    (the user's own tests, an editor, pytester's capture files) would otherwise fail a
+    sound run.  '' when nothing changed.
+    """
     for path in sorted(set(before) | set(after)):
+        if not (path == ".git" or path.startswith(".git" + os.sep) or path in tracked):
+            continue
         if path not in before:
             return f"{path} appeared"
         if path not in after:
@@ -313,6 +323,14 @@ def scan_difference(
         if before[path] != after[path]:
             return f"{path} changed"
     return ""
+
+
+def tracked_files(root: Path) -> frozenset[str]:
+    """The files git tracks in the project, as paths relative to it."""
+    from pytest_repro.running.tree_copy import git_output
+
+    listing = git_output(root, "ls-files", "-z", "--cached")
+    return frozenset(name for name in (listing or "").split("\0") if name)
 
 
 def _move_mlflow_paths(path: Path, root: str, copy: str) -> None:

@@ -265,6 +265,10 @@ def subprocess_environment(
     """
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = hash_seed
+    # The interpreter caches a module's bytecode beside its source (`__pycache__`) when the cache is
+    # missing or stale; in the user's project that is a write the run's guard must refuse, failing
+    # a sound run.  A run reads the caches that exist and writes none.
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     for name in THREAD_VARIABLES:
         env[name] = str(threads)
     env[WORKERS_VARIABLE] = str(threads if workers is None else workers)

@@ -323,6 +323,11 @@ def _git_files(root: Path) -> list[tuple[str, bool]] | None:
     return kept + [(name, True) for name in (ignored or "").split("\0") if name]
 
 
+def git_output(root: Path, *args: str) -> str | None:
+    """What a git command in `root` printed, or None when it failed."""
+    return _git(root, *args)
+
+
 def _git(root: Path, *args: str) -> str | None:
     try:
         result = subprocess.run(

@@ -2,7 +2,9 @@
 
 The cache lives in a folder shared by all pytest-xdist workers and is guarded by a
 file lock: the first worker to ask trains, the others wait and reuse its runs (or
-its failure), so `-n 2` trains each config twice only once.
+its failure), so `-n 2` trains each config twice only once.  Against a recorded run
+(`--repro-against LINEAGE`) only run-b trains, and run-a is the recorded run
+(`pytest_repro.running.recorded`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from pytest_repro.contract import ContractError, RunRecord, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.running.launcher import ProgressSink, TrainingFailed, run_inprocess
+from pytest_repro.running.recorded import RecordedRun
 from pytest_repro.running.scheduler import Batch, TrainingScheduler
 from pytest_repro.running.shared_cache import SharedCache
 
 RUN_LABELS = ("run-a", "run-b")
+# Run-b alone, against a recorded run-a: the hash seed it has among the twins.
+FRESH_RUN_ENVIRONMENT = {"run-b": {"PYTHONHASHSEED": "2"}}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,7 @@ class TwinRuns:
     b: RunRecord
     seconds: float
     isolation: str
+    recorded: bool = False  # run-a is a recorded run (--repro-against), not a training of this session
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,12 +44,17 @@ class TwinRuns:
             "b": self.b.to_json(),
             "seconds": self.seconds,
             "isolation": self.isolation,
+            "recorded": self.recorded,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> TwinRuns:
         return cls(
-            RunRecord.from_json(data["a"]), RunRecord.from_json(data["b"]), data["seconds"], data["isolation"]
+            RunRecord.from_json(data["a"]),
+            RunRecord.from_json(data["b"]),
+            data["seconds"],
+            data["isolation"],
+            data.get("recorded", False),
         )
 
 
@@ -51,21 +62,18 @@ class TwinFailure(ReproError):
     """The twin runs could not be produced; every check that needs them reports this."""
 
 
-def request_key(request: RunRequest, isolation: str) -> str:
-    """Identify a request by its entry point, config bytes, seed, overrides and isolation."""
-    try:
-        config_hash = sha256_file(request.config_path)
-    except OSError:
-        config_hash = "missing"
+def request_key(request: RunRequest, isolation: str, against: RecordedRun | None = None) -> str:
+    """Identify a request by its entry point, config bytes, seed, overrides, isolation and recorded run-a."""
     identity = json.dumps(
         [
             request.entry,
             str(request.config_path),
-            config_hash,
+            _file_hash(request.config_path),
             request.seed,
             request.overrides,
             isolation,
             request.command.to_json() if request.command is not None else None,
+            [str(against.lineage_path), _file_hash(against.lineage_path)] if against is not None else None,
         ],
         sort_keys=True,
         default=str,
@@ -73,9 +81,16 @@ def request_key(request: RunRequest, isolation: str) -> str:
     return sha256_bytes(identity.encode())[:16]
 
 
-def twin_folders(folder: Path) -> dict[str, Path]:
-    """Where the twins of one request train: `folder/run-a` and `folder/run-b`."""
-    return {label: folder / label for label in RUN_LABELS}
+def _file_hash(path: Path) -> str:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return "missing"
+
+
+def twin_folders(folder: Path, against: RecordedRun | None = None) -> dict[str, Path]:
+    """Where the twins of one request train: `folder/run-a` and `folder/run-b` (run-b alone against a recorded run)."""
+    return {label: folder / label for label in RUN_LABELS if against is None or label == "run-b"}
 
 
 def train_twins(
@@ -84,21 +99,40 @@ def train_twins(
     isolation: str,
     sink: ProgressSink | None = None,
     scheduler: TrainingScheduler | None = None,
+    against: RecordedRun | None = None,
 ) -> TwinRuns:
-    """Train twice into `folder/run-a` and `folder/run-b`: concurrent subprocesses, or in process."""
-    runs = twin_folders(folder)
+    """Train twice into `folder/run-a` and `folder/run-b`: concurrent subprocesses, or in process.
+
+    Against a recorded run, train run-b alone and pair it with the recorded run-a.
+    """
+    runs = twin_folders(folder, against)
     if isolation == "inprocess":
         started = time.perf_counter()
         records = {label: run_inprocess(request, path, label) for label, path in runs.items()}
-        return TwinRuns(records["run-a"], records["run-b"], time.perf_counter() - started, isolation)
-    batch = (scheduler or TrainingScheduler(sink)).submit(request, runs, cwd=Path.cwd())
-    return twins_of(batch, isolation)
+        return _pair(records, time.perf_counter() - started, isolation, against)
+    environment = FRESH_RUN_ENVIRONMENT if against is not None else None
+    batch = (scheduler or TrainingScheduler(sink)).submit(
+        request, runs, env_overrides=environment, cwd=Path.cwd()
+    )
+    return twins_of(batch, isolation, against)
 
 
-def twins_of(batch: Batch, isolation: str) -> TwinRuns:
-    """Wait for a batch of twins and return them, timed from the moment they started."""
-    records = batch.wait()
-    return TwinRuns(records["run-a"], records["run-b"], batch.seconds or 0.0, isolation)
+def twins_of(batch: Batch, isolation: str, against: RecordedRun | None = None) -> TwinRuns:
+    """Wait for a batch of twins (or of run-b alone) and return them, timed from the moment they started."""
+    return _pair(batch.wait(), batch.seconds or 0.0, isolation, against)
+
+
+def _pair(
+    records: dict[str, RunRecord], seconds: float, isolation: str, against: RecordedRun | None
+) -> TwinRuns:
+    if against is None:
+        return TwinRuns(records["run-a"], records["run-b"], seconds, isolation)
+    fresh = records["run-b"]
+    try:
+        recorded = against.twin_of(fresh)
+    except ReproError as exc:  # changed since the preflight verified it
+        raise ContractError(f"the recorded run {against.lineage_path} cannot be read: {exc}") from None
+    return TwinRuns(recorded, fresh, seconds, isolation, recorded=True)
 
 
 class TwinCache:
@@ -117,30 +151,36 @@ class TwinCache:
         self._cache = SharedCache(shared_dir)
         self._started: dict[str, Batch] = {}
 
-    def start(self, request: RunRequest, isolation: str) -> Batch | None:
-        """Start the twins of `request` now, unless they are in process or already known."""
-        key = request_key(request, isolation)
+    def start(self, request: RunRequest, isolation: str, against: RecordedRun | None = None) -> Batch | None:
+        """Start the twins of `request` now (run-b alone against a recorded run), unless in process or known."""
+        key = request_key(request, isolation, against)
         if isolation == "inprocess" or key in self._started or self._cache.has(key):
             return None
-        batch = self.scheduler.submit(request, twin_folders(self._cache.folder / key), cwd=Path.cwd())
+        environment = FRESH_RUN_ENVIRONMENT if against is not None else None
+        batch = self.scheduler.submit(
+            request,
+            twin_folders(self._cache.folder / key, against),
+            env_overrides=environment,
+            cwd=Path.cwd(),
+        )
         self._started[key] = batch
         return batch
 
-    def cancel(self, request: RunRequest, isolation: str) -> None:
+    def cancel(self, request: RunRequest, isolation: str, against: RecordedRun | None = None) -> None:
         """Stop twins started ahead that no selected check needs."""
-        batch = self._started.pop(request_key(request, isolation), None)
+        batch = self._started.pop(request_key(request, isolation, against), None)
         if batch is not None:
             batch.cancel()
 
-    def get(self, request: RunRequest, isolation: str) -> TwinRuns:
-        """Return the twin runs of `request`, training them if no worker has yet."""
-        key = request_key(request, isolation)
+    def get(self, request: RunRequest, isolation: str, against: RecordedRun | None = None) -> TwinRuns:
+        """Return the twin runs of `request` (or run-b with the recorded run-a), training them if no worker has yet."""
+        key = request_key(request, isolation, against)
 
         def compute(folder: Path) -> TwinRuns:
             started = self._started.pop(key, None)
             if started is not None:
-                return twins_of(started, isolation)
-            return train_twins(request, folder, isolation, self.sink, self.scheduler)
+                return twins_of(started, isolation, against)
+            return train_twins(request, folder, isolation, self.sink, self.scheduler, against)
 
         return self._cache.get(
             key,

@@ -1,0 +1,110 @@
+"""A session without `--repro` pays for the options and markers, not for the plugin's machinery.
+
+Each test runs pytest in a fresh interpreter and lists the modules loaded at session
+finish: the plugin's must stay within a short list, and neither the training's entry
+point nor anything heavy may be among them (a plain `pytest -p no:repro` here loads no
+YAML, numpy or scikit-learn either).  No time is measured here (the machine is
+shared); `benchmarks/performance.py` times it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+# What registering the options and markers and reading the settings needs.
+REGISTRATION = {
+    "pytest_repro",
+    "pytest_repro.contract",
+    "pytest_repro.errors",
+    "pytest_repro.items",
+    "pytest_repro.items.base",
+    "pytest_repro.lineage",
+    "pytest_repro.outcomes",  # the items' outcome words: one small enum
+    "pytest_repro.plugin",
+    "pytest_repro.preflight",
+    "pytest_repro.probe_settings",
+    "pytest_repro.session",
+    "pytest_repro.settings",
+}
+# A configured training adds the generated items (collected, then skipped) and their light helpers.
+GENERATED_ITEMS = {
+    "pytest_repro.items.collect",
+    "pytest_repro.items.lineage_checks",
+    "pytest_repro.items.probes",
+    "pytest_repro.items.twin_checks",
+    "pytest_repro.lineage.manifest",
+    "pytest_repro.parsing",
+    "pytest_repro.paths",
+    "pytest_repro.regular_files",
+    "pytest_repro.summary",  # the header's one "repro: off" line
+}
+# Never in a session that trains nothing: the runs, the diagnosis, YAML, hashing, numpy.
+HEAVY = (
+    "pytest_repro.running",
+    "pytest_repro.diagnose",
+    "pytest_repro.variations",
+    "pytest_repro.report",
+    "pytest_repro.configs",
+    "pytest_repro.lineage.hashing",
+    "yaml",
+    "numpy",
+    "sklearn",
+)
+
+RECORD_MODULES = """\
+import json
+import sys
+
+
+def pytest_sessionfinish(session):
+    with open("modules.json", "w") as handle:
+        json.dump(sorted(sys.modules), handle)
+"""
+
+ENTRY_POINT = """\
+raise RuntimeError("the entry point was imported by a session without --repro")
+
+
+def train(config_path, output_dir, seed=None):
+    pass
+"""
+
+
+def _modules_loaded(pytester: pytest.Pytester, *args: str) -> tuple[set[str], set[str]]:
+    """The plugin's modules and the others of `HEAVY`, loaded at the end of `pytest ARGS`."""
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    loaded = set(json.loads(Path(pytester.path, "modules.json").read_text()))
+    ours = {name for name in loaded if name.split(".")[0] == "pytest_repro"}
+    return ours, {name for name in loaded if name.startswith(HEAVY) or name == "heavytrain"}
+
+
+def _write_project(pytester: pytest.Pytester, ini: str) -> None:
+    pytester.makeconftest(RECORD_MODULES)
+    pytester.makepyfile(test_user="def test_plain():\n    assert True\n")
+    pytester.makefile(".toml", pyproject=f"[tool.pytest.ini_options]\n{ini}")
+
+
+def test_a_project_that_does_not_configure_the_plugin_loads_only_its_registration(pytester: pytest.Pytester):
+    _write_project(pytester, "")
+
+    ours, heavy = _modules_loaded(pytester)
+
+    assert ours <= REGISTRATION, sorted(ours - REGISTRATION)
+    assert not heavy
+
+
+def test_a_configured_function_training_is_neither_imported_nor_run_without_the_repro_flag(
+    pytester: pytest.Pytester,
+):
+    _write_project(pytester, 'repro_train = "heavytrain:train"\npythonpath = ["."]\n')
+    Path(pytester.path, "config.yaml").write_text("seed: 3\n")
+    Path(pytester.path, "heavytrain.py").write_text(ENTRY_POINT)
+
+    ours, heavy = _modules_loaded(pytester)
+
+    assert ours <= REGISTRATION | GENERATED_ITEMS, sorted(ours - REGISTRATION - GENERATED_ITEMS)
+    assert not heavy
