@@ -65,7 +65,7 @@ class ReproPlugin:
         from pytest_repro.running.twins import TwinCache
 
         if self._cache is None:
-            self._cache = TwinCache(self.shared_dir(), sink=self.progress, scheduler=self.scheduler())
+            self._cache = TwinCache(self.shared_dir(), sink=self.progress(), scheduler=self.scheduler())
         return self._cache
 
     def scheduler(self) -> Any:
@@ -73,7 +73,7 @@ class ReproPlugin:
         from pytest_repro.running.scheduler import TrainingScheduler
 
         if self._scheduler is None:
-            self._scheduler = TrainingScheduler(sink=self.progress)
+            self._scheduler = TrainingScheduler(sink=self.progress())
         return self._scheduler
 
     def start_twins_ahead(self) -> None:
@@ -151,9 +151,12 @@ class ReproPlugin:
             base = base.parent
         return base / "repro-shared"
 
-    @property
     def progress(self) -> Any:
-        """The sink the runs' output lines go to: relayed to the terminal from pytest's thread."""
+        """The sink the runs' output lines go to: relayed to the terminal from pytest's thread.
+
+        A method, not a property: older pluggy reads every attribute of a registered
+        plugin, and a property would build the relay (and import it) in every session.
+        """
         if self._relay is None:
             from pytest_repro.terminal_relay import TerminalRelay
 

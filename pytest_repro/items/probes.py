@@ -332,7 +332,7 @@ def shared_variation_report(
             project_root=rootpath,
             cwd=Path.cwd(),
             tolerance=settings.tolerance,
-            notify=lambda message: plugin.progress("vary", message),
+            notify=lambda message: plugin.progress()("vary", message),
             fail_portability=plugin.probes.fail_portability,
             variables_read=variables_read,
         ),
