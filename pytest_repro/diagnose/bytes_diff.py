@@ -31,6 +31,26 @@ def diff_bytes(name: str, path_a: PathLike, path_b: PathLike) -> Difference | No
     return Difference(name, f"{name} {differs_verb(name)}: {what}", tuple(details))
 
 
+def files_to_open(
+    path_a: PathLike, path_b: PathLike, subject: str
+) -> tuple[str, list[str]] | Difference | None:
+    """The bytes-first step of every format's comparison, said once.
+
+    None when the two files hold the same bytes; a `Difference` when one of them is
+    missing (nothing to open); otherwise the summary line (`model.pkl differs: ...`),
+    what differs in the bytes and the byte-level details, for the format's own
+    comparison to extend.
+    """
+    found = bytes_difference(path_a, path_b)
+    if found is None:
+        return None
+    what, byte_details = found
+    summary = f"{Path(path_a).name} differs: {what}"
+    if not (Path(path_a).is_file() and Path(path_b).is_file()):
+        return Difference(subject, summary, tuple(byte_details))
+    return summary, what, byte_details
+
+
 def same_bytes(path_a: PathLike, path_b: PathLike) -> bool:
     """Return whether both files exist and hold the same bytes."""
     path_a, path_b = Path(path_a), Path(path_b)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.diagnose.bytes_diff import PathLike, bytes_difference
+from pytest_repro.diagnose.bytes_diff import PathLike, files_to_open
 from pytest_repro.diagnose.content_kind import MODEL_SUFFIXES
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.diagnose.model_diff import compare_models
@@ -43,13 +43,10 @@ def diff_model_files(
     shown = Path(path_a).name
     subject = name or shown
     root = name or walk_root(shown)
-    found = bytes_difference(path_a, path_b)
-    if found is None:
-        return None
-    what, byte_details = found
-    summary = f"{shown} differs: {what}"
-    if not (Path(path_a).is_file() and Path(path_b).is_file()):
-        return Difference(subject, summary, tuple(byte_details))
+    opened = files_to_open(path_a, path_b, subject)
+    if opened is None or isinstance(opened, Difference):
+        return opened
+    summary, what, byte_details = opened
 
     loaded = load_models(path_a, path_b, [os.getcwd(), *import_paths])
     if isinstance(loaded, str):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.diagnose.array_stats import array_message
-from pytest_repro.diagnose.bytes_diff import PathLike, bytes_difference
+from pytest_repro.diagnose.bytes_diff import PathLike, files_to_open
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.diagnose.rendering import capped, key_text
 
@@ -74,14 +74,11 @@ def diff_tensor_files(
     path_a: PathLike, path_b: PathLike, *, name: str, max_lines: int = 8
 ) -> Difference | None:
     """Compare two tensor archives: bytes first, then each tensor; honest about what could not be read."""
-    found = bytes_difference(path_a, path_b)
-    if found is None:
-        return None
-    what, byte_details = found
+    opened = files_to_open(path_a, path_b, name)
+    if opened is None or isinstance(opened, Difference):
+        return opened
+    summary, what, byte_details = opened
     shown = Path(path_a).name
-    summary = f"{shown} differs: {what}"
-    if not (Path(path_a).is_file() and Path(path_b).is_file()):
-        return Difference(name, summary, tuple(byte_details))
     loaded = [read_tensors(Path(path)) for path in (path_a, path_b)]
     for run, tensors in zip("ab", loaded, strict=True):
         if isinstance(tensors, str):

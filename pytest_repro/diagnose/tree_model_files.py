@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from pytest_repro.diagnose.boosters import read_tree_model
-from pytest_repro.diagnose.bytes_diff import PathLike, bytes_difference
+from pytest_repro.diagnose.bytes_diff import PathLike, files_to_open
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.diagnose.json_diff import diff_json_files
 
@@ -22,14 +22,11 @@ def diff_tree_model_files(
     path_a: PathLike, path_b: PathLike, *, name: str, max_paths: int = 8
 ) -> Difference | None:
     """Compare two tree-model files; None when their bytes are equal."""
-    found = bytes_difference(path_a, path_b)
-    if found is None:
-        return None
-    what, byte_details = found
+    opened = files_to_open(path_a, path_b, name)
+    if opened is None or isinstance(opened, Difference):
+        return opened
+    summary, what, byte_details = opened
     shown = Path(path_a).name
-    summary = f"{shown} differs: {what}"
-    if not (Path(path_a).is_file() and Path(path_b).is_file()):
-        return Difference(name, summary, tuple(byte_details))
     ensemble_a, ensemble_b = read_tree_model(Path(path_a)), read_tree_model(Path(path_b))
     for run, unread in (("a", ensemble_a), ("b", ensemble_b)):
         if isinstance(unread, str):
