@@ -267,7 +267,8 @@ class VariationCheck(ProbeCheck):
         if outcome.error:
             raise ReproMismatch(f"{named} breaks the training:\n{outcome.error}\n{rerun}")
         body = "\n".join(d.render() for d in outcome.differences)
-        raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
+        cause = f"{outcome.cause}\n" if outcome.cause else ""  # the recorded line of the user's code leads
+        raise ReproMismatch(f"{cause}{named} changes the output:\n{body}\n{rerun}")
 
     def _attach_hunt(self, report: Any) -> None:
         """For the HTML report: the whole hunt, so the controller can draw the matrix under xdist too."""

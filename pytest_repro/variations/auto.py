@@ -10,7 +10,7 @@ An all-clear costs two trainings, plus one per informational or portability vari
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from pytest_repro.contract import RunRecord, RunRequest
@@ -107,6 +107,7 @@ class _Hunt:
         self.checked = [name for name in active if name not in ALONE]
         self.alone = [name for name in active if name in ALONE]
         self.reference = reference_spec(ws)
+        self.specs: dict[str, RunSpec] = {}  # every run trained so far, by label
         self.descriptions = {name: describe(name, ws) for name in active}
 
     def run(self) -> VariationReport:
@@ -171,6 +172,7 @@ class _Hunt:
             "together",
             self.tolerance,
             self.fail_portability,
+            changed_variables(self.reference, self.specs["all"]),
         )
         return outcomes, combined
 
@@ -202,6 +204,7 @@ class _Hunt:
 
     def _train(self, runs: Mapping[str, RunSpec]) -> dict[str, RunResult]:
         self.trainings += len(runs)
+        self.specs.update(runs)
         return train_specs(runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel)
 
     def _alone(self, name: str, result: RunResult) -> VariationResult:
@@ -219,7 +222,15 @@ class _Hunt:
             tested,
             self.tolerance,
             self.fail_portability,
+            changed_variables(self.reference, self.specs[name]),
         )
+
+
+def changed_variables(reference: RunSpec, varied: RunSpec) -> frozenset[str]:
+    """The environment variables whose values differ between two run specs (set, changed or removed)."""
+    return frozenset(
+        name for name in {*reference.env, *varied.env} if reference.env.get(name) != varied.env.get(name)
+    )
 
 
 def output_names(record: RunRecord) -> tuple[str, ...]:
@@ -240,13 +251,16 @@ def compare_outcome(
     tested: str,
     tolerance: float,
     fail_portability: bool = False,
+    variables: Collection[str] = (),
 ) -> VariationResult:
     """Compare a varied run with the reference and classify the result.
 
     Informational variations say `changed`/`unchanged`; a portability variation that
     changed the output says `portability` (or `differs` with `fail_portability`), and
-    both list how far each metric moved.
+    both list how far each metric moved.  A change leads with its `cause:` line when the
+    runs' recorders saw one (`variables`: those the varied run's environment changed).
     """
+    from pytest_repro.diagnose.causes import variation_cause
     from pytest_repro.diagnose.compare import compare_runs
     from pytest_repro.diagnose.digests import metric_deltas
 
@@ -272,7 +286,10 @@ def compare_outcome(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
     status = Outcome.DIFFERS if differences else Outcome.IDENTICAL
-    return VariationResult(name, *descriptions, status, tested, tuple(differences), note=note)
+    cause = variation_cause(reference.events, result.events, variables) if differences else None
+    return VariationResult(
+        name, *descriptions, status, tested, tuple(differences), note=note, cause=cause or ""
+    )
 
 
 def _unexercised(
