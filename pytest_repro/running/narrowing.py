@@ -6,9 +6,10 @@ own output folder and, for a command, its own copy of the project).  The iterati
 of a set of str or bytes follows the hash seed, and no hook sees a set iterated, so the
 recorder cannot name that line; the pair is trained again instead:
 
-1. with equal hash seeds (both 1): if they now agree, the hash seed is the cause;
-2. else one after the other in the same place, with equal hash seeds: if they now agree,
-   where the run is (an absolute path in the output, a temporary name) is the cause.
+1. run-a again, with run-a's hash seed (1) in its own folder: if it agrees with run-a,
+   the hash seed is the cause;
+2. else twice, one after the other in the same folder, with equal hash seeds: if they
+   now agree, where the run is (an absolute path in the output, a temporary name) is the cause.
 
 Either claim rests on runs that agreed once the one difference was removed; when neither
 step agrees, nothing is claimed.  Only a failure pays for these runs.
@@ -51,25 +52,22 @@ class Narrowing:
 
 
 def narrow_twins(
-    request: RunRequest, folder: Path, scheduler: TrainingScheduler, like: RunRecord
+    request: RunRequest, folder: Path, scheduler: TrainingScheduler, twin: RunRecord
 ) -> Narrowing:
-    """Train the pair again without one deliberate difference at a time (see the module's docstring).
+    """Train again without one deliberate difference at a time (see the module's docstring).
 
-    `like` is a twin: the runs get its BLAS/OpenMP thread count, so that nothing else changes.
+    `twin` is run-a (hash seed 1): one more run with hash seed 1 is compared with it, and
+    every run gets its BLAS/OpenMP thread count, so that nothing else changes.
     """
-    threads = like.environment.get("OMP_NUM_THREADS")
+    threads = twin.environment.get("OMP_NUM_THREADS")
     shares = {**dict.fromkeys(THREAD_VARIABLES, threads), WORKERS_VARIABLE: threads} if threads else {}
-    equal_seeds = {"PYTHONHASHSEED": HASH_SEEDS[0], **shares}
-    pair = scheduler.submit(
-        request,
-        {"run-a": folder / "hash-seed" / "run-a", "run-b": folder / "hash-seed" / "run-b"},
-        env_overrides={"run-a": equal_seeds, "run-b": equal_seeds},
-    ).wait()
-    if _agree(pair["run-a"], pair["run-b"]):
+    equal_seed = {"PYTHONHASHSEED": HASH_SEEDS[0], **shares}
+    again = _train_in(folder / "equal-hash-seeds", request, scheduler, equal_seed)
+    if _agree(twin, again):
         return Narrowing(HASH_SEED_CAUSE)
-    place = folder / "same-place"
-    first = _train_in(place, request, scheduler, equal_seeds)
-    second = _train_in(place, request, scheduler, equal_seeds)
+    place = folder / "same-folder"
+    first = _train_in(place, request, scheduler, equal_seed)
+    second = _train_in(place, request, scheduler, equal_seed)
     return Narrowing(PLACE_CAUSE if _agree(first, second) else None)
 
 
@@ -78,7 +76,8 @@ def _train_in(
 ) -> RunRecord:
     """One run in `place/run`, emptied first: every run there has the same paths."""
     shutil.rmtree(place, ignore_errors=True)
-    return scheduler.submit(request, {"run": place / "run"}, env_overrides={"run": env}).wait()["run"]
+    label = f"narrowing ({place.name})"
+    return scheduler.submit(request, {label: place / "run"}, env_overrides={label: env}).wait()[label]
 
 
 def _agree(a: RunRecord, b: RunRecord) -> bool:

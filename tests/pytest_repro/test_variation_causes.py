@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.running.narrowing import HASH_SEED_CAUSE
+from pytest_repro.running.narrowing import HASH_SEED_CAUSE, PLACE_CAUSE
 
 # Each planted body computes `value` at its line 3 (of the function's body: line 8 of the module).
 PLANTED = {
@@ -24,6 +24,7 @@ PLANTED = {
     "n_jobs": ("import os", 'value = 1 / int(os.environ.get("REPRO_N_JOBS", "1"))', "reads REPRO_N_JOBS"),
     "dir_order": ("import os", 'value = os.listdir("data/shards")', "lists data/shards in directory order"),
     "hashseed": ("import os", 'value = list({"apple", "banana", "cherry", "damson", "elder", "fig"})', ""),
+    "place": ("import os", "value = os.getcwd()", ""),
 }
 CONTROLS = {"dir_order": 'value = sorted(os.listdir("data/shards"))'}
 
@@ -116,6 +117,15 @@ def test_twins_that_iterate_a_set_of_strings_are_narrowed_to_the_hash_seed(
     result = pytester.runpytest_subprocess("--repro", "-m", "repro", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
     assert _first_failure_line(result, "artifacts") == HASH_SEED_CAUSE
+
+
+@pytest.mark.slow
+def test_twins_that_write_where_they_run_are_narrowed_to_their_folders(pytester: pytest.Pytester):
+    imports, line, _ = PLANTED["place"]
+    _project(pytester.path, "command", imports, line)
+    result = pytester.runpytest_subprocess("--repro", "-m", "repro", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert _first_failure_line(result, "artifacts") == PLACE_CAUSE
 
 
 @pytest.mark.slow
