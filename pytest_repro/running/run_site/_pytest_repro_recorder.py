@@ -23,9 +23,10 @@ site-packages and this folder):
 
 Each event keeps its `order` (when this process first saw it, so the earliest of several
 causes can be named) and whether the user's code made the call itself (`direct`) or a
-library did on its behalf.  At exit the process writes `<pid>.json` into the record folder, atomically.  The
-recorder never changes a result: every wrapper calls the original with the same
-arguments and returns what it returned, and an error inside the recorder is swallowed.
+library did on its behalf.  At exit the process writes `<pid>.json` into the record
+folder, atomically.  The recorder never changes a result: every wrapper calls the
+original with the same arguments and returns what it returned, and an error inside the
+recorder is swallowed.
 """
 
 import atexit
@@ -131,15 +132,24 @@ class _Recorder:
             return True
 
 
+_USERS = {}  # a code file's name -> whether it is the user's (not a library's, not this folder's)
+
+
+def _is_users(name):
+    """Whether code from file `name` is the user's; known after the first ask (a wrapped call may be hot)."""
+    known = _USERS.get(name)
+    if known is None:
+        known = not name.startswith("<") and not os.path.realpath(name).startswith(_LIBRARY_FOLDERS)
+        _USERS[name] = known
+    return known
+
+
 def _called_from_user_code():
     """Whether the first frame outside this folder is the user's (a library's own draws are its business)."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _HERE:
+    while frame is not None and frame.f_code.co_filename in _OWN_FILES:
         frame = frame.f_back
-    if frame is None:
-        return False
-    name = frame.f_code.co_filename
-    return not name.startswith("<") and not os.path.realpath(name).startswith(_LIBRARY_FOLDERS)
+    return frame is not None and _is_users(frame.f_code.co_filename)
 
 
 def _user_site():
@@ -147,13 +157,20 @@ def _user_site():
     frame = sys._getframe(1)  # the one private API the recorder needs: where a call came from
     while frame is not None:
         name = frame.f_code.co_filename
-        if not name.startswith("<") and not os.path.realpath(name).startswith(_LIBRARY_FOLDERS):
+        if _is_users(name):
             return f"{name}:{frame.f_lineno}"
         frame = frame.f_back
     return None
 
 
 _recorder = None
+# This folder's modules as their code names them: the frames of the recorder's and dir_order's wrappers.
+_OWN_FILES = frozenset(
+    {
+        __file__,
+        *(os.path.join(_HERE, name) for name in ("_pytest_repro_recorder.py", "_pytest_repro_dir_order.py")),
+    }
+)
 
 
 def _wrap(owner, attribute, before):
@@ -426,14 +443,15 @@ def install(folder):
     import time
 
     now, now_ns = time.time, time.time_ns
-    _wrap(
-        time, "time", lambda args, kwargs: _recorder.note("clock", "time.time", value=lambda: _hour_of(now()))
-    )
-    _wrap(
-        time,
-        "time_ns",
-        lambda args, kwargs: _recorder.note("clock", "time.time_ns", value=lambda: _hour_of(now_ns())),
-    )
+
+    def hour():
+        return _hour_of(now())
+
+    def hour_ns():
+        return _hour_of(now_ns())
+
+    _wrap(time, "time", lambda args, kwargs: _recorder.note("clock", "time.time", value=hour))
+    _wrap(time, "time_ns", lambda args, kwargs: _recorder.note("clock", "time.time_ns", value=hour_ns))
     _wrap(os, "cpu_count", lambda args, kwargs: _recorder.note("cores", "os.cpu_count"))
     _wrap(os, "sched_getaffinity", lambda args, kwargs: _recorder.note("cores", "os.sched_getaffinity"))
     # Libraries draw OS entropy for their own ends (multiprocessing's keys, temporary names):
