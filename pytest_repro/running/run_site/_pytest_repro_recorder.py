@@ -462,7 +462,8 @@ def install(folder):
     _patch_random(random)
     for name, patch in _ON_IMPORT.items():
         if name in sys.modules:
-            patch(sys.modules[name])
+            with contextlib.suppress(Exception):  # as after an import: what cannot be patched is not recorded
+                patch(sys.modules[name])
     sys.meta_path.insert(0, _AfterImport())
     atexit.register(_recorder.write)
     if hasattr(os, "register_at_fork"):
