@@ -19,16 +19,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.isolation import (
-    ISOLATION_SUFFIX,
-    IsolatedRun,
-    ProjectIsolation,
-    inputs_read,
-    recorded_events,
-)
+
+if TYPE_CHECKING:
+    from pytest_repro.running.isolation import IsolatedRun
+
+# The isolation (tree copies, git, the run site) is imported by the functions that run a
+# command: the settings build a CommandTraining in every session, `--repro` or not.
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -97,6 +96,8 @@ class CommandTraining:
 
 def run_command_training(training: CommandTraining, request: RunRequest, output_dir: Path) -> dict[str, Any]:
     """Copy the project, run the command in the copy, and return the contract's mapping of what it wrote."""
+    from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation
+
     isolation = request.project or ProjectIsolation(training.root)
     run = IsolatedRun.prepare(isolation, output_dir / COPY_FOLDER, exclude=training.outputs)
     tree = run.copy.root
@@ -131,6 +132,8 @@ def _inputs_read(run: IsolatedRun, output_dir: Path, outputs: set[str]) -> dict[
     copy) is the user's own file as an input: the copy's bytes name the run's folder,
     which differs between two runs and from a run by hand.
     """
+    from pytest_repro.running.isolation import inputs_read, recorded_events
+
     assert run.copy is not None
     events = recorded_events(command_record_folder(output_dir), run.copy.root)
     found = inputs_read(events, run.isolation.root, run.copy.root, outputs)
@@ -146,6 +149,8 @@ def command_copy_folder(output_dir: Path) -> Path:
 
 def command_record_folder(output_dir: Path) -> Path:
     """Where the recorder logs of a command run trained into `output_dir` are (beside its copy)."""
+    from pytest_repro.running.isolation import ISOLATION_SUFFIX
+
     return output_dir / f"{COPY_FOLDER}{ISOLATION_SUFFIX}" / "record"
 
 
