@@ -82,8 +82,8 @@ from pytest_repro.variations.report import (
     verdict,
 )
 from pytest_repro.variations.runs import run_environment, train_specs
-from pytest_repro.variations.specs import RunSpec, Side
-from pytest_repro.variations.workspace import MovedProject, Workspace, move_project
+from pytest_repro.variations.specs import MovedProject, RunSpec, Side
+from pytest_repro.variations.workspace import Workspace, move_project
 
 __all__ = [
     "ALONE",

@@ -15,8 +15,8 @@ from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import installed_locales
 from pytest_repro.variations.machines import BlasKernel, Clock, Cores, Simd
-from pytest_repro.variations.specs import RunSpec, Side
-from pytest_repro.variations.workspace import MovedProject, Workspace
+from pytest_repro.variations.specs import MovedProject, RunSpec, Side
+from pytest_repro.variations.workspace import Workspace
 
 
 class HashSeed(OneVariable):
