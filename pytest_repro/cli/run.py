@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import Project, find_project, read_project_settings
+from pytest_repro.cli.project_settings import configured_training, find_project, python_path
 from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.paths import shown_path
@@ -66,13 +66,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None and not is_seed(args.seed):
         raise ConfigError([Problem("--seed", "", f"got {args.seed}; expected {SEED_RANGE_TEXT}")])
     project = find_project()
-    settings = read_project_settings(project, repro_seed=args.seed)
-    if settings.entry is None:
-        raise ConfigError([Problem(project.shown_inifile, "", _NO_TRAINING)])
-    if settings.command is not None:
-        problems = settings.command.problems()
-        if problems:
-            raise ConfigError([Problem(project.shown_inifile, "", problems[0])])
+    settings = configured_training(project, repro_seed=args.seed)
     request = settings.request()
     lineage = settings.lineage_path
     output_dir = args.output_dir if args.output_dir is not None else lineage.parent
@@ -85,7 +79,7 @@ def _run(args: argparse.Namespace) -> int:
         project.root,
         output_dir=output_dir.absolute(),
         leave_out={shown_path(path, project.root) for path in (lineage, envelope_path(lineage))},
-        python_path=_python_path(project),
+        python_path=python_path(project),
     )
     for name in run.stale:
         _say(f"note: {name} matches repro_outputs but this run did not write it; left out of the lineage")
@@ -99,12 +93,6 @@ def _run(args: argparse.Namespace) -> int:
     written = read_lineage(lineage)
     _say(f"wrote {shown_path(lineage)}: {_summary(written)}")
     return EXIT_OK
-
-
-_NO_TRAINING = (
-    'no training configured; set repro_train = "module:function" (a function that trains into a '
-    'folder) or repro_command = "python train.py" with repro_outputs (a script)'
-)
 
 
 def _summary(lineage: dict) -> str:
@@ -123,13 +111,6 @@ def _summary(lineage: dict) -> str:
 def _listed(count: int, noun: str, names: list[str]) -> str:
     shown = ", ".join(names) if len(names) <= 4 else ", ".join(names[:4]) + ", ..."
     return f"{count} {noun}{'' if count == 1 else 's'}" + (f" ({shown})" if names else "")
-
-
-def _python_path(project: Project) -> tuple[Path, ...]:
-    """pytest's `pythonpath` ini setting, resolved against the rootdir: a function imports from there too."""
-    value = project.options.get("pythonpath", [])
-    entries = value if isinstance(value, list) else str(value).split()
-    return tuple(project.root / str(entry) for entry in entries)
 
 
 def _say(message: str) -> None:

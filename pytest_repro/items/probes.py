@@ -29,7 +29,6 @@ from pytest_repro.items.base import (
     artifacts_column,
 )
 from pytest_repro.outcomes import Outcome
-from pytest_repro.paths import shown_path
 
 
 def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
@@ -227,7 +226,7 @@ class VariationCheck(ProbeCheck):
         outcome = report.outcomes[self.variation]
         change = f"{outcome.reference} -> {outcome.varied}"
         named = f"{self.variation} ({change})"
-        rerun = f"rerun: repro-vary --vary {self.variation} --config {self._shown_config()}"
+        rerun = f"rerun: {self._rerun(report, (self.variation,))}"
         if outcome.status.kind is Kind.SKIPPED:
             self.summary(outcome.status, outcome.note)
             self.skip(f"{self.variation} {outcome.status}: {outcome.note}")
@@ -257,7 +256,7 @@ class VariationCheck(ProbeCheck):
             raise ReproMismatch(
                 f"{named} alone leaves the output identical, but varying {checked} at once changes it:\n"
                 + "\n".join(d.render() for d in report.combined.differences)
-                + f"\n{rerun}"
+                + f"\nrerun: {self._rerun(report, report.selected)}"
             )
         if outcome.status is Outcome.IDENTICAL:
             together = "in the all-at-once run" if outcome.tested == "together" else "alone"
@@ -287,8 +286,13 @@ class VariationCheck(ProbeCheck):
         except VariationError as exc:
             raise ReproCheckError(str(exc)) from None
 
-    def _shown_config(self) -> str:
-        return shown_path(self.settings.config_path, self.config.rootpath)
+    def _rerun(self, report: Any, names: tuple[str, ...]) -> str:
+        """The `repro-vary` line that retrains `names`, run as printed in the rootdir (no config file: none named)."""
+        from pytest_repro.variations import rerun_command
+
+        return rerun_command(
+            report, names, self.config.rootpath, fail_portability=self.plugin.probes.fail_portability
+        )
 
 
 def shared_variation_report(
