@@ -146,6 +146,11 @@ class Volatility:
             return a, b
         return _paired(a, pairing), _paired(b, pairing)
 
+    def paired_name(self, name: str) -> str:
+        """An output's name as the pairing rules pair it (`{id}` for its generated ids), else unchanged."""
+        rules = [rule for rule in self.rules if rule.pairs]
+        return next((p for rule in rules if (p := _paired_name(name, rule.glob)) is not None), name)
+
     def whole(self, name: str) -> bool:
         """Whether an output may differ entirely."""
         return any(rule.pointer is None and not rule.pairs and rule.matches(name) for rule in self.rules)
@@ -209,7 +214,7 @@ class Volatility:
 def _paired(run: RunRecord, rules: Sequence[IgnoreRule]) -> RunRecord:
     renamed: dict[str, str] = {}
     for name in run.artifacts:
-        paired = next((p for rule in rules if (p := _paired_name(name, rule.glob)) is not None), name)
+        paired = Volatility(rules).paired_name(name)
         if paired in renamed.values():
             other = next(n for n, p in renamed.items() if p == paired)
             raise IgnoreError(

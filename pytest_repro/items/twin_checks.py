@@ -206,6 +206,12 @@ class TwinCheck(ReproItem):
         if a.lineage is None:
             return
         kept_a, kept_b = comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage))
+        pairing = self.parent.settings.volatility()  # type: ignore[attr-defined]
+        for kept in (
+            kept_a,
+            kept_b,
+        ):  # output names with generated ids pair as the artifacts check pairs them
+            kept["outputs"] = sorted(pairing.paired_name(name) for name in kept["outputs"])
         if recorded:
             kept_a, kept_b = _shared(kept_a, kept_b), _shared(kept_b, kept_a)
         difference = diff_json_values("lineage", kept_a, kept_b, 0.0)
