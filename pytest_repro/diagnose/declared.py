@@ -11,7 +11,7 @@ Each line is one rule, of three kinds:
   writes the ids it generates (`mlruns/{id}/models/{id}/artifacts/**`: MLflow's experiment
   and model ids).  The pair is compared under its paired name, `{id}` kept in it.
 
-Globs are the ones `repro_copy` takes (`tree_copy.matches_any`: `*` and `**` span folders).
+Globs are the ones `repro_copy` takes (`paths.matches_any`: `*` and `**` span folders).
 Nothing is dropped silently: each value or output set aside is listed as
 `ignored (declared)`, and a rule that matched nothing fails the check, naming it.
 """
@@ -57,7 +57,7 @@ class IgnoreRule:
 
     def matches(self, name: str) -> bool:
         """Whether an output's (paired) name is one this rule speaks of."""
-        from pytest_repro.running.tree_copy import matches_any
+        from pytest_repro.paths import matches_any
 
         return matches_any(name, [self.glob.replace(ID_SEGMENT, "*")])
 
