@@ -89,7 +89,9 @@ class ProbeCheck(ReproItem):
         from pytest_repro.diagnose.compare import compare_runs
 
         twins = self.twins()
-        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        differences = compare_runs(
+            twins.a, twins.b, self.settings.tolerance, volatility=self.settings.volatility()
+        )
         if differences:
             what = ", ".join(d.subject for d in differences)
             self.summary(Outcome.INCONCLUSIVE, f"the twins already differ ({what})")
@@ -113,7 +115,9 @@ class SeedCheck(ProbeCheck):
         self.user_properties.append(
             (SEED_METRICS_PROPERTY, json.dumps({"seed": self.seed, "metrics": twins.a.metrics}))
         )
-        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        differences = compare_runs(
+            twins.a, twins.b, self.settings.tolerance, volatility=self.settings.volatility()
+        )
         model_a, model_b = artifacts_column(twins.a.hashes), artifacts_column(twins.b.hashes)
         if differences:
             self.summary(Outcome.DIFFERS, ", ".join(d.subject for d in differences), model_a, model_b)

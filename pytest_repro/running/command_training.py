@@ -84,12 +84,13 @@ class CommandTraining:
         for pattern in self.outputs:
             if pattern.startswith("/") or ".." in Path(pattern).parts:
                 found.append(f"repro_outputs {pattern!r}: must be a glob relative to the project")
-        if self.metrics is not None:
+        if self.metrics is not None and not self.metrics.startswith("mlflow:"):
             from pytest_repro.running.metrics_file import SUFFIXES, SUFFIXES_TEXT
 
             if Path(self.metrics).suffix.lower() not in SUFFIXES:
                 found.append(
-                    f"repro_metrics {self.metrics!r}: expected a {SUFFIXES_TEXT} file, by its extension"
+                    f"repro_metrics {self.metrics!r}: expected a {SUFFIXES_TEXT} file, by its extension, "
+                    "or mlflow: (the MLflow run the command logged)"
                 )
         return found
 
@@ -119,7 +120,7 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     return {
         "artifacts": artifacts,
         "folds": None,
-        "metrics": _metrics(training, tree),
+        "metrics": _metrics(training, tree, output_dir),
         "lineage": None,
         "inputs": _inputs_read(run, output_dir, set(artifacts)),
     }
@@ -223,10 +224,15 @@ def _written(tree: Path, started: int) -> str:
     return f"it wrote {len(written)} file{'s' if len(written) != 1 else ''}: {shown}{more}"
 
 
-def _metrics(training: CommandTraining, tree: Path) -> dict[str, Any]:
-    """The metrics file's values (JSON, YAML or CSV, by its extension), or none when none is configured."""
+def _metrics(training: CommandTraining, tree: Path, output_dir: Path) -> dict[str, Any]:
+    """The metrics file's values (JSON, YAML or CSV, by its extension), the logged MLflow run's, or none."""
     if training.metrics is None:
         return {}
+    from pytest_repro.running.mlflow_metrics import is_mlflow_source, read_mlflow_metrics
+
+    if is_mlflow_source(training.metrics):
+        # The run's own store, when the user's tracking URI pointed outside the project (isolation.py).
+        return read_mlflow_metrics(training.metrics, tree, output_dir / "mlruns", training.root)
     from pytest_repro.running.metrics_file import read_metrics_file
 
     return read_metrics_file(tree / training.metrics, f"repro_metrics {training.metrics!r}")
