@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
@@ -75,6 +75,7 @@ def _run(args: argparse.Namespace) -> int:
             raise ConfigError([Problem(project.shown_inifile, "", problems[0])])
     request = settings.request()
     lineage = settings.lineage_path
+    _check_lineage_target(lineage, project)
     output_dir = args.output_dir if args.output_dir is not None else lineage.parent
     what = settings.command.command if settings.command is not None else settings.entry
     where = "" if project.root == Path.cwd() else f" ({shown_path(project.root)})"
@@ -94,6 +95,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if run.lineage is not None:
         _say(f"note: the training's own lineage {shown_path(run.lineage)} is left as it is")
+    _check_not_an_output(lineage, run.outputs.values(), project)
     lineage.parent.mkdir(parents=True, exist_ok=True)
     write_run_lineage(lineage, request, inputs=run.inputs, outputs=run.outputs, folds=run.folds, code=code)
     written = read_lineage(lineage)
@@ -105,6 +107,52 @@ _NO_TRAINING = (
     'no training configured; set repro_train = "module:function" (a function that trains into a '
     'folder) or repro_command = "python train.py" with repro_outputs (a script)'
 )
+
+
+def _check_lineage_target(lineage: Path, project: Project) -> None:
+    """Refuse, before anything trains, a `repro_lineage` that is a folder or a file that is not a lineage.
+
+    The lineage is replaced atomically; whatever else is at its path (the dataset, a
+    script, a config) would be lost, so only an earlier lineage may be overwritten.
+    """
+    from pytest_repro.errors import LineageError
+    from pytest_repro.lineage.manifest import read_lineage
+
+    if not (lineage.exists() or lineage.is_symlink()):
+        return
+    shown = shown_path(lineage, project.root)
+    if lineage.is_dir():
+        raise ConfigError(
+            [Problem(project.shown_inifile, "repro_lineage", f"{shown!r} is a folder, not a file")]
+        )
+    try:
+        read_lineage(lineage)
+    except LineageError:
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} exists and is not a lineage; refusing to overwrite it (remove it, or set "
+                    "repro_lineage to another path); nothing trained",
+                )
+            ]
+        ) from None
+
+
+def _check_not_an_output(lineage: Path, outputs: Iterable[str | Path], project: Project) -> None:
+    """Refuse to record over an output the run just wrote (the lineage would replace what it describes)."""
+    if any(Path(output).resolve() == lineage.resolve() for output in outputs):
+        shown = shown_path(lineage, project.root)
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is an output of the run; set repro_lineage to another path; nothing was recorded",
+                )
+            ]
+        )
 
 
 def _summary(lineage: dict) -> str:
