@@ -110,7 +110,7 @@ _NO_TRAINING = (
 
 
 def _check_lineage_target(lineage: Path, project: Project) -> None:
-    """Refuse, before anything trains, a `repro_lineage` that is a folder or a file that is not a lineage.
+    """Refuse, before anything trains, a `repro_lineage` outside the project, a folder, or a file that is not a lineage.
 
     The lineage is replaced atomically; whatever else is at its path (the dataset, a
     script, a config) would be lost, so only an earlier lineage may be overwritten.
@@ -118,9 +118,21 @@ def _check_lineage_target(lineage: Path, project: Project) -> None:
     from pytest_repro.errors import LineageError
     from pytest_repro.lineage.manifest import read_lineage
 
+    shown = shown_path(lineage, project.root)
+    if not lineage.absolute().parent.resolve().is_relative_to(project.root.resolve()):
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is outside the project {shown_path(project.root)}; a lineage there would "
+                    "name the project's files by paths that climb out of its folder, which --repro-against "
+                    "refuses: set a path inside the project (an ignored folder is fine)",
+                )
+            ]
+        )
     if not (lineage.exists() or lineage.is_symlink()):
         return
-    shown = shown_path(lineage, project.root)
     if lineage.is_dir():
         raise ConfigError(
             [Problem(project.shown_inifile, "repro_lineage", f"{shown!r} is a folder, not a file")]
