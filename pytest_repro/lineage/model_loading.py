@@ -56,7 +56,7 @@ def load_model(
     entry, recorded = _recorded_output(lineage, root, model_path, lineage_path)
     with tempfile.TemporaryDirectory(prefix="repro-model-") as private:
         copy = Path(private) / "model.joblib"
-        actual = copy_and_hash(recorded, copy, shown=model_path, what="the model file")
+        actual = copy_and_hash(recorded, copy, shown=model_path, what="model")
         if actual != entry.sha256:
             raise LineageError(
                 f"{model_path}: SHA-256 is {actual} but {lineage_path} records {entry.sha256} "

@@ -23,19 +23,19 @@ from pytest_repro.regular_files import open_regular
 def copy_and_hash(source: Path, copy: Path, *, shown: Path | str, what: str) -> str:
     """Copy the regular file `source` to the new file `copy` (mode 0600) and return the copy's SHA-256.
 
-    `what` names the file in the one-line LineageError ("the model"): missing, a folder,
-    a FIFO or a device, unreadable, or no room to copy it.
+    `what` names the file in the one-line LineageError ("model": `model file not found`):
+    missing, a folder, a FIFO or a device, unreadable, or no room to copy it.
     """
     try:
         reader = open_regular(source)
     except FileNotFoundError:
-        raise LineageError(f"{shown}: {what} not found") from None
+        raise LineageError(f"{shown}: {what} file not found") from None
     except IsADirectoryError:
-        raise LineageError(f"{shown}: is a folder, not {what}") from None
+        raise LineageError(f"{shown}: is a folder, not a {what} file") from None
     except PermissionError:
-        raise LineageError(f"{shown}: permission denied reading {what}") from None
+        raise LineageError(f"{shown}: permission denied reading the {what}") from None
     except OSError as exc:
-        raise LineageError(f"{shown}: cannot read {what} ({exc.strerror})") from None
+        raise LineageError(f"{shown}: cannot read the {what} ({exc.strerror})") from None
     with reader:
         try:
             copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -44,7 +44,7 @@ def copy_and_hash(source: Path, copy: Path, *, shown: Path | str, what: str) -> 
                 shutil.copyfileobj(reader, writer, 1 << 20)
         except OSError as exc:
             raise LineageError(
-                f"{shown}: cannot copy {what} to a private temporary folder ({exc.strerror}); "
+                f"{shown}: cannot copy the {what} to a private temporary folder ({exc.strerror}); "
                 "set TMPDIR to a folder with room for it"
             ) from None
     return sha256_file(copy)

@@ -213,7 +213,7 @@ def _private_copies(
     for index, (name, entry) in enumerate(sorted(outputs.items())):
         shown = shown_path(paths[name], project_root)
         copy = folder / str(index) / paths[name].name
-        actual = copy_and_hash(paths[name], copy, shown=shown, what="a recorded output")
+        actual = copy_and_hash(paths[name], copy, shown=shown, what="recorded output")
         if actual != entry.sha256:
             raise RecordedRunRefused(
                 f"{shown}: changed since the lineage was verified (SHA-256 is {actual}, the lineage "
