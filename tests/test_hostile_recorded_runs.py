@@ -594,7 +594,6 @@ def test_every_case_is_documented():
         + [
             "repro-run-lineage-over-an-output",
             "repro-run-lineage-in-an-ignored-folder",
-            "repro-run-lineage-outside-the-project",
             "repro-run-replaces-a-lineage-atomically",
         ]
     )
