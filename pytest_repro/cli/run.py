@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import configured_training, find_project, python_path
+from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
 from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.paths import shown_path
@@ -69,6 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = configured_training(project, repro_seed=args.seed)
     request = settings.request()
     lineage = settings.lineage_path
+    _check_lineage_target(lineage, project)
     output_dir = args.output_dir if args.output_dir is not None else lineage.parent
     what = settings.command.command if settings.command is not None else settings.entry
     where = "" if project.root == Path.cwd() else f" ({shown_path(project.root)})"
@@ -88,11 +89,70 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if run.lineage is not None:
         _say(f"note: the training's own lineage {shown_path(run.lineage)} is left as it is")
+    _check_not_an_output(lineage, run.outputs.values(), project)
     lineage.parent.mkdir(parents=True, exist_ok=True)
     write_run_lineage(lineage, request, inputs=run.inputs, outputs=run.outputs, folds=run.folds, code=code)
     written = read_lineage(lineage)
     _say(f"wrote {shown_path(lineage)}: {_summary(written)}")
     return EXIT_OK
+
+
+def _check_lineage_target(lineage: Path, project: Project) -> None:
+    """Refuse, before anything trains, a `repro_lineage` outside the project, a folder, or a file that is not a lineage.
+
+    The lineage is replaced atomically; whatever else is at its path (the dataset, a
+    script, a config) would be lost, so only an earlier lineage may be overwritten.
+    """
+    from pytest_repro.errors import LineageError
+    from pytest_repro.lineage.manifest import read_lineage
+
+    shown = shown_path(lineage, project.root)
+    if not lineage.absolute().parent.resolve().is_relative_to(project.root.resolve()):
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is outside the project {shown_path(project.root)}; a lineage there would "
+                    "name the project's files by paths that climb out of its folder, which --repro-against "
+                    "refuses: set a path inside the project (an ignored folder is fine)",
+                )
+            ]
+        )
+    if not (lineage.exists() or lineage.is_symlink()):
+        return
+    if lineage.is_dir():
+        raise ConfigError(
+            [Problem(project.shown_inifile, "repro_lineage", f"{shown!r} is a folder, not a file")]
+        )
+    try:
+        read_lineage(lineage)
+    except LineageError:
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} exists and is not a lineage; refusing to overwrite it (remove it, or set "
+                    "repro_lineage to another path); nothing trained",
+                )
+            ]
+        ) from None
+
+
+def _check_not_an_output(lineage: Path, outputs: Iterable[str | Path], project: Project) -> None:
+    """Refuse to record over an output the run just wrote (the lineage would replace what it describes)."""
+    if any(Path(output).resolve() == lineage.resolve() for output in outputs):
+        shown = shown_path(lineage, project.root)
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is an output of the run; set repro_lineage to another path; nothing was recorded",
+                )
+            ]
+        )
 
 
 def _summary(lineage: dict) -> str:

@@ -222,6 +222,7 @@ class TwinCheck(ReproItem):
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
         from pytest_repro.diagnose.replay import ReplaySkipped, recorded_lineage, replay_recorded
+        from pytest_repro.errors import ReproError
 
         given = settings.against or settings.lineage_path
         recorded = recorded_lineage(given, settings.config_path, self.config.rootpath)
@@ -230,6 +231,9 @@ class TwinCheck(ReproItem):
         except ReplaySkipped as exc:
             self._summary(Outcome.SKIPPED, str(exc))
             self.skip(str(exc))
+        except ReproError as exc:  # a recorded lineage that cannot be trusted: no verdict from it
+            self._summary(Outcome.INVALID, "the recorded lineage cannot be trusted")
+            raise ReproCheckError(f"the recorded lineage cannot be trusted: {exc.lines()[0]}") from None
         self._hashes = (
             outcome.recorded_outputs[:12],
             outcome.fresh_outputs[:12],
