@@ -24,9 +24,9 @@ record a commit as in CI), so the gate's `artifacts/` never replace yours.  Ever
 command runs with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE removed), as on
 a developer's machine and in CI; if OPENBLAS_CORETYPE is set it is removed with
 OPENBLAS_L2_SIZE for these commands alone, and the BLAS kernel they ran is reported.
-A row's ratio is the median over rounds, with its min and max.  The recorder's
-overhead (a row of the issue once the recorder exists) is not measured: there is no
-recorder yet.
+A row's ratio is the median over rounds, with its min and max.  The run recorder's
+overhead has a benchmark of its own, `benchmarks/recorder_overhead.py` (the demo with
+and without the recorder and write guard, alternating, and the model bytes compared).
 
 Usage: python benchmarks/performance.py [--rounds N] [--pairs N] [--no-readme]
 Writes benchmarks/results/performance.json and performance.md.  Times are never

@@ -31,10 +31,11 @@ class Outcome(str, Enum):
     REPRODUCED = "reproduced"  # a fresh run reproduces a recorded lineage
     UNCHANGED = "unchanged"  # an informational variation moved nothing
     SEED_USED = "seed used"  # another seed changes the output
+    IGNORED = "ignored (declared)"  # compared; every difference was declared volatile (repro_ignore)
     # Something was compared and disagreed, or could not be produced.
     DIFFERS = "differs"
     MISMATCH = "mismatch"  # a lineage does not match its files
-    INVALID = "invalid"  # a lineage cannot be read
+    INVALID = "invalid"  # a lineage cannot be read, a repro_ignore declaration cannot be applied
     FAILED = "failed"  # a training did not finish
     INTERACTION = "interaction"  # only the variations together change the output
     # Reported, never failed.
@@ -63,7 +64,7 @@ class Outcome(str, Enum):
         """The outcome with its detail: `skipped: why` when nothing was compared, else `word (detail)`."""
         if not detail:
             return self.value
-        if self.kind is Kind.SKIPPED:
+        if self.kind is Kind.SKIPPED or self.value.endswith(")"):
             return f"{self.value}: {detail}"
         return f"{self.value} ({detail})"
 
@@ -85,6 +86,7 @@ _KINDS = {
             Outcome.REPRODUCED,
             Outcome.UNCHANGED,
             Outcome.SEED_USED,
+            Outcome.IGNORED,
         ),
         Kind.PASSED,
     ),

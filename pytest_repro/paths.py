@@ -1,8 +1,22 @@
-"""How a path is shown to a user: relative to the project when it lies inside, as given otherwise."""
+"""How a path is shown to a user (relative to the project when it lies inside), and how a glob matches one."""
 
 from __future__ import annotations
 
+import fnmatch
+from collections.abc import Iterable
 from pathlib import Path
+
+
+def matches_any(relative: str, patterns: Iterable[str]) -> bool:
+    """Whether the POSIX path `relative` matches one of the globs (`**` spans folders)."""
+    return any(_match(relative, pattern) for pattern in patterns)
+
+
+def _match(relative: str, pattern: str) -> bool:
+    if fnmatch.fnmatchcase(relative, pattern):
+        return True
+    # "models/**/*.pkl" should also match "models/a.pkl": let `**/` match nothing.
+    return "**/" in pattern and fnmatch.fnmatchcase(relative, pattern.replace("**/", ""))
 
 
 def shown_path(path: Path | str, root: Path | str | None = None) -> str:

@@ -46,6 +46,13 @@ class ReproSettings:
     root: Path | None = None  # the project every run copies and may not write (pytest's rootdir)
     copy: tuple[str, ...] = ()  # ini repro_copy: git-ignored files each run copies whatever their size
     tracking: str = DEFAULT_TRACKING  # ini repro_tracking: where MLflow and W&B write during a run
+    ignore: tuple[Any, ...] = ()  # ini repro_ignore + --repro-ignore: declared volatility (IgnoreRule)
+
+    def volatility(self) -> Any:
+        """A fresh `diagnose.declared.Volatility` for one comparison, noting what `repro_ignore` sets aside."""
+        from pytest_repro.diagnose.declared import Volatility
+
+        return Volatility(self.ignore)
 
     @property
     def recorded_run(self) -> Any:
@@ -137,6 +144,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         metavar="PATH",
         help="a command training's metrics file: JSON, YAML or CSV (ini repro_metrics)",
+    )
+    group.addoption(
+        "--repro-ignore",
+        action="append",
+        default=None,
+        metavar="PATTERN",
+        help="what may differ by design, added to ini repro_ignore (repeatable): GLOB, GLOB:/JSON-POINTER, "
+        "or a glob with {id} segments that pairs outputs",
     )
     group.addoption(
         "--repro-artifacts",
@@ -253,6 +268,13 @@ def add_options(parser: pytest.Parser) -> None:
         default=[],
     )
     addini(
+        "repro_ignore",
+        "what may differ by design, one a line: GLOB (a whole output), GLOB:/JSON-POINTER (a value in a "
+        "JSON/YAML output), a glob with {id} segments (pairs outputs whose generated ids differ)",
+        type="linelist",
+        default=[],
+    )
+    addini(
         "repro_tracking",
         "run: MLflow and W&B write into each run's own folder; user: as your environment says",
         default=DEFAULT_TRACKING,
@@ -296,7 +318,21 @@ def read_settings(config: pytest.Config) -> ReproSettings:
         root=config.rootpath,
         copy=tuple(config.getini("repro_copy")),
         tracking=_tracking(config),
+        ignore=_ignore(config),
     )
+
+
+def _ignore(config: pytest.Config) -> tuple[Any, ...]:
+    """Ini `repro_ignore` plus every `--repro-ignore`, each line checked: a bad one is a usage error."""
+    ini, option = config.getini("repro_ignore"), config.getoption("repro_ignore") or ()
+    if not ini and not option:
+        return ()  # the diagnosis package loads only when something is declared
+    from pytest_repro.diagnose.declared import parse_rules
+
+    try:
+        return parse_rules(ini, "ini repro_ignore") + parse_rules(option, "--repro-ignore")
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def _seed(config: pytest.Config) -> int | None:

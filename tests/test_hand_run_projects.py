@@ -13,6 +13,7 @@ scikit-learn for the example's forest.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -95,3 +96,30 @@ def test_repro_run_then_the_twin_and_lineage_checks_pass_and_replay_names_an_edi
     )
     assert replay[1].startswith(f"  {data}: recorded sha256 ")
     assert f"differs ({data} changed; recorded vs fresh outputs)" in result.stdout
+
+
+def test_repro_vary_all_runs_in_the_ini_only_script_example_and_leaves_it_unchanged(
+    stranger: StrangerVenv, tmp_path: Path
+):
+    """Issue 21's done-when: in an ini-only script project, `repro-vary --vary all` runs (no config file)."""
+    project = _example(tmp_path / "project")
+    assert not (project / "config.yaml").exists()
+    before = snapshot(project)
+
+    hunt = stranger.run_command(
+        "repro-vary", "--vary", "all", "--json", str(tmp_path / "hunt.json"), cwd=project
+    )
+
+    output = _ok(hunt)
+    assert describe_difference(before, snapshot(project)) == ""
+    assert "reproducible under every variation checked" in output, output
+    report = json.loads((tmp_path / "hunt.json").read_text(encoding="utf-8"))
+    assert report["entry"] == "command: python src/train.py"
+    statuses = {v["name"]: (v["status"], v["note"]) for v in report["variations"]}
+    # The script ran under the variations it can be given; cwd is the one it cannot, and says why.
+    assert statuses["cwd"] == (
+        "not applicable",
+        "a command always runs from its own copy of the project (the path variation moves that copy)",
+    )
+    for name in ("hashseed", "threads", "path", "tz", "umask", "home"):
+        assert statuses[name][0] == "identical", (name, statuses[name])

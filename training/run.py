@@ -50,13 +50,6 @@ class TrainingResult:
         }
 
 
-def resolve_config(
-    config_path: str | Path, seed: int | None = None, overrides: Mapping[str, Any] | None = None
-) -> Config:
-    """Load and validate the config, then apply a seed and dotted-key overrides through the same schema."""
-    return _resolve_config(config_path, seed, overrides)[0]
-
-
 def _resolve_config(
     config_path: str | Path, seed: int | None, overrides: Mapping[str, Any] | None
 ) -> tuple[Config, str]:

@@ -99,6 +99,35 @@ def read_project_settings(project: Project, **options: Any) -> Any:
         raise ConfigError([Problem(project.shown_inifile, "", str(error))]) from None
 
 
+NO_TRAINING = (
+    'no training configured; set repro_train = "module:function" (a function that trains into a '
+    'folder) or repro_command = "python train.py" with repro_outputs (a script)'
+)
+
+
+def configured_training(project: Project, **options: Any) -> Any:
+    """The project's `ReproSettings` when they configure a training (a function or a command), else `ConfigError`.
+
+    `options` as for `read_project_settings`.  A command whose settings are incomplete
+    (no `repro_outputs`, a bad placeholder) is refused here, with pytest's own line.
+    """
+    settings = read_project_settings(project, **options)
+    if settings.entry is None:
+        raise ConfigError([Problem(project.shown_inifile, "", NO_TRAINING)])
+    if settings.command is not None:
+        problems = settings.command.problems()
+        if problems:
+            raise ConfigError([Problem(project.shown_inifile, "", problems[0])])
+    return settings
+
+
+def python_path(project: Project) -> tuple[Path, ...]:
+    """pytest's `pythonpath` ini setting, resolved against the rootdir: a function imports from there too."""
+    value = project.options.get("pythonpath", [])
+    entries = value if isinstance(value, list) else str(value).split()
+    return tuple(project.root / str(entry) for entry in entries)
+
+
 def configured_lineage(option: Path | None) -> tuple[Path, Path]:
     """The lineage a command line verifies and the project root it is confined to.
 

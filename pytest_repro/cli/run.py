@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import Project, find_project, read_project_settings
+from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
 from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.paths import shown_path
@@ -66,15 +66,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.seed is not None and not is_seed(args.seed):
         raise ConfigError([Problem("--seed", "", f"got {args.seed}; expected {SEED_RANGE_TEXT}")])
     project = find_project()
-    settings = read_project_settings(project, repro_seed=args.seed)
-    if settings.entry is None:
-        raise ConfigError([Problem(project.shown_inifile, "", _NO_TRAINING)])
-    if settings.command is not None:
-        problems = settings.command.problems()
-        if problems:
-            raise ConfigError([Problem(project.shown_inifile, "", problems[0])])
+    settings = configured_training(project, repro_seed=args.seed)
     request = settings.request()
     lineage = settings.lineage_path
+    _check_lineage_target(lineage, project)
     output_dir = args.output_dir if args.output_dir is not None else lineage.parent
     what = settings.command.command if settings.command is not None else settings.entry
     where = "" if project.root == Path.cwd() else f" ({shown_path(project.root)})"
@@ -85,7 +80,7 @@ def _run(args: argparse.Namespace) -> int:
         project.root,
         output_dir=output_dir.absolute(),
         leave_out={shown_path(path, project.root) for path in (lineage, envelope_path(lineage))},
-        python_path=_python_path(project),
+        python_path=python_path(project),
     )
     for name in run.stale:
         _say(f"note: {name} matches repro_outputs but this run did not write it; left out of the lineage")
@@ -94,6 +89,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     if run.lineage is not None:
         _say(f"note: the training's own lineage {shown_path(run.lineage)} is left as it is")
+    _check_not_an_output(lineage, run.outputs.values(), project)
     lineage.parent.mkdir(parents=True, exist_ok=True)
     write_run_lineage(lineage, request, inputs=run.inputs, outputs=run.outputs, folds=run.folds, code=code)
     written = read_lineage(lineage)
@@ -101,10 +97,62 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_NO_TRAINING = (
-    'no training configured; set repro_train = "module:function" (a function that trains into a '
-    'folder) or repro_command = "python train.py" with repro_outputs (a script)'
-)
+def _check_lineage_target(lineage: Path, project: Project) -> None:
+    """Refuse, before anything trains, a `repro_lineage` outside the project, a folder, or a file that is not a lineage.
+
+    The lineage is replaced atomically; whatever else is at its path (the dataset, a
+    script, a config) would be lost, so only an earlier lineage may be overwritten.
+    """
+    from pytest_repro.errors import LineageError
+    from pytest_repro.lineage.manifest import read_lineage
+
+    shown = shown_path(lineage, project.root)
+    if not lineage.absolute().parent.resolve().is_relative_to(project.root.resolve()):
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is outside the project {shown_path(project.root)}; a lineage there would "
+                    "name the project's files by paths that climb out of its folder, which --repro-against "
+                    "refuses: set a path inside the project (an ignored folder is fine)",
+                )
+            ]
+        )
+    if not (lineage.exists() or lineage.is_symlink()):
+        return
+    if lineage.is_dir():
+        raise ConfigError(
+            [Problem(project.shown_inifile, "repro_lineage", f"{shown!r} is a folder, not a file")]
+        )
+    try:
+        read_lineage(lineage)
+    except LineageError:
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} exists and is not a lineage; refusing to overwrite it (remove it, or set "
+                    "repro_lineage to another path); nothing trained",
+                )
+            ]
+        ) from None
+
+
+def _check_not_an_output(lineage: Path, outputs: Iterable[str | Path], project: Project) -> None:
+    """Refuse to record over an output the run just wrote (the lineage would replace what it describes)."""
+    if any(Path(output).resolve() == lineage.resolve() for output in outputs):
+        shown = shown_path(lineage, project.root)
+        raise ConfigError(
+            [
+                Problem(
+                    project.shown_inifile,
+                    "repro_lineage",
+                    f"{shown!r} is an output of the run; set repro_lineage to another path; nothing was recorded",
+                )
+            ]
+        )
 
 
 def _summary(lineage: dict) -> str:
@@ -123,13 +171,6 @@ def _summary(lineage: dict) -> str:
 def _listed(count: int, noun: str, names: list[str]) -> str:
     shown = ", ".join(names) if len(names) <= 4 else ", ".join(names[:4]) + ", ..."
     return f"{count} {noun}{'' if count == 1 else 's'}" + (f" ({shown})" if names else "")
-
-
-def _python_path(project: Project) -> tuple[Path, ...]:
-    """pytest's `pythonpath` ini setting, resolved against the rootdir: a function imports from there too."""
-    value = project.options.get("pythonpath", [])
-    entries = value if isinstance(value, list) else str(value).split()
-    return tuple(project.root / str(entry) for entry in entries)
 
 
 def _say(message: str) -> None:

@@ -1,35 +1,42 @@
 """`repro-vary`: retrain under varied environments and name the variation that changes the output.
 
+The training is the one the project's ini configures for `pytest --repro`, read through
+the plugin's own settings (`project_settings.configured_training`): a function
+(`repro_train`, or `--entry`) or a command (`repro_command` with `repro_outputs`, and
+no config file needed), with `repro_seed`, `repro_tolerance`, `repro_timeout`,
+`repro_copy` and `repro_tracking` as pytest reads them; this command line's options win.
+
 Exit 0: reproducible under every variation; 1: a variation changed the output; 2: a usage error.
 """
 
 from __future__ import annotations
 
 import argparse
-import shlex
+import math
 import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import ini_options
+from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
 from pytest_repro.configs import read_yaml
-from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, RunRequest, is_seed, timeout_seconds
+from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, is_seed, timeout_seconds
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
 from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
 from pytest_repro.report.collect import vary_data
-from pytest_repro.running.isolation import ProjectIsolation, tracking_mode
 from pytest_repro.variations import (
     VARIATIONS,
     VariationError,
     VariationReport,
     detail_lines,
     parse_selection,
+    rerun_command,
     run_variations,
     save_json,
     table_lines,
@@ -51,9 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _vary(args: argparse.Namespace) -> int:
     """Hunt for the variation that changes the output, print the table and details, and write JSON."""
     try:
-        request, names = _request_from_args(args)
-        _check_html_path(args, request)
-        report = _hunt(args, request, names)
+        settings, names, project = _settings_from_args(args)
+        _check_html_path(args, settings.config_path, project)
+        with _importable(python_path(project)):
+            report = _hunt(args, settings, names, project.root)
     except (VariationError, ReportPathError) as exc:
         # The variations' own errors keep the command's name as their prefix (documented messages).
         _notify(str(exc))
@@ -67,13 +75,13 @@ def _vary(args: argparse.Namespace) -> int:
     return EXIT_OK if report.reproducible else EXIT_VERIFICATION_FAILED
 
 
-def _check_html_path(args: argparse.Namespace, request: RunRequest) -> None:
+def _check_html_path(args: argparse.Namespace, config: Path, project: Project) -> None:
     """Refuse a bad --html path before anything trains: a missing folder, a folder, an input, --json."""
     if args.html is None:
         return
     inputs = {
-        "the training's config": request.config_path,
-        "the project's pyproject.toml": Path.cwd() / "pyproject.toml",
+        "the training's config": config,
+        "the project's pyproject.toml": project.root / "pyproject.toml",
         "the --json report": args.json,
     }
     check_report_path(args.html.absolute(), "--html", inputs)
@@ -81,17 +89,15 @@ def _check_html_path(args: argparse.Namespace, request: RunRequest) -> None:
 
 def _write_html(args: argparse.Namespace, report: VariationReport) -> None:
     """The hunt as one self-contained HTML page (the same table and details, and the matrix)."""
-    config = shown_path(Path(report.config))
-    words = [PROG, "--vary", ",".join(report.selected), "--config", config]
-    if report.seed is not None:
-        words += ["--seed", str(report.seed)]
-    data = vary_data(report, config=config, rerun=shlex.join(words))
+    config = shown_path(Path(report.config)) if Path(report.config).is_file() else "none"
+    rerun = rerun_command(report, report.selected, Path.cwd(), fail_portability=args.portability == "fail")
+    data = vary_data(report, config=config, rerun=rerun)
     write_report(args.html, render_html(data))
     _notify(f"report: {shown_path(args.html)}")
 
 
-def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...]) -> VariationReport:
-    """Run auto mode in a temporary folder, kept (and named) with --keep."""
+def _hunt(args: argparse.Namespace, settings: Any, names: tuple[str, ...], root: Path) -> VariationReport:
+    """Run auto mode on the settings' training in a temporary folder, kept (and named) with --keep."""
     folder = Path(tempfile.mkdtemp(prefix=f"{PROG}-"))
 
     lock = threading.Lock()
@@ -104,11 +110,11 @@ def _hunt(args: argparse.Namespace, request: RunRequest, names: tuple[str, ...])
 
     try:
         return run_variations(
-            request,
+            settings.request(),
             names,
             folder,
-            project_root=Path.cwd(),
-            tolerance=args.tolerance,
+            project_root=root,
+            tolerance=settings.tolerance,
             sink=relay if args.verbose else None,
             notify=_notify,
             fail_portability=args.portability == "fail",
@@ -128,6 +134,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = make_parser(
         PROG,
         "Retrain under varied environments and name the variation that changes the output.\n"
+        "The training is the one pytest --repro trains, read from the project's ini: a function\n"
+        "(repro_train) or a command (repro_command with repro_outputs; no config file needed).\n"
         "First one run with everything varied at once; only if that differs, each variation alone.\n"
         "Exit 0: reproducible under every variation; 1: a variation changed the output; 2: usage error.",
     )
@@ -138,22 +146,29 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="PATH",
-        help="training config (default: ini repro_config, else config.yaml)",
+        help="training config (default: ini repro_config, else config.yaml; a command may have none)",
     )
     parser.add_argument(
         "--entry",
         default=None,
         metavar="MODULE:FUNCTION",
-        help="entry point (default: ini repro_train of ./pyproject.toml)",
+        help="a function training's entry point (default: ini repro_train; a command training "
+        "is ini repro_command with repro_outputs)",
     )
     parser.add_argument(
         "--vary", default="all", metavar="all|NAME,NAME", help="variations to check (default: all)"
     )
     parser.add_argument(
-        "--seed", type=int, default=None, help="seed passed to every run (default: the config's)"
+        "--seed",
+        type=int,
+        default=None,
+        help="seed passed to every run, a command's {seed} (default: ini repro_seed, else the config's)",
     )
     parser.add_argument(
-        "--tolerance", type=float, default=0.0, help="absolute tolerance for metrics (default 0)"
+        "--tolerance",
+        type=float,
+        default=None,
+        help="absolute tolerance for metrics (default: ini repro_tolerance, else 0)",
     )
     parser.add_argument(
         "--json", type=Path, default=None, metavar="PATH", help="also write the report as JSON"
@@ -184,55 +199,56 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _request_from_args(args: argparse.Namespace) -> tuple[RunRequest, tuple[str, ...]]:
-    ini = ini_options(Path.cwd())  # the same ini files, in the same order, as pytest and repro-hook
-    entry = args.entry or ini.get("repro_train")
-    if not entry:
-        raise VariationError(
-            "no entry point: pass --entry module:function or set repro_train in the project's ini file "
-            "(pyproject.toml, pytest.ini, tox.ini or setup.cfg)"
-        )
-    if ":" not in entry:
-        raise VariationError(f"--entry: got {entry!r}; expected module:function")
-    config = args.config or Path(ini.get("repro_config") or "config.yaml")
-    config = config if config.is_absolute() else Path.cwd() / config
-    if not config.is_file():
-        raise VariationError(f"--config: {config} is not a file")
+def _settings_from_args(args: argparse.Namespace) -> tuple[Any, tuple[str, ...], Project]:
+    """The training's settings as pytest reads them from the project's ini, with this command line's over them.
+
+    A function (`repro_train`, or `--entry`) or a command (`repro_command` with
+    `repro_outputs`).  As under pytest, the project may have no config file (a command's
+    ini names everything; a function may read its own); a `--config` given must exist.  A bad ini value is
+    `settings.read_settings`'s own line (`error: pyproject.toml: ini repro_...`), exit 2.
+    """
+    if args.entry is not None and ":" not in args.entry:
+        raise VariationError(f"--entry: got {args.entry!r}; expected module:function")
+    if args.config is not None and not args.config.is_file():
+        raise VariationError(f"--config: {args.config.absolute()} is not a file")
     if args.json is not None and not args.json.absolute().parent.is_dir():
         raise VariationError(f"--json: folder {args.json.parent} does not exist")
-    if config.suffix in (".yaml", ".yml"):
-        # A YAML error is one line now, rather than the same failure relayed from every run.
-        read_yaml(Path(shown_path(config)))
-    if args.tolerance < 0:
+    if args.tolerance is not None and not (math.isfinite(args.tolerance) and args.tolerance >= 0):
         raise VariationError(f"--tolerance: got {args.tolerance}; expected a number ≥ 0")
     if args.seed is not None and not is_seed(args.seed):
         raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
-    timeout = _timeout(args.timeout, ini)
-    request = RunRequest(entry, config, args.seed, timeout=timeout, project=_project_isolation(ini))
-    return request, parse_selection(args.vary)
+    if args.timeout is not None:
+        try:
+            timeout_seconds(args.timeout)
+        except ValueError as error:
+            raise VariationError(f"--timeout: {error}") from None
+    names = parse_selection(args.vary)
+    project = find_project()  # the same ini file, found the same way, as pytest and repro-run
+    settings = configured_training(
+        project,
+        repro_train=args.entry,
+        repro_config=str(args.config.absolute()) if args.config is not None else None,
+        repro_seed=args.seed,
+        repro_tolerance=args.tolerance,
+        repro_timeout=args.timeout,
+    )
+    config = settings.config_path
+    if config.is_file() and config.suffix in (".yaml", ".yml"):
+        # A YAML error is one line now, rather than the same failure relayed from every run.
+        read_yaml(Path(shown_path(config)))
+    return settings, names, project
 
 
-def _project_isolation(ini: dict[str, Any]) -> ProjectIsolation:
-    """The runs' isolation from the project here: ini `repro_copy` and `repro_tracking`, as pytest reads them."""
-    always_copy = ini.get("repro_copy", [])
-    if isinstance(always_copy, str):  # an ini file's line list
-        always_copy = [line.strip() for line in always_copy.splitlines() if line.strip()]
+@contextmanager
+def _importable(folders: tuple[Path, ...]) -> Iterator[None]:
+    """pytest's `pythonpath` folders first on `sys.path` while the runs start, as under pytest.
+
+    Each run's PYTHONPATH is built from this process's `sys.path` (the launcher's
+    `subprocess_environment`), so a function in `src/` imports as it does for the twins.
+    """
+    saved = list(sys.path)
+    sys.path[:0] = [str(folder) for folder in folders]
     try:
-        tracking = tracking_mode(ini.get("repro_tracking", "run"))
-    except ValueError as error:
-        raise VariationError(f"ini repro_tracking: {error}") from None
-    return ProjectIsolation(Path.cwd(), tuple(str(glob) for glob in always_copy), tracking)
-
-
-def _timeout(option: str | None, ini: dict[str, Any]) -> float | None:
-    """`--timeout` over the project's `repro_timeout` over the plugin's default, as in pytest."""
-    if option is not None:
-        text, source = option, "--timeout"
-    elif "repro_timeout" in ini:
-        text, source = str(ini["repro_timeout"]), "ini repro_timeout"
-    else:
-        return DEFAULT_TIMEOUT
-    try:
-        return timeout_seconds(text)
-    except ValueError as error:
-        raise VariationError(f"{source}: {error}") from None
+        yield
+    finally:
+        sys.path[:] = saved

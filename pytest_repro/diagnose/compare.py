@@ -24,6 +24,7 @@ from pytest_repro.diagnose.tree_model_files import diff_tree_model_files
 
 if TYPE_CHECKING:
     from pytest_repro.contract import RunRecord
+    from pytest_repro.diagnose.declared import Volatility
 
 
 class MissingArtifact(Exception):
@@ -31,12 +32,18 @@ class MissingArtifact(Exception):
 
 
 def compare_artifact(
-    name: str, a: RunRecord, b: RunRecord, *, import_paths: Sequence[Path] = ()
+    name: str,
+    a: RunRecord,
+    b: RunRecord,
+    *,
+    import_paths: Sequence[Path] = (),
+    volatility: Volatility | None = None,
 ) -> Difference | None:
     """Compare one artifact's bytes; on a mismatch explain it by what the files hold.
 
     `import_paths` (the pytest rootdir, say) are made importable, after the working
-    directory, while a model is loaded for its diagnosis.
+    directory, while a model is loaded for its diagnosis.  `volatility` (`repro_ignore`)
+    sets aside what may differ by design, and notes what it set aside.
     """
     for run in (a, b):
         if name not in run.artifacts:
@@ -45,6 +52,10 @@ def compare_artifact(
                 f"{run.label} returned no artifact named {name!r} (it returned: {returned})"
             )
     path_a, path_b = a.artifacts[name], b.artifacts[name]
+    if volatility:
+        declared = _declared_difference(name, path_a, path_b, volatility)
+        if declared is not False:
+            return declared  # type: ignore[return-value]
     # Each run hashed its artifacts once, when it ended: equal digests need no second read,
     # and only files whose bytes differ are loaded and walked.
     if a.hashes.get(name) is not None and a.hashes.get(name) == b.hashes.get(name):
@@ -63,6 +74,17 @@ def compare_artifact(
     if kind is ArtifactKind.NUMBER:
         return diff_number_files(name, path_a, path_b)
     return diff_bytes(name, path_a, path_b)
+
+
+def _declared_difference(
+    name: str, path_a: Path, path_b: Path, volatility: Volatility
+) -> Difference | bool | None:
+    """The difference left once declared volatility is set aside; False when no rule speaks of this output."""
+    if volatility.whole(name):
+        if not same_bytes(path_a, path_b):
+            volatility.note_whole(name)
+        return None
+    return volatility.compare_documents(name, path_a, path_b)
 
 
 def compare_folds(a: RunRecord, b: RunRecord) -> Difference | None:
@@ -101,11 +123,11 @@ def compare_metrics(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> Diffe
 
 
 def compare_every_artifact(
-    a: RunRecord, b: RunRecord, *, import_paths: Sequence[Path] = ()
+    a: RunRecord, b: RunRecord, *, import_paths: Sequence[Path] = (), volatility: Volatility | None = None
 ) -> Difference | None:
     """Compare every artifact either run returned, as one check: which differ, each one's diagnosis below."""
     names = sorted(set(a.artifacts) | set(b.artifacts))
-    differences = _artifact_differences(names, a, b, import_paths)
+    differences = _artifact_differences(names, a, b, import_paths, volatility)
     if not differences:
         return None
     details = [line for d in differences for line in (d.summary, *(f"  {detail}" for detail in d.details))]
@@ -115,11 +137,23 @@ def compare_every_artifact(
 
 
 def compare_runs(
-    a: RunRecord, b: RunRecord, tolerance: float = 0.0, *, import_paths: Sequence[Path] = ()
+    a: RunRecord,
+    b: RunRecord,
+    tolerance: float = 0.0,
+    *,
+    import_paths: Sequence[Path] = (),
+    volatility: Volatility | None = None,
 ) -> list[Difference]:
-    """Every difference between two runs: each artifact, the folds, the metrics."""
+    """Every difference between two runs: each artifact, the folds, the metrics (less declared volatility)."""
+    if volatility:
+        from pytest_repro.diagnose.declared import IgnoreError
+
+        try:
+            a, b = volatility.pair(a, b)
+        except IgnoreError as exc:
+            return [Difference("repro_ignore", str(exc))]
     names = sorted(set(a.artifacts) | set(b.artifacts))
-    differences = _artifact_differences(names, a, b, import_paths)
+    differences = _artifact_differences(names, a, b, import_paths, volatility)
     if a.folds is not None or b.folds is not None:
         try:
             folds = compare_folds(a, b)
@@ -134,14 +168,20 @@ def compare_runs(
 
 
 def _artifact_differences(
-    names: Sequence[str], a: RunRecord, b: RunRecord, import_paths: Sequence[Path]
+    names: Sequence[str],
+    a: RunRecord,
+    b: RunRecord,
+    import_paths: Sequence[Path],
+    volatility: Volatility | None = None,
 ) -> list[Difference]:
-    """Diagnose each named artifact; one a run did not return is a difference saying so."""
+    """Diagnose each named artifact; one a run did not return, or a declaration cannot apply to, says so."""
+    from pytest_repro.diagnose.declared import IgnoreError
+
     differences = []
     for name in names:
         try:
-            difference = compare_artifact(name, a, b, import_paths=import_paths)
-        except MissingArtifact as exc:
+            difference = compare_artifact(name, a, b, import_paths=import_paths, volatility=volatility)
+        except (MissingArtifact, IgnoreError) as exc:
             difference = Difference(name, str(exc))
         if difference is not None:
             differences.append(difference)

@@ -8,6 +8,9 @@ run read that changed since the recorded one (a data file with one row edited), 
 the outputs, then how the recorded environment differs from today's (scikit-learn
 1.9.1 -> 1.9.2, another BLAS), the likely cause when no input changed.  A lineage of
 another config file or another seed is not comparable: the replay is skipped, saying so.
+The recorded lineage is untrusted input: a malformed one, or one whose envelope does
+not match it or verify with the configured key, fails the replay (`invalid`) in one
+line; replay only reads hashes, and opens no file the lineage names.
 """
 
 from __future__ import annotations
@@ -90,21 +93,24 @@ def recorded_lineage(lineage_path: Path, config_path: Path, rootpath: Path) -> P
 
 
 def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
-    """Compare `run` (a fresh RunRecord with a lineage) against the lineage at `recorded_path`."""
-    from pytest_repro.errors import LineageError
-    from pytest_repro.lineage.environment import environment_differences
-    from pytest_repro.lineage.manifest import read_lineage
+    """Compare `run` (a fresh RunRecord with a lineage) against the lineage at `recorded_path`.
 
-    if not recorded_path.exists():
+    Raises ReplaySkipped when there is nothing comparable, and a ReproError (LineageError,
+    SignatureError, ConfigError for a bad key) when the recorded lineage cannot be trusted.
+    """
+    from pytest_repro.lineage.environment import environment_differences
+    from pytest_repro.lineage.manifest import parse_lineage, read_lineage
+    from pytest_repro.lineage.signing import key_from_env, require_from_env, verify_signature
+
+    if not recorded_path.exists() and not recorded_path.is_symlink():
         raise ReplaySkipped(f"no recorded lineage at {shown_path(recorded_path)} to replay")
     if run.lineage is None:
         raise ReplaySkipped("the entry point returned no lineage to compare with")
-    try:
-        recorded = _Side(read_lineage(recorded_path), recorded_path)
-        fresh = _Side(read_lineage(run.lineage), Path(run.lineage))
-        _require_same_config(recorded, fresh)
-    except LineageError as exc:
-        raise ReplaySkipped(f"unreadable lineage: {exc}") from None
+    # Its signature is checked when a key is configured, and its envelope, when there is one, must hold it.
+    signature = verify_signature(recorded_path, key_from_env(), require_from_env())
+    recorded = _Side(parse_lineage(signature.lineage_bytes, recorded_path), recorded_path).confined()
+    fresh = _Side(read_lineage(run.lineage), Path(run.lineage))
+    _require_same_config(recorded, fresh)
     if recorded.lineage.get("seed") != fresh.lineage.get("seed"):
         raise ReplaySkipped(
             f"the recorded lineage used seed {recorded.lineage.get('seed')}, this run {fresh.lineage.get('seed')}"
@@ -139,11 +145,19 @@ class _Side:
         for item in entries(lineage, path):
             self.by_role[item.role][item.name] = item
 
-    def resolved(self, item: Entry) -> Path:
-        """Where an entry's file is (not checked: the verifiers do that)."""
-        from pytest_repro.lineage.verify import lineage_root
+    def confined(self) -> _Side:
+        """This side, once every entry's path is inside its root (`..`, absolute, a link out: LineageError)."""
+        for table in self.by_role.values():
+            for item in table.values():
+                self.resolved(item)
+        return self
 
-        return (lineage_root(self.lineage, self.path) / item.path).resolve()
+    def resolved(self, item: Entry) -> Path:
+        """Where an entry's file is, inside the lineage's root (not opened: the verifiers do that)."""
+        from pytest_repro.lineage.verify import lineage_root, resolve_entry
+
+        root = lineage_root(self.lineage, self.path)
+        return resolve_entry(root, item.path, name=item.name, lineage_path=self.path)
 
 
 def _require_same_config(recorded: _Side, fresh: _Side) -> None:

@@ -29,7 +29,6 @@ from pytest_repro.items.base import (
     artifacts_column,
 )
 from pytest_repro.outcomes import Outcome
-from pytest_repro.paths import shown_path
 
 
 def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
@@ -90,7 +89,9 @@ class ProbeCheck(ReproItem):
         from pytest_repro.diagnose.compare import compare_runs
 
         twins = self.twins()
-        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        differences = compare_runs(
+            twins.a, twins.b, self.settings.tolerance, volatility=self.settings.volatility()
+        )
         if differences:
             what = ", ".join(d.subject for d in differences)
             self.summary(Outcome.INCONCLUSIVE, f"the twins already differ ({what})")
@@ -114,7 +115,9 @@ class SeedCheck(ProbeCheck):
         self.user_properties.append(
             (SEED_METRICS_PROPERTY, json.dumps({"seed": self.seed, "metrics": twins.a.metrics}))
         )
-        differences = compare_runs(twins.a, twins.b, self.settings.tolerance)
+        differences = compare_runs(
+            twins.a, twins.b, self.settings.tolerance, volatility=self.settings.volatility()
+        )
         model_a, model_b = artifacts_column(twins.a.hashes), artifacts_column(twins.b.hashes)
         if differences:
             self.summary(Outcome.DIFFERS, ", ".join(d.subject for d in differences), model_a, model_b)
@@ -227,7 +230,7 @@ class VariationCheck(ProbeCheck):
         outcome = report.outcomes[self.variation]
         change = f"{outcome.reference} -> {outcome.varied}"
         named = f"{self.variation} ({change})"
-        rerun = f"rerun: repro-vary --vary {self.variation} --config {self._shown_config()}"
+        rerun = f"rerun: {self._rerun(report, (self.variation,))}"
         if outcome.status.kind is Kind.SKIPPED:
             self.summary(outcome.status, outcome.note)
             self.skip(f"{self.variation} {outcome.status}: {outcome.note}")
@@ -257,7 +260,7 @@ class VariationCheck(ProbeCheck):
             raise ReproMismatch(
                 f"{named} alone leaves the output identical, but varying {checked} at once changes it:\n"
                 + "\n".join(d.render() for d in report.combined.differences)
-                + f"\n{rerun}"
+                + f"\nrerun: {self._rerun(report, report.selected)}"
             )
         if outcome.status is Outcome.IDENTICAL:
             together = "in the all-at-once run" if outcome.tested == "together" else "alone"
@@ -288,8 +291,13 @@ class VariationCheck(ProbeCheck):
         except VariationError as exc:
             raise ReproCheckError(str(exc)) from None
 
-    def _shown_config(self) -> str:
-        return shown_path(self.settings.config_path, self.config.rootpath)
+    def _rerun(self, report: Any, names: tuple[str, ...]) -> str:
+        """The `repro-vary` line that retrains `names`, run as printed in the rootdir (no config file: none named)."""
+        from pytest_repro.variations import rerun_command
+
+        return rerun_command(
+            report, names, self.config.rootpath, fail_portability=self.plugin.probes.fail_portability
+        )
 
 
 def shared_variation_report(

@@ -45,6 +45,7 @@ class TwinCheck(ReproItem):
             compare_folds,
             compare_metrics,
         )
+        from pytest_repro.diagnose.declared import IgnoreError
 
         settings: ReproSettings = self.parent.settings  # type: ignore[attr-defined]
         twins = self.twins_or_not_run(settings)
@@ -60,12 +61,16 @@ class TwinCheck(ReproItem):
             # Against a recorded run, the fresh run is run-b and the recorded lineage the one given.
             self._replay(b if twins.recorded else a, settings)
             return
+        volatility = settings.volatility()
+        if volatility and self.kind in ("artifact", "artifacts"):
+            a, b = self._paired(volatility, a, b)
         try:
             if self.kind == "artifact":
                 self._record(a.hashes.get(self.subject), b.hashes.get(self.subject))
-                difference = compare_artifact(self.subject, a, b)
+                difference = compare_artifact(self.subject, a, b, volatility=volatility)
+                self._declared(volatility, a, b, first=self.subject == settings.artifacts[0])
             elif self.kind == "artifacts":
-                self._compare_every_artifact(twins, settings)
+                self._compare_every_artifact(a, b, volatility, twins, settings)
                 return
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
@@ -88,34 +93,76 @@ class TwinCheck(ReproItem):
                     self.skip(reason)
                 self._record(_metrics_digest(a.metrics), _metrics_digest(b.metrics))
                 difference = compare_metrics(a, b, settings.tolerance)
-        except MissingArtifact as exc:
+        except (MissingArtifact, IgnoreError) as exc:
             raise ReproCheckError(str(exc)) from None
         if difference is not None:
             self._summary(Outcome.DIFFERS)
             cause = self._cause(twins, settings)
-            raise ReproMismatch("\n".join(filter(None, [cause, difference.render()])))
+            raise ReproMismatch(
+                "\n".join(filter(None, [cause, difference.render(), _ignored_line(volatility)]))
+            )
+        if volatility.ignored:
+            self._summary(Outcome.IGNORED, volatility.shown())
+            return
         self._summary(Outcome.IDENTICAL if self.kind != "metrics" else Outcome.EQUAL)
 
-    def _compare_every_artifact(self, twins: Any, settings: ReproSettings) -> None:
+    def _paired(self, volatility: Any, a: Any, b: Any) -> tuple[Any, Any]:
+        """Both runs with their outputs paired by the `{id}` rules; an ambiguous pairing fails in one line."""
+        from pytest_repro.diagnose.declared import IgnoreError
+
+        try:
+            return volatility.pair(a, b)
+        except IgnoreError as exc:
+            self._summary(Outcome.INVALID, "repro_ignore pairing is ambiguous")
+            raise ReproCheckError(str(exc)) from None
+
+    def _declared(self, volatility: Any, a: Any, b: Any, *, first: bool = True) -> None:
+        """Fail, in one line a rule, when a `repro_ignore` rule matched nothing: a typo must not ignore nothing.
+
+        A rule no output matches is reported once, by the first artifact check; a pointer
+        found in no output its glob matched, by the check of that output.
+        """
+        from pytest_repro.diagnose.declared import IGNORED_PROPERTY
+
+        names = set(a.artifacts) | set(b.artifacts)
+        lines = volatility.unmatched(names)
+        if not first:
+            lines = [line for line in lines if "matched no output" not in line]
+        if volatility.ignored:
+            self.user_properties.append((IGNORED_PROPERTY, volatility.shown()))
+        if lines:
+            self._summary(Outcome.INVALID, lines[0])
+            raise ReproCheckError("\n".join(lines))
+
+    def _compare_every_artifact(
+        self, a: Any, b: Any, volatility: Any, twins: Any, settings: ReproSettings
+    ) -> None:
         """Every output in one check: the row names only those that differ, the failure each file's digest."""
         from pytest_repro.diagnose.compare import compare_every_artifact
 
-        a, b = twins.a, twins.b
         names = sorted(set(a.artifacts) | set(b.artifacts))
         for label, run in (("run_a", a), ("run_b", b)):
             for name in names:
                 self.user_properties.append((f"sha256_{label}[{name}]", run.hashes.get(name, "")))
-        difference = compare_every_artifact(a, b)
+        difference = compare_every_artifact(a, b, volatility=volatility)
         column_a, column_b = artifacts_column(a.hashes, names), artifacts_column(b.hashes, names)
+        self._hashes = (column_a, column_b, _names(names))
+        self._declared(volatility, a, b)
         if difference is None:
-            self._hashes = (column_a, column_b, _names(names))
+            if volatility.ignored:
+                self._summary(Outcome.IGNORED, volatility.shown())
+                return
             self._summary(Outcome.IDENTICAL)
             return
-        differing = [name for name in names if a.hashes.get(name) != b.hashes.get(name)]
+        differing = [
+            name
+            for name in names
+            if a.hashes.get(name) != b.hashes.get(name) and name not in volatility.set_aside
+        ]
         self._hashes = (column_a, column_b, f"{len(differing)} of {_names(names, differing)}")
         self._summary(Outcome.DIFFERS)
         cause = self._cause(twins, settings)
-        lines = [cause, difference.render(), *digest_lines(names, a, b)]
+        lines = [cause, difference.render(), _ignored_line(volatility), *digest_lines(names, a, b)]
         raise ReproMismatch("\n".join(line for line in lines if line))
 
     def _cause(self, twins: Any, settings: ReproSettings) -> str | None:
@@ -189,6 +236,12 @@ class TwinCheck(ReproItem):
         if a.lineage is None:
             return
         kept_a, kept_b = comparable(read_lineage(a.lineage)), comparable(read_lineage(b.lineage))
+        pairing = self.parent.settings.volatility()  # type: ignore[attr-defined]
+        for kept in (
+            kept_a,
+            kept_b,
+        ):  # output names with generated ids pair as the artifacts check pairs them
+            kept["outputs"] = sorted(pairing.paired_name(name) for name in kept["outputs"])
         if recorded:
             kept_a, kept_b = _shared(kept_a, kept_b), _shared(kept_b, kept_a)
         difference = diff_json_values("lineage", kept_a, kept_b, 0.0)
@@ -199,6 +252,7 @@ class TwinCheck(ReproItem):
     def _replay(self, run: Any, settings: ReproSettings) -> None:
         """Check a fresh run against a lineage recorded earlier (restored from CI's archive, say)."""
         from pytest_repro.diagnose.replay import ReplaySkipped, recorded_lineage, replay_recorded
+        from pytest_repro.errors import ReproError
 
         given = settings.against or settings.lineage_path
         recorded = recorded_lineage(given, settings.config_path, self.config.rootpath)
@@ -207,6 +261,9 @@ class TwinCheck(ReproItem):
         except ReplaySkipped as exc:
             self._summary(Outcome.SKIPPED, str(exc))
             self.skip(str(exc))
+        except ReproError as exc:  # a recorded lineage that cannot be trusted: no verdict from it
+            self._summary(Outcome.INVALID, "the recorded lineage cannot be trusted")
+            raise ReproCheckError(f"the recorded lineage cannot be trusted: {exc.lines()[0]}") from None
         self._hashes = (
             outcome.recorded_outputs[:12],
             outcome.fresh_outputs[:12],
@@ -228,6 +285,11 @@ class TwinCheck(ReproItem):
     def _summary(self, outcome: Outcome, detail: str = "") -> None:
         hash_a, hash_b, recorded = getattr(self, "_hashes", ("", "", ""))
         self.summary(outcome, detail or recorded, hash_a, hash_b)
+
+
+def _ignored_line(volatility: Any) -> str:
+    """`ignored (declared): ...`, the differences `repro_ignore` set aside, shown beside those it did not."""
+    return f"{Outcome.IGNORED.shown(volatility.shown())}" if volatility.ignored else ""
 
 
 def _shared(lineage: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:

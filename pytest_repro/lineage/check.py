@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pytest_repro.errors import ArtifactError, LineageError
@@ -33,10 +33,15 @@ __all__ = ["ENVIRONMENT_NAME", "REPORT_NAME", "CheckResult", "check", "check_env
 
 @dataclass(frozen=True)
 class CheckResult:
-    """A lineage's verification report and its signature status ("signed", "unsigned", "unverified")."""
+    """A lineage's verification report, its signature status ("signed", "unsigned", "unverified").
+
+    `lineage_bytes` are the manifest's bytes that were verified: a caller that goes on to
+    use the lineage parses these, never a second read of a file that may have changed.
+    """
 
     report: VerificationReport
     signature: str
+    lineage_bytes: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -71,7 +76,7 @@ def check(
     key = key_from_env() if signing_key is None else signing_key
     signature = verify_signature(lineage_path, key, require_signature)
     report = verify_lineage(lineage_path, project_root=project_root, data=signature.lineage_bytes)
-    result = CheckResult(report, signature.status)
+    result = CheckResult(report, signature.status, signature.lineage_bytes)
     if write_reports:
         write_json_atomic(lineage_path.parent / REPORT_NAME, result.to_report())
         write_json_atomic(lineage_path.parent / ENVIRONMENT_NAME, check_environment())

@@ -5,14 +5,12 @@ when it is an output the lineage records (whatever its name: `model`, `weights`,
 its SHA-256 equals the recorded one, and (when a key is configured) the lineage's
 signature verifies.  Nothing is unpickled before all three hold.
 
-Hash-then-load race: the file is copied once into a private temporary folder (mode
-0700, created by us), the copy is hashed, and that same copy is loaded.  Whoever can
-write the original can no longer change the bytes between the check and the load,
-whether by replacing the file or by rewriting it in place.  Re-checking `os.fstat`
-size and mtime on one open descriptor would miss an in-place rewrite that keeps the
-size and resets the mtime (any owner can set mtime), and reading the whole file into
-memory costs the model's size in RAM on top of the unpickled model.  The copy costs
-one extra write of the file, in the temporary folder (`TMPDIR`).
+Hash-then-load race: the file is copied once into a private temporary folder, the copy
+is hashed, and that same copy is loaded (`pytest_repro.lineage.verified_copy`).
+Re-checking `os.fstat` size and mtime on one open descriptor would miss an in-place
+rewrite that keeps the size and resets the mtime (any owner can set mtime), and reading
+the whole file into memory costs the model's size in RAM on top of the unpickled model.
+The copy costs one extra write of the file, in the temporary folder (`TMPDIR`).
 
 A commit that a killed training left half-applied is finished first, under the
 folder's lock (a model is loaded where it was published, so this is its reader's
@@ -21,20 +19,17 @@ job, not a check's), and an `InterruptedCommitFinished` warning names what it re
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ArtifactError, LineageError
-from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.manifest import OUTPUT, entries, parse_lineage
 from pytest_repro.lineage.publish import journal_pending, output_lock, recover_interrupted_commit
 from pytest_repro.lineage.signing import Keys, key_from_env, require_from_env, verify_signature
+from pytest_repro.lineage.verified_copy import copy_and_hash
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
-from pytest_repro.regular_files import open_regular
 
 
 def load_model(
@@ -61,8 +56,7 @@ def load_model(
     entry, recorded = _recorded_output(lineage, root, model_path, lineage_path)
     with tempfile.TemporaryDirectory(prefix="repro-model-") as private:
         copy = Path(private) / "model.joblib"
-        _copy_model(recorded, copy, shown=model_path)
-        actual = sha256_file(copy)
+        actual = copy_and_hash(recorded, copy, shown=model_path, what="model")
         if actual != entry.sha256:
             raise LineageError(
                 f"{model_path}: SHA-256 is {actual} but {lineage_path} records {entry.sha256} "
@@ -111,26 +105,3 @@ def _recorded_output(
     raise LineageError(
         f"{model_path}: is not an output {lineage_path} records (outputs: {listed}); refusing to load it"
     )
-
-
-def _copy_model(source: Path, copy: Path, *, shown: Path) -> None:
-    try:
-        reader = open_regular(source)
-    except FileNotFoundError:
-        raise LineageError(f"{shown}: model file not found") from None
-    except IsADirectoryError:
-        raise LineageError(f"{shown}: is a folder, not a model file") from None
-    except PermissionError:
-        raise LineageError(f"{shown}: permission denied reading the model") from None
-    except OSError as exc:
-        raise LineageError(f"{shown}: cannot read the model ({exc.strerror})") from None
-    with reader:
-        try:
-            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as writer:
-                shutil.copyfileobj(reader, writer, 1 << 20)
-        except OSError as exc:
-            raise LineageError(
-                f"{shown}: cannot copy the model to a private temporary folder ({exc.strerror}); "
-                "set TMPDIR to a folder with room for it"
-            ) from None

@@ -29,7 +29,7 @@ def lineage_root(lineage: Mapping[str, Any], lineage_path: Path, project_root: P
         raise LineageError(f"{lineage_path}: root: must be a relative path, got {root!r}")
     if "\x00" in root:  # resolve() would raise ValueError
         raise LineageError(f"{lineage_path}: root: contains a NUL byte")
-    resolved = (lineage_path.parent / root).resolve()
+    resolved = _resolved(lineage_path.parent / root, f"{lineage_path}: root")
     if project_root is not None and not resolved.is_relative_to(project_root.resolve()):
         raise LineageError(f"{lineage_path}: root: {root!r} resolves outside the project root {project_root}")
     return resolved
@@ -60,7 +60,7 @@ def resolve_entry(root: Path, relative: str, *, name: str, lineage_path: Path) -
     if "\x00" in relative:
         raise LineageError(f"{where}: contains a NUL byte")
     candidate = root / relative
-    resolved = candidate.resolve()
+    resolved = _resolved(candidate, where)
     if not resolved.is_relative_to(root):
         kind = (
             "symbolic link points"
@@ -69,6 +69,14 @@ def resolve_entry(root: Path, relative: str, *, name: str, lineage_path: Path) -
         )
         raise LineageError(f"{where}: {kind} outside the project root: {relative!r}")
     return resolved
+
+
+def _resolved(path: Path, where: str) -> Path:
+    """`path` resolved; a symbolic link loop (RuntimeError up to Python 3.12, OSError ELOOP after) is a LineageError."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        raise LineageError(f"{where}: cannot be resolved: a symbolic link loop") from None
 
 
 def _has_symlink(root: Path, relative: str) -> bool:

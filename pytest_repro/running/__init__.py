@@ -1,1 +1,11 @@
-"""placeholder"""
+"""Running a training: in fresh processes, isolated from the user's project, and recorded.
+
+`launcher` starts a run (a function in a worker interpreter, or a command) and relays
+its output; `scheduler` and `twins` decide which runs go when, on how many cores;
+`isolation` and `tree_copy` give each run its copy of the project, its environment and
+a write guard (`run_site/`, loaded as `sitecustomize` in every Python process of a
+run, which also holds the run recorder); `command_training` describes and runs a
+script training; `recorded` and `hand_run` are runs that happened outside the twins
+(`--repro-against`, `repro-run`).  Nothing here compares outputs: that is
+`pytest_repro.diagnose`.
+"""

@@ -19,16 +19,15 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_repro.contract import ContractError, RunRequest
-from pytest_repro.running.isolation import (
-    ISOLATION_SUFFIX,
-    IsolatedRun,
-    ProjectIsolation,
-    inputs_read,
-    recorded_events,
-)
+
+if TYPE_CHECKING:
+    from pytest_repro.running.isolation import IsolatedRun
+
+# The isolation (tree copies, git, the run site) is imported by the functions that run a
+# command: the settings build a CommandTraining in every session, `--repro` or not.
 
 PLACEHOLDERS = ("seed", "output_dir", "config")
 COPY_FOLDER = "project"
@@ -85,18 +84,21 @@ class CommandTraining:
         for pattern in self.outputs:
             if pattern.startswith("/") or ".." in Path(pattern).parts:
                 found.append(f"repro_outputs {pattern!r}: must be a glob relative to the project")
-        if self.metrics is not None:
+        if self.metrics is not None and not self.metrics.startswith("mlflow:"):
             from pytest_repro.running.metrics_file import SUFFIXES, SUFFIXES_TEXT
 
             if Path(self.metrics).suffix.lower() not in SUFFIXES:
                 found.append(
-                    f"repro_metrics {self.metrics!r}: expected a {SUFFIXES_TEXT} file, by its extension"
+                    f"repro_metrics {self.metrics!r}: expected a {SUFFIXES_TEXT} file, by its extension, "
+                    "or mlflow: (the MLflow run the command logged)"
                 )
         return found
 
 
 def run_command_training(training: CommandTraining, request: RunRequest, output_dir: Path) -> dict[str, Any]:
     """Copy the project, run the command in the copy, and return the contract's mapping of what it wrote."""
+    from pytest_repro.running.isolation import IsolatedRun, ProjectIsolation
+
     isolation = request.project or ProjectIsolation(training.root)
     run = IsolatedRun.prepare(isolation, output_dir / COPY_FOLDER, exclude=training.outputs)
     tree = run.copy.root
@@ -118,7 +120,7 @@ def run_command_training(training: CommandTraining, request: RunRequest, output_
     return {
         "artifacts": artifacts,
         "folds": None,
-        "metrics": _metrics(training, tree),
+        "metrics": _metrics(training, tree, output_dir),
         "lineage": None,
         "inputs": _inputs_read(run, output_dir, set(artifacts)),
     }
@@ -131,6 +133,8 @@ def _inputs_read(run: IsolatedRun, output_dir: Path, outputs: set[str]) -> dict[
     copy) is the user's own file as an input: the copy's bytes name the run's folder,
     which differs between two runs and from a run by hand.
     """
+    from pytest_repro.running.isolation import inputs_read, recorded_events
+
     assert run.copy is not None
     events = recorded_events(command_record_folder(output_dir), run.copy.root)
     found = inputs_read(events, run.isolation.root, run.copy.root, outputs)
@@ -146,6 +150,8 @@ def command_copy_folder(output_dir: Path) -> Path:
 
 def command_record_folder(output_dir: Path) -> Path:
     """Where the recorder logs of a command run trained into `output_dir` are (beside its copy)."""
+    from pytest_repro.running.isolation import ISOLATION_SUFFIX
+
     return output_dir / f"{COPY_FOLDER}{ISOLATION_SUFFIX}" / "record"
 
 
@@ -218,10 +224,15 @@ def _written(tree: Path, started: int) -> str:
     return f"it wrote {len(written)} file{'s' if len(written) != 1 else ''}: {shown}{more}"
 
 
-def _metrics(training: CommandTraining, tree: Path) -> dict[str, Any]:
-    """The metrics file's values (JSON, YAML or CSV, by its extension), or none when none is configured."""
+def _metrics(training: CommandTraining, tree: Path, output_dir: Path) -> dict[str, Any]:
+    """The metrics file's values (JSON, YAML or CSV, by its extension), the logged MLflow run's, or none."""
     if training.metrics is None:
         return {}
+    from pytest_repro.running.mlflow_metrics import is_mlflow_source, read_mlflow_metrics
+
+    if is_mlflow_source(training.metrics):
+        # The run's own store, when the user's tracking URI pointed outside the project (isolation.py).
+        return read_mlflow_metrics(training.metrics, tree, output_dir / "mlruns", training.root)
     from pytest_repro.running.metrics_file import read_metrics_file
 
     return read_metrics_file(tree / training.metrics, f"repro_metrics {training.metrics!r}")

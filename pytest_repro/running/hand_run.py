@@ -25,7 +25,7 @@ from typing import Any
 
 from pytest_repro.contract import ContractError, RunRequest
 from pytest_repro.errors import EXIT_VERIFICATION_FAILED, ReproError
-from pytest_repro.paths import shown_path
+from pytest_repro.paths import matches_any, shown_path
 from pytest_repro.running.command_training import OUTPUT_FOLDER, CommandTraining, expand_word
 from pytest_repro.running.isolation import (
     RECORD_VARIABLE,
@@ -33,7 +33,6 @@ from pytest_repro.running.isolation import (
     inputs_read,
     recorded_events,
 )
-from pytest_repro.running.tree_copy import matches_any
 
 RESULT_NAME = "result.json"
 

@@ -475,26 +475,6 @@ def _dropped_note(cut: int, unrelayed: int) -> str:
     return f"[pytest-repro: output dropped: {'; '.join(parts)}]" if parts else ""
 
 
-def run_subprocesses(
-    request: RunRequest,
-    runs: Mapping[str, Path],
-    *,
-    sink: ProgressSink | None = None,
-    cwd: Path | None = None,
-    env_overrides: Mapping[str, Mapping[str, str]] | None = None,
-) -> dict[str, RunRecord]:
-    """Train once per label, all concurrently, each in a fresh interpreter with its own hash seed.
-
-    The cores are divided among the runs so that they do not oversubscribe the machine.
-    """
-    from pytest_repro.running.scheduler import core_share
-
-    started = start_runs(
-        request, runs, core_share(len(runs)), sink=sink, cwd=cwd, env_overrides=env_overrides
-    )
-    return wait_runs(started)
-
-
 def start_runs(
     request: RunRequest,
     runs: Mapping[str, Path],

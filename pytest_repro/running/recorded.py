@@ -12,13 +12,18 @@ today's, or a difference would say nothing about reproducibility:
   today's config, with today's seed, from this checkout's commit.
 
 Anything else is refused in one line before any training (comparing a run of other
-inputs with today's is replay's question).  What a lineage cannot give is said where
+inputs with today's is replay's question).  The lineage is untrusted input (restored
+from another machine): when run-b has trained it is verified once more, and each
+recorded output is copied into a private folder and hashed there, so the files the
+checks open (a model is unpickled to be walked) are byte for byte what verified, even
+if one was swapped while run-b trained.  What a lineage cannot give is said where
 it matters: it keeps the folds' SHA-256, not their rows, and metrics only when the
 training also wrote them to an output file.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +31,15 @@ from typing import Any
 
 from pytest_repro.contract import RunRecord
 from pytest_repro.errors import ReproError
-from pytest_repro.lineage.manifest import INPUT, OUTPUT, Entry, entries, missing_lineage_message, read_lineage
+from pytest_repro.lineage.manifest import (
+    INPUT,
+    OUTPUT,
+    Entry,
+    entries,
+    missing_lineage_message,
+    parse_lineage,
+    read_lineage,
+)
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
 from pytest_repro.paths import shown_path
 
@@ -65,7 +78,7 @@ def check_recorded_run(
         raise RecordedRunRefused(f"{where}: {missing_lineage_message(shown)}")
     try:
         result = check(lineage_path, write_reports=False, project_root=project_root)
-        lineage = read_lineage(lineage_path)
+        lineage = parse_lineage(result.lineage_bytes, lineage_path)
         recorded = entries(lineage, lineage_path)
     except ReproError as exc:
         raise RecordedRunRefused(f"{where}: {_one_line(exc)}") from None
@@ -140,13 +153,14 @@ def recorded_twin(
 ) -> RunRecord:
     """The recorded run as a RunRecord, its outputs named as `fresh` (run-b) names its artifacts.
 
-    Its hashes are the recorded ones (verified before anything trained).  Its folds are
-    `fresh`'s when their SHA-256 is the recorded one, else known by that digest alone;
-    its metrics are the recorded file that holds what `fresh` returned as metrics, or
-    None when no output holds them.
+    Its hashes are the recorded ones, verified again now (the lineage, its signature and
+    every file); its artifacts are private copies of the recorded outputs whose SHA-256
+    is the recorded one (`verified_copy`).  Its folds are `fresh`'s when their SHA-256
+    is the recorded one, else known by that digest alone; its metrics are the recorded
+    file that holds what `fresh` returned as metrics, or None when no output holds them.
     """
-    lineage = read_lineage(lineage_path)
-    root = lineage_root(lineage, lineage_path)
+    lineage = _verified_again(lineage_path, project_root)
+    root = lineage_root(lineage, lineage_path, project_root)
     outputs = {entry.name: entry for entry in entries(lineage, lineage_path) if entry.role == OUTPUT}
     paths = {
         name: resolve_entry(root, entry.path, name=name, lineage_path=lineage_path)
@@ -155,7 +169,8 @@ def recorded_twin(
     names = _fresh_names(
         outputs, {name: shown_path(path, project_root) for name, path in paths.items()}, fresh
     )
-    artifacts = {names.get(name, name): path for name, path in paths.items()}
+    copies = _private_copies(outputs, paths, Path(fresh.output_dir).parent, project_root)
+    artifacts = {names.get(name, name): copies[name] for name in paths}
     hashes = {names.get(name, name): entry.sha256 for name, entry in outputs.items()}
     folds, folds_sha256 = _folds(lineage.get("cv_folds"), fresh.folds)
     return RunRecord(
@@ -169,6 +184,43 @@ def recorded_twin(
         seconds=0.0,
         folds_sha256=folds_sha256,
     )
+
+
+def _verified_again(lineage_path: Path, project_root: Path) -> dict[str, Any]:
+    """The recorded lineage, verified once more (signature and every file): the bytes that verified, parsed."""
+    from pytest_repro.lineage.check import check
+
+    result = check(lineage_path, write_reports=False, project_root=project_root)
+    if result.failures:
+        raise RecordedRunRefused(
+            f"changed since it was verified: {result.failures[0].describe()}; refusing to open its files"
+        )
+    return parse_lineage(result.lineage_bytes, lineage_path)
+
+
+def _private_copies(
+    outputs: Mapping[str, Entry], paths: Mapping[str, Path], near: Path, project_root: Path
+) -> dict[str, Path]:
+    """Each recorded output copied into a new private folder under `near`, its copy's SHA-256 the recorded one.
+
+    The checks open the copies, never the originals: a model swapped after the hash
+    check (a pickle that runs code when loaded) is refused here, before anything loads it.
+    """
+    from pytest_repro.lineage.verified_copy import copy_and_hash
+
+    folder = Path(tempfile.mkdtemp(prefix="recorded-", dir=near))  # mode 0700
+    copies = {}
+    for index, (name, entry) in enumerate(sorted(outputs.items())):
+        shown = shown_path(paths[name], project_root)
+        copy = folder / str(index) / paths[name].name
+        actual = copy_and_hash(paths[name], copy, shown=shown, what="recorded output")
+        if actual != entry.sha256:
+            raise RecordedRunRefused(
+                f"{shown}: changed since the lineage was verified (SHA-256 is {actual}, the lineage "
+                f"records {entry.sha256}); refusing to open it"
+            )
+        copies[name] = copy
+    return copies
 
 
 def _fresh_names(outputs: Mapping[str, Entry], shown: Mapping[str, str], fresh: RunRecord) -> dict[str, str]:

@@ -27,13 +27,14 @@ Without git (or outside a repository) every file is copied, less the skipped fol
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import os
 import shutil
 import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from pytest_repro.paths import matches_any
 
 # Git-ignored files this large are shared rather than copied (ini `repro_copy` copies any).
 SHARE_MIN_BYTES = 8 * 1024 * 1024
@@ -291,18 +292,6 @@ def barrier(source: Path, destination: Path) -> Path | None:
     if destination == source or not destination.is_relative_to(source):
         return None
     return source / destination.relative_to(source).parts[0]
-
-
-def matches_any(relative: str, patterns: Iterable[str]) -> bool:
-    """Whether the POSIX path `relative` matches one of the globs (`**` spans folders)."""
-    return any(_match(relative, pattern) for pattern in patterns)
-
-
-def _match(relative: str, pattern: str) -> bool:
-    if fnmatch.fnmatchcase(relative, pattern):
-        return True
-    # "models/**/*.pkl" should also match "models/a.pkl": let `**/` match nothing.
-    return "**/" in pattern and fnmatch.fnmatchcase(relative, pattern.replace("**/", ""))
 
 
 def never_copied(relative: str) -> bool:

@@ -79,13 +79,14 @@ from pytest_repro.variations.report import (
     VariationReport,
     VariationResult,
     detail_lines,
+    rerun_command,
     save_json,
     table_lines,
     verdict,
 )
 from pytest_repro.variations.runs import run_environment, train_specs
-from pytest_repro.variations.specs import RunSpec, Side
-from pytest_repro.variations.workspace import MovedProject, Workspace, move_project
+from pytest_repro.variations.specs import MovedProject, RunSpec, Side
+from pytest_repro.variations.workspace import Workspace, move_project
 
 __all__ = [
     "ALONE",
@@ -110,6 +111,7 @@ __all__ = [
     "move_project",
     "parse_selection",
     "reference_spec",
+    "rerun_command",
     "run_environment",
     "run_variations",
     "save_json",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, WORKERS_VARIABLE
 from pytest_repro.running.isolation import DIR_ORDER_VARIABLE
@@ -16,8 +17,8 @@ from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import installed_locales
 from pytest_repro.variations.machines import BlasKernel, Clock, Cores, Simd
-from pytest_repro.variations.specs import RunSpec, Side
-from pytest_repro.variations.workspace import MovedProject, Workspace
+from pytest_repro.variations.specs import MovedProject, RunSpec, Side
+from pytest_repro.variations.workspace import Workspace, inside
 
 
 class HashSeed(OneVariable):
@@ -87,8 +88,25 @@ class ProjectPath(Variation):
 
     def varied(self, ws: Workspace) -> Side:
         moved: MovedProject = ws.moved()
-        code = "" if moved.code_moved else " (the entry module stays: it is not in the project)"
+        code = "" if moved.code_moved else f" (the entry module stays: {_unmoved_code(ws)})"
         return Side(f"a copy in another folder{code}", moved=moved)
+
+
+def _unmoved_code(ws: Workspace) -> str:
+    """Why the path variation left the entry module where it is: outside the project, or in an import folder."""
+    import importlib.util
+
+    top = ws.request.entry.partition(":")[0].split(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        spec = None
+    origin = Path(spec.origin).resolve() if spec is not None and spec.origin else None
+    folder = inside(origin.parent, ws.project_root) if origin is not None else None
+    if folder is None or folder == Path():
+        return "it is not in the project"
+    # A src/ layout on the ini's pythonpath: only the config and the files it names are moved.
+    return f"it is imported from {folder.as_posix()}/, which is not moved"
 
 
 class TimeZone(OneVariable):

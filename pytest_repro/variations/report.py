@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.outcomes import Kind, Outcome
+from pytest_repro.paths import shown_path
 from pytest_repro.variations.catalogue import ALONE
 
 TABLE_DETAIL = 90
@@ -187,6 +189,29 @@ def save_json(report: VariationReport, path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- rendering
+
+
+def rerun_command(
+    report: VariationReport, names: Sequence[str], here: Path, *, fail_portability: bool = False
+) -> str:
+    """The `repro-vary` line that retrains `names` as this hunt did, run as printed in `here` (the project).
+
+    `--config` only when the training has a config file (a command project may have
+    none: its ini names everything), `--seed` when the runs were given one, and the
+    tolerance and portability mode when they are not the defaults.  `repro-vary` reads
+    the rest (the training, its outputs, the timeout, the isolation) from the same ini.
+    """
+    words = ["repro-vary", "--vary", ",".join(names)]
+    config = Path(report.config)
+    if config.is_file():
+        words += ["--config", shown_path(config, here)]
+    if report.seed is not None:
+        words += ["--seed", str(report.seed)]
+    if report.tolerance:
+        words += ["--tolerance", repr(report.tolerance)]
+    if fail_portability:
+        words += ["--portability", "fail"]
+    return shlex.join(words)
 
 
 def table_rows(report: VariationReport) -> list[tuple[str, str, str, str]]:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from pytest_repro.contract import ContractError, RunRecord
+from pytest_repro.contract import ContractError, RunRecord, available_cores
 from pytest_repro.running.launcher import (
     ProgressSink,
     RunningTraining,
@@ -44,12 +44,12 @@ def train_specs(
 ) -> dict[str, RunResult]:
     """Train each spec in a fresh interpreter, at most `parallel` at a time; failures are returned.
 
-    The launcher's `run_subprocesses` starts every run at once with one working directory
-    and raises on the first failure; the hunt needs a cwd and umask per run, a bound on
-    concurrency and every failure kept, so it drives `RunningTraining` itself.  Each run
-    is held to the request's timeout (`repro_timeout`), like the twins.
+    The hunt needs a cwd and umask per run, a bound on concurrency (the cores this
+    process may use, so CPU affinity is honoured) and every failure kept, so it drives
+    `RunningTraining` itself.  Each run is held to the request's timeout
+    (`repro_timeout`), like the twins.
     """
-    limit = parallel or max(2, os.cpu_count() or 1)
+    limit = parallel or max(2, available_cores())
     pending = list(specs.items())
     running: dict[str, RunningTraining] = {}
     results: dict[str, RunResult] = {}

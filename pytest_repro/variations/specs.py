@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.contract import RunRequest
-from pytest_repro.variations.workspace import MovedProject
+
+
+@dataclass(frozen=True)
+class MovedProject:
+    """A copy of the project's training inputs in another folder, for the `path` variation."""
+
+    root: Path
+    config_path: Path
+    copied: tuple[str, ...]
+    code_moved: bool
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,7 @@ from pytest_repro.contract import RunRequest, available_cores
 from pytest_repro.running.affinity import cpu_set
 from pytest_repro.variations.kernels import Kernels
 from pytest_repro.variations.locales import choose_locales, installed_locales
-
-
-@dataclass(frozen=True)
-class MovedProject:
-    """A copy of the project's training inputs in another folder, for the `path` variation."""
-
-    root: Path
-    config_path: Path
-    copied: tuple[str, ...]
-    code_moved: bool
+from pytest_repro.variations.specs import MovedProject, RunSpec
 
 
 class Workspace:
@@ -51,7 +41,6 @@ class Workspace:
         if key not in self._kernels:
             from pytest_repro.variations.kernels import probe
             from pytest_repro.variations.runs import run_environment
-            from pytest_repro.variations.specs import RunSpec
 
             self._kernels[key] = probe(run_environment(RunSpec(self.request, env=dict(key))))
         return self._kernels[key]

@@ -238,3 +238,37 @@ def test_a_command_training_whose_recorded_run_differs_fails_naming_the_output(p
         ]
     )
     result.stdout.fnmatch_lines(["*/score: * != * (|Δ| *"])
+
+
+def test_the_recorded_outputs_the_checks_open_are_private_copies_hashed_after_run_b(tmp_path: Path):
+    """The recorded model is copied and hashed when run-b ends: a swap after that is never seen, one before refused."""
+    from pytest_repro.contract import RunRecord
+    from pytest_repro.lineage.writing import write_lineage
+    from pytest_repro.running.recorded import RecordedRunRefused, check_recorded_run, recorded_twin
+
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "artifacts").mkdir()
+    model = project / "models" / "model.pkl"
+    model.write_bytes(b"\x80\x04K\x01.")  # pickle.dumps(1)
+    lineage = write_lineage(
+        project / "artifacts" / "lineage.json",
+        inputs={},
+        outputs={"model": model},
+        environment={},
+        code=None,
+        signing_key=None,
+    )
+    check_recorded_run(
+        lineage, project_root=project, config_path=project / "none.yaml", seed=None, source="--repro-against"
+    )
+    (tmp_path / "run-b").mkdir()
+    fresh = RunRecord("run-b", tmp_path / "run-b", {}, {}, None, None, None, 0.0)
+
+    twin = recorded_twin(lineage, fresh, project)
+    model.write_bytes(b"\x80\x04K\x02.")  # swapped after the copy: the copy is what the checks open
+    assert twin.artifacts["model"] != model and twin.artifacts["model"].read_bytes() == b"\x80\x04K\x01."
+    assert twin.artifacts["model"].parent.parent.stat().st_mode & 0o077 == 0  # a private folder
+
+    with pytest.raises(RecordedRunRefused, match=r"changed since it was verified: model: models/model\.pkl"):
+        recorded_twin(lineage, fresh, project)  # swapped before run-b ended: refused, nothing copied to open

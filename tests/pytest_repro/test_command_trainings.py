@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_repro.variations import choose_locales, installed_locales
+
 DATA = "a,b,y\n" + "".join(f"{i % 7 / 7:.3f},{(i * 3) % 11 / 11:.3f},{int(i % 7 > 3)}\n" for i in range(120))
 
 IMPORT_TIME_SCRIPT = """\
@@ -249,3 +251,27 @@ def test_the_variation_hunt_runs_a_script_too(pytester: pytest.Pytester):
     result = pytester.runpytest_subprocess("--repro", "--repro-vary=path,cwd,tz", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["vary[[]path] * identical (*)", "vary[[]tz] * identical (*)"])
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+
+
+# Collation needs an installed locale that sorts otherwise (.ci/run generates de_DE.UTF-8).
+NEEDS_COLLATING_LOCALE = pytest.mark.skipif(
+    choose_locales(installed_locales())[1] is None,
+    reason="only locales that sort by code point are installed (locale-gen de_DE.UTF-8 to run it)",
+)
+COLLATED_CATEGORIES = """\
+import locale
+locale.setlocale(locale.LC_ALL, "")
+metrics["categories"] = sorted(["b", "A", "a", "B", "e"], key=locale.strxfrm)
+"""
+
+
+@pytest.mark.slow
+@NEEDS_COLLATING_LOCALE
+def test_a_script_sorting_by_the_locales_collation_fails_the_locale_variation_only(pytester: pytest.Pytester):
+    script = IMPORT_TIME_SCRIPT.format(forest="random_state=42", extra=COLLATED_CATEGORIES)
+    _repository(pytester.path, script, IMPORT_TIME_INI)
+    result = pytester.runpytest_subprocess("--repro", "--repro-vary=locale,tz", "-p", "no:cacheprovider")
+    output = result.stdout.str()
+    result.stdout.fnmatch_lines(["vary[[]tz] * identical (*)", "*FAILED*vary[[]locale]*"])
+    assert "reports/metrics.json" in output
+    assert result.parseoutcomes()["failed"] == 1, output

@@ -41,6 +41,9 @@ GENERATED_ITEMS = {
     "pytest_repro.regular_files",
     "pytest_repro.summary",  # the header's one "repro: off" line
 }
+# A configured command adds its description: the words, outputs and metrics file, checked
+# (light: no tree copy, git or run site).
+COMMAND_DESCRIPTION = {"pytest_repro.running", "pytest_repro.running.command_training"}
 # Never in a session that trains nothing: the runs, the diagnosis, YAML, hashing, numpy.
 HEAVY = (
     "pytest_repro.running",
@@ -79,7 +82,8 @@ def _modules_loaded(pytester: pytest.Pytester, *args: str) -> tuple[set[str], se
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()
     loaded = set(json.loads(Path(pytester.path, "modules.json").read_text()))
     ours = {name for name in loaded if name.split(".")[0] == "pytest_repro"}
-    return ours, {name for name in loaded if name.startswith(HEAVY) or name == "heavytrain"}
+    heavy = {name for name in loaded if name.startswith(HEAVY) or name == "heavytrain"}
+    return ours, heavy - ours
 
 
 def _write_project(pytester: pytest.Pytester, ini: str) -> None:
@@ -107,4 +111,17 @@ def test_a_configured_function_training_is_neither_imported_nor_run_without_the_
     ours, heavy = _modules_loaded(pytester)
 
     assert ours <= REGISTRATION | GENERATED_ITEMS, sorted(ours - REGISTRATION - GENERATED_ITEMS)
+    assert not heavy
+
+
+def test_a_configured_command_training_loads_no_run_machinery_without_the_repro_flag(
+    pytester: pytest.Pytester,
+):
+    _write_project(pytester, 'repro_command = "python train.py"\nrepro_outputs = ["models/*.pkl"]\n')
+    Path(pytester.path, "train.py").write_text('raise SystemExit("the command ran without --repro")\n')
+
+    ours, heavy = _modules_loaded(pytester)
+
+    allowed = REGISTRATION | GENERATED_ITEMS | COMMAND_DESCRIPTION
+    assert ours <= allowed, sorted(ours - allowed)
     assert not heavy

@@ -250,3 +250,27 @@ def test_outputs_only_one_lineage_names_are_paired_by_file_name(tmp_path: Path):
         lines[0] == "data.csv changed since the lineage was recorded: a fresh training does not reproduce it"
     )
     assert lines[3].startswith("  model.pkl (this run: models/model.pkl): recorded ")
+
+
+def test_a_recorded_lineage_edited_after_signing_or_climbing_out_is_refused_not_replayed(tmp_path: Path):
+    """Replay reads hashes only, but from a lineage it can trust: its envelope must hold it, its paths stay in."""
+    import json
+    from types import SimpleNamespace
+
+    from pytest_repro.diagnose.replay import replay_recorded
+    from pytest_repro.errors import LineageError, SignatureError
+    from pytest_repro.lineage.signing import sign_lineage
+
+    recorded = _written(tmp_path / "recorded", {"model.pkl": "weights"}, {"data.csv": "1,2"})
+    fresh = _written(tmp_path / "fresh", {"model.pkl": "weights"}, {"data.csv": "1,2"})
+    sign_lineage(recorded, b"0123456789abcdef")
+    _rewrite(recorded, {"model.pkl": {"sha256": "0" * 64}})
+    with pytest.raises(SignatureError, match="the lineage was changed after signing"):
+        replay_recorded(recorded, SimpleNamespace(lineage=fresh))
+
+    (tmp_path / "recorded" / "lineage.json.dsse.json").unlink()
+    lineage = json.loads(recorded.read_text())
+    lineage["outputs"]["model.pkl"]["path"] = "../fresh/model.pkl"
+    recorded.write_text(json.dumps(lineage))
+    with pytest.raises(LineageError, match="path escapes outside the project root"):
+        replay_recorded(recorded, SimpleNamespace(lineage=fresh))

@@ -8,6 +8,7 @@ each behaviour is checked for both kinds where it applies to both.
 from __future__ import annotations
 
 import hashlib
+import os
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -97,14 +98,14 @@ def test_a_metrics_file_of_an_unknown_kind_is_one_usage_error(pytester):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_variation_that_varies_nothing_says_not_exercised_or_not_applicable(pytester, monkeypatch, kind):
-    # This machine's locales, whatever it has: only those that sort by code point.
-    monkeypatch.setattr(
-        "pytest_repro.variations.workspace.installed_locales", lambda: ("C", "C.utf8", "POSIX")
-    )
-    monkeypatch.setattr(
-        "pytest_repro.variations.catalogue.installed_locales", lambda: ("C", "C.utf8", "POSIX")
-    )
+def test_a_variation_that_varies_nothing_says_not_exercised_or_not_applicable(
+    pytester, monkeypatch, tmp_path_factory, kind
+):
+    # A machine whose locales all sort by code point, whatever this one has: `locale -a` lists only those.
+    stub = tmp_path_factory.mktemp("stub-bin")
+    (stub / "locale").write_text("#!/bin/sh\nprintf 'C\\nC.utf8\\nPOSIX\\n'\n")
+    (stub / "locale").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stub}{os.pathsep}{os.environ['PATH']}")
     script_project(pytester.path, KINDS[kind]())
 
     result = run(pytester, "--repro-vary=n_jobs,workers,cwd,locale,row_order,tz")

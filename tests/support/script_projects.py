@@ -62,8 +62,14 @@ print(f"accuracy {metrics['accuracy']:.4f}")
 _SAVE = '''
 
 def save(centroids, metrics, folder, metrics_name):
-    """Write the model and the metrics file in the format its name says."""
+    """Write the model and the metrics file in the format its name says (and the metadata, when asked)."""
     (folder / "models").mkdir(exist_ok=True)
+    if METADATA:
+        import time
+
+        (folder / "reports").mkdir(exist_ok=True)
+        stamp = {"created_at": time.time(), "model": "centroids", "classes": sorted(centroids)}
+        (folder / "reports" / "metadata.json").write_text(json.dumps(stamp, sort_keys=True))
     (folder / "models" / "centroids.json").write_text(json.dumps(centroids, sort_keys=True))
     (folder / "reports").mkdir(exist_ok=True)
     path = folder / "reports" / metrics_name
@@ -94,6 +100,8 @@ def train(config_path, output_dir, seed=None):
     out = Path(output_dir)
     save(centroids, metrics, out, "METRICS")
     artifacts = {"models/centroids.json": "models/centroids.json", "reports/METRICS": "reports/METRICS"}
+    if (out / "reports" / "metadata.json").is_file():
+        artifacts["reports/metadata.json"] = "reports/metadata.json"
     return {"artifacts": artifacts, RETURNED}
 '''
 
@@ -106,17 +114,19 @@ def script_project(
     metrics: str = "metrics.json",
     crash: bool = False,
     function_returns_metrics: bool = True,
+    metadata: bool = False,
 ) -> Path:
     """Write and commit the project in `root` with `ini` as its pytest settings.
 
     `noise` is added to the f1 metric (`random.random()` makes the runs differ in the
     metrics file alone); `metrics` names the metrics file under `reports/` (its extension
     picks the format; `*wide.csv` is one header row and one row of values); `crash` makes
-    both kinds of training raise after their first line of output.
+    both kinds of training raise after their first line of output; `metadata` makes both
+    write `reports/metadata.json` whose `created_at` is the wall clock (volatile by design).
     """
     raise_line = 'raise RuntimeError("data/train.csv: no column named age")' if crash else ""
     files = {
-        "src/model.py": _TRAINING.replace("NOISE", noise) + _SAVE,
+        "src/model.py": _TRAINING.replace("NOISE", noise) + _SAVE.replace("METADATA", str(metadata)),
         "src/train.py": _SCRIPT.replace("METRICS", metrics).replace("CRASH", raise_line),
         "src/pipeline.py": _FUNCTION.replace("METRICS", metrics)
         .replace("    CRASH", f"    {raise_line}")

@@ -318,6 +318,18 @@ def test_symlinked_file_pointing_outside_is_rejected(tmp_path: Path, project: Pa
         verify_lineage(lineage_path)
 
 
+def test_a_path_or_root_that_is_a_symbolic_link_loop_is_one_line(project: Path, lineage_path: Path):
+    (project / "artifacts" / "a.joblib").symlink_to("b.joblib")
+    (project / "artifacts" / "b.joblib").symlink_to("a.joblib")
+    _rewrite(lineage_path, _set("model", "path", value="artifacts/a.joblib"))
+    with pytest.raises(LineageError, match=r"model\.path: cannot be resolved: a symbolic link loop"):
+        verify_lineage(lineage_path)
+    (project / "loop").symlink_to("loop")
+    _rewrite(lineage_path, lambda lineage: lineage.__setitem__("root", "../loop"))
+    with pytest.raises(LineageError, match="root: cannot be resolved: a symbolic link loop"):
+        verify_lineage(lineage_path)
+
+
 def test_symlinked_folder_pointing_outside_is_rejected(tmp_path: Path, project: Path, lineage_path: Path):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
