@@ -264,7 +264,7 @@ class VariationCheck(ProbeCheck):
             )
         if outcome.status is Outcome.IDENTICAL:
             together = "in the all-at-once run" if outcome.tested == "together" else "alone"
-            self.summary(Outcome.IDENTICAL, f"{change}, {together}")
+            self.summary(Outcome.IDENTICAL, "; ".join(filter(None, [f"{change}, {together}", outcome.note])))
             return
         self.summary(outcome.status, f"{change}: {outcome.what_differed()}")
         if outcome.error:
@@ -330,6 +330,7 @@ def shared_variation_report(
         names,
         settings.tolerance,
         plugin.probes.fail_portability,
+        [rule.text for rule in settings.ignore],
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
     return plugin.shared_cache().get(
@@ -344,6 +345,7 @@ def shared_variation_report(
             notify=lambda message: plugin.progress()("vary", message),
             fail_portability=plugin.probes.fail_portability,
             variables_read=variables_read,
+            ignore=settings.ignore,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

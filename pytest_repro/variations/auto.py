@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pytest_repro.contract import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
@@ -48,11 +49,13 @@ def run_variations(
     parallel: int | None = None,
     fail_portability: bool = False,
     variables_read: Sequence[str] | None = None,
+    ignore: Sequence[Any] = (),
 ) -> VariationReport:
     """Compare the reference with all variations at once, then, only if that differs, each alone.
 
     A portability variation (another machine's kernels) that changes the output is
     reported as `portability`, or as `differs` when `fail_portability` is set.
+    `ignore` (`repro_ignore`'s rules) sets aside what may differ by design, as in the twins.
     `variables_read`, when known (the twins of a pytest session recorded them), are the
     cooperation variables the training reads: a variation whose variable is not among
     them is `not exercised` without being trained.
@@ -71,6 +74,7 @@ def run_variations(
         parallel,
         fail_portability,
         variables_read,
+        tuple(ignore),
     )
     return hunt.run()
 
@@ -91,8 +95,10 @@ class _Hunt:
         parallel: int | None,
         fail_portability: bool = False,
         variables_read: Sequence[str] | None = None,
+        ignore: tuple[Any, ...] = (),
     ):
         self.ws = ws
+        self.ignore = ignore
         self.fail_portability = fail_portability
         self.names = names
         self.tolerance = tolerance
@@ -121,7 +127,9 @@ class _Hunt:
             for name in self.checked:
                 outcomes[name] = _unexercised(
                     name, self.combined_record, self.descriptions[name], "together"
-                ) or (VariationResult(name, *self.descriptions[name], Outcome.IDENTICAL, "together"))
+                ) or VariationResult(
+                    name, *self.descriptions[name], Outcome.IDENTICAL, "together", note=combined.note
+                )
         for name, (status, reason) in self.unavailable.items():
             reference = lookup(name).reference(self.ws).description
             outcomes[name] = VariationResult(name, reference, "(not varied)", status, "alone", note=reason)
@@ -173,6 +181,7 @@ class _Hunt:
             self.tolerance,
             self.fail_portability,
             changed_variables(self.reference, self.specs["all"]),
+            ignore=self.ignore,
         )
         return outcomes, combined
 
@@ -192,6 +201,7 @@ class _Hunt:
             "alone",
             self.tolerance,
             self.fail_portability,
+            ignore=self.ignore,
         )
         if together:
             outcomes.update({name: self._alone(name, records[name]) for name in self.checked})
@@ -223,6 +233,7 @@ class _Hunt:
             self.tolerance,
             self.fail_portability,
             changed_variables(self.reference, self.specs[name]),
+            ignore=self.ignore,
         )
 
 
@@ -252,6 +263,8 @@ def compare_outcome(
     tolerance: float,
     fail_portability: bool = False,
     variables: Collection[str] = (),
+    *,
+    ignore: Sequence[Any] = (),
 ) -> VariationResult:
     """Compare a varied run with the reference and classify the result.
 
@@ -259,15 +272,20 @@ def compare_outcome(
     changed the output says `portability` (or `differs` with `fail_portability`), and
     both list how far each metric moved.  A change leads with its `cause:` line when the
     runs' recorders saw one (`variables`: those the varied run's environment changed).
+    What `ignore` (`repro_ignore`'s rules) set aside is named in the note, never dropped.
     """
     from pytest_repro.diagnose.causes import variation_cause
     from pytest_repro.diagnose.compare import compare_runs
+    from pytest_repro.diagnose.declared import Volatility
     from pytest_repro.diagnose.digests import metric_deltas
 
     if isinstance(result, Exception):
         return VariationResult(name, *descriptions, Outcome.FAILED, tested, error=str(result))
-    differences = compare_runs(reference, result, tolerance)
+    volatility = Volatility(ignore) if ignore else None
+    differences = compare_runs(reference, result, tolerance, volatility=volatility)
     differences, note = _without_expected(differences, reference, result, varied_names)
+    if volatility is not None and volatility.ignored:
+        note = "; ".join(filter(None, [note, Outcome.IGNORED.shown(volatility.shown())]))
     if not differences and (unexercised := _unexercised(name, result, descriptions, tested)) is not None:
         return unexercised
     variation = lookup(name) if name in VARIATIONS else None
