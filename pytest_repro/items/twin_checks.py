@@ -92,7 +92,7 @@ class TwinCheck(ReproItem):
                     self._summary(Outcome.SKIPPED, short)
                     self.skip(reason)
                 self._record(_metrics_digest(a.metrics), _metrics_digest(b.metrics))
-                difference = compare_metrics(a, b, settings.tolerance)
+                difference = compare_metrics(a, b, settings.tolerance, volatility)
         except (MissingArtifact, IgnoreError) as exc:
             raise ReproCheckError(str(exc)) from None
         if difference is not None:

@@ -233,3 +233,26 @@ def test_replay_without_the_declaration_fails_on_the_stamp(pytester):
 
     result.stdout.fnmatch_lines(["*reports/metadata.json: recorded *, fresh *", "FAILED *::replay - *"])
     assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize(
+    ("kind", "rules"),
+    [
+        ("command", ["reports/metrics.json:/f1", "reports/metadata.json:/created_at"]),
+        (
+            "function",
+            ["reports/metrics.json:/f1", "reports/metadata.json:/created_at", "metrics:/f1"],
+        ),  # a function's returned mapping: `metrics`
+    ],
+)
+def test_a_declared_metric_is_set_aside_in_the_metrics_check_too(pytester, kind, rules):
+    # The command's metrics are its repro_metrics file; a function's returned mapping is `metrics`.
+    ini = KINDS[kind](repro_ignore=rules)
+    if kind == "command":
+        ini += 'repro_metrics = "reports/metrics.json"\n'
+    script_project(pytester.path, ini, noise="random.random()", metadata=True)
+
+    result = run(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["metrics * ignored (declared): *:/f1"])
