@@ -21,6 +21,12 @@ from pytest_repro.running.narrowing import HASH_SEED_CAUSE, PLACE_CAUSE
 PLANTED = {
     "time": ("from datetime import datetime", "value = datetime.now().toordinal()", "calls datetime.now()"),
     "tz": ("import os", 'value = os.environ.get("TZ", "")', "reads TZ"),
+    # The usual way a time zone reaches a feature: a conversion in local time, in C (no TZ read in Python).
+    "tz-localtime": (
+        "import time",
+        "value = time.localtime(0).tm_hour",
+        "calls time.localtime() (local time, which TZ sets)",
+    ),
     "n_jobs": ("import os", 'value = 1 / int(os.environ.get("REPRO_N_JOBS", "1"))', "reads REPRO_N_JOBS"),
     "dir_order": ("import os", 'value = os.listdir("data/shards")', "lists data/shards in directory order"),
     "hashseed": ("import os", 'value = list({"apple", "banana", "cherry", "damson", "elder", "fig"})', ""),
@@ -96,11 +102,10 @@ def _run(pytester: pytest.Pytester, variation: str) -> pytest.RunResult:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["command", "function"])
-@pytest.mark.parametrize("variation", ["time", "tz", "n_jobs", "dir_order"])
-def test_a_variation_failure_leads_with_the_planted_line(
-    pytester: pytest.Pytester, kind: str, variation: str
-):
-    imports, line, says = PLANTED[variation]
+@pytest.mark.parametrize("case", ["time", "tz", "tz-localtime", "n_jobs", "dir_order"])
+def test_a_variation_failure_leads_with_the_planted_line(pytester: pytest.Pytester, kind: str, case: str):
+    variation = case.partition("-")[0]
+    imports, line, says = PLANTED[case]
     site = _project(pytester.path, kind, imports, line)
     result = _run(pytester, variation)
     assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()

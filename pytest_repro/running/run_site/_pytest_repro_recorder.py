@@ -13,7 +13,9 @@ site-packages and this folder):
   sorted), so that two runs' orders can be compared;
 - `clock`: wall-clock reads through `time.time` and `time.time_ns`, and the user's own
   calls of `datetime.now()`, `datetime.utcnow()`, `datetime.today()` and `date.today()`,
-  with the hour the first one read (what a shifted clock or time zone changes);
+  with the hour the first one read (what a shifted clock or time zone changes); and the
+  user's own conversions in the local time zone (`time.localtime`, `time.mktime`,
+  `time.ctime`, `time.strftime`), with the zone's UTC offset;
 - `cores`: core counts read (`os.cpu_count`, `os.sched_getaffinity`);
 - `unseeded`: draws from a random source no seed reached: `random`'s and numpy's
   global generators before any `seed()`, `numpy.random.default_rng()` without a seed,
@@ -40,6 +42,7 @@ import threading
 RECORD_VARIABLE = "REPRO_RECORD"
 ESTIMATOR_DRAW = "an estimator with random_state=None draws from numpy's global generator"
 LIMIT = 2000  # distinct events per kind and process: the log stays small whatever the training does
+LOCAL_TIME_FUNCTIONS = ("localtime", "mktime", "ctime", "strftime")
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 # pytest-repro itself (wherever it is installed, an editable checkout included), the
@@ -452,6 +455,15 @@ def install(folder):
 
     _wrap(time, "time", lambda args, kwargs: _recorder.note("clock", "time.time", value=hour))
     _wrap(time, "time_ns", lambda args, kwargs: _recorder.note("clock", "time.time_ns", value=hour_ns))
+    local, strftime = time.localtime, time.strftime
+
+    def offset():
+        return strftime("%z", local())
+
+    # Conversions in the local time zone, by the user's own calls: the value is the zone's
+    # UTC offset, which the `tz` variation changes (libraries such as logging call these too).
+    for name in LOCAL_TIME_FUNCTIONS:
+        _wrap(time, name, _local_time_note(f"time.{name}() (local time, which TZ sets)", offset))
     _wrap(os, "cpu_count", lambda args, kwargs: _recorder.note("cores", "os.cpu_count"))
     _wrap(os, "sched_getaffinity", lambda args, kwargs: _recorder.note("cores", "os.sched_getaffinity"))
     # Libraries draw OS entropy for their own ends (multiprocessing's keys, temporary names):
@@ -468,6 +480,13 @@ def install(folder):
     atexit.register(_recorder.write)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_forget_parent_events)
+
+
+def _local_time_note(detail, offset):
+    def before(args, kwargs):
+        _recorder.note("clock", detail, direct=True, value=offset)
+
+    return before
 
 
 def _forget_parent_events():
