@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
+from pytest_repro.options import DEFAULT_CONFIG
+from pytest_repro.settings import ReproSettings
 
 INI_PREFIX = "repro"
 NO_SEED_FOR_COMMAND = (
