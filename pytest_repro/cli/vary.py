@@ -223,11 +223,11 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[Any, tuple[str, ...],
         "tolerance": (args.tolerance, "--tolerance"),
         "timeout": (args.timeout, "--timeout"),
     }
-    settings = configured_training(project, **given)
     # The hunt's own setting, resolved like the training's: --portability over ini repro_portability.
     args.portability = value_of(
         ProjectSources(project, {"portability": (args.portability, "--portability")}), "portability"
     )
+    settings = configured_training(project, **given)
     config = settings.config_path
     if config.is_file() and config.suffix in (".yaml", ".yml"):
         # A YAML error is one line now, rather than the same failure relayed from every run.
