@@ -69,7 +69,8 @@ def _text(value: Any, where: str) -> str | None:
 
 def _entry_point(value: Any, where: str) -> str | None:
     text = _text(value, where)
-    if text is not None and ":" not in text:
+    module, _, function = (text or "").partition(":")
+    if text is not None and not (module and function):
         raise refuse(value, where, "module:function")
     return text
 
@@ -470,6 +471,13 @@ class PytestSources:
 
     def ini_value(self, setting: Setting) -> tuple[Any, str] | None:
         return self.config.getini(setting.ini), setting.ini_where()
+
+
+def where_from(sources: Sources, name: str) -> str:
+    """Where a setting's value comes from: the flag that gave it, else its ini key."""
+    setting = BY_NAME[name]
+    given = sources.given(setting)
+    return given[1] if given is not None else setting.ini_where()
 
 
 def add_options(parser: Any) -> None:

@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--seed",
         default=None,
+        metavar="INT",
         help="seed passed to a function training or a command's {seed} (default: the config's)",
     )
     parser.add_argument(

@@ -32,7 +32,7 @@ from pytest_repro.cli.project_settings import (
 from pytest_repro.configs import read_yaml
 from pytest_repro.contract import DEFAULT_TIMEOUT
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
-from pytest_repro.options import PORTABILITY_MODES, parse_variations, value_of
+from pytest_repro.options import DEFAULT_CONFIG, PORTABILITY_MODES, parse_variations, value_of
 from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
 from pytest_repro.report.collect import vary_data
@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="PATH",
-        help="training config (default: ini repro_config, else config.yaml; a command may have none)",
+        help=f"training config (default: ini repro_config, else {DEFAULT_CONFIG}; a command may have none)",
     )
     parser.add_argument(
         "--entry",
@@ -166,11 +166,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--seed",
         default=None,
+        metavar="INT",
         help="seed passed to every run, a command's {seed} (default: ini repro_seed, else the config's)",
     )
     parser.add_argument(
         "--tolerance",
         default=None,
+        metavar="FLOAT",
         help="absolute tolerance for metrics (default: ini repro_tolerance, else 0)",
     )
     parser.add_argument(

@@ -29,7 +29,10 @@ SEED_ALLOWED = "expected an integer in [0, 2**32 - 1]"
 TIMEOUT_ALLOWED = "expected a number of seconds ≥ 0 (0: no limit)"
 # Each setting whose parser refuses some text: bad value -> the one line, with {where} for the door.
 BAD_VALUES: dict[str, dict[str, str]] = {
-    "train": {"trainfn": "{where}: got 'trainfn'; expected module:function"},
+    "train": {
+        "trainfn": "{where}: got 'trainfn'; expected module:function",
+        ":train": "{where}: got ':train'; expected module:function",
+    },
     "config_loader": {"loader": "{where}: got 'loader'; expected module:function"},
     "seed": {
         "-1": f"{{where}}: got '-1'; {SEED_ALLOWED}",
@@ -100,8 +103,13 @@ CLI_FLAGS: dict[tuple[str, str], str] = {
     ("repro-vary", "portability"): "--portability",
     ("repro-vary", "vary"): "--vary",
     ("repro-run", "seed"): "--seed",
+    ("repro-hook config", "config_loader"): "--loader",
 }
-CLI_MAINS: dict[str, Callable[[list[str]], int]] = {"repro-vary": vary.main, "repro-run": run.main}
+CLI_MAINS: dict[str, Callable[[list[str]], int]] = {
+    "repro-vary": vary.main,
+    "repro-run": run.main,
+    "repro-hook config": lambda argv: hook.main(["config", *argv, "config.yaml"]),
+}
 
 
 def _cases(door: Callable[[str], bool]) -> list[tuple[str, str]]:
