@@ -385,8 +385,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "vary",
         parse_variations,
-        "variations checked under --repro, one test each: all or a comma list of hashseed, threads, "
-        "n_jobs, workers, cwd, path, tz, locale, umask, home, time, row_order, blas_kernel, simd, cpus",
+        # The names are not listed here, where they could drift: the catalogue loads only for a value.
+        "variations checked under --repro, one test each: all or a comma list of names "
+        "(repro-vary --help lists them)",
         flag="--repro-vary",
         ini="repro_vary",
         default="",

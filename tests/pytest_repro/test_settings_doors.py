@@ -24,6 +24,7 @@ import pytest
 from pytest_repro.cli import check, export, hook, run, vary
 from pytest_repro.errors import EXIT_USAGE
 from pytest_repro.options import BY_NAME, SETTINGS, SettingError
+from pytest_repro.variations import VARIATIONS
 
 SEED_ALLOWED = "expected an integer in [0, 2**32 - 1]"
 TIMEOUT_ALLOWED = "expected a number of seconds ≥ 0 (0: no limit)"
@@ -60,8 +61,7 @@ BAD_VALUES: dict[str, dict[str, str]] = {
     },
     "vary": {
         "timezone": "{where}: unknown variation 'timezone' (did you mean 'time'?); expected all or some of "
-        "hashseed, threads, n_jobs, workers, cwd, path, tz, locale, umask, home, time, row_order, "
-        "blas_kernel, simd, cpus"
+        + ", ".join(VARIATIONS)
     },
     "ignore": {
         "models/centroids.json:": "{where} 'models/centroids.json:': an empty JSON pointer after ':'; "
