@@ -53,7 +53,11 @@ class ReproSettings:
         """A fresh `diagnose.declared.Volatility` for one comparison, noting what `repro_ignore` sets aside."""
         from pytest_repro.diagnose.declared import Volatility
 
-        return Volatility(self.ignore)
+        # A pointer rule names the metrics by their file (`reports/metrics.json:/timing/*`), or as
+        # `metrics:/...` when they have none (a function's returned mapping, an MLflow run's).
+        metrics_file = self.command.metrics if self.command is not None else None
+        named = metrics_file and not metrics_file.startswith("mlflow:")
+        return Volatility(self.ignore, metrics_file if named else "metrics")
 
     @property
     def recorded_run(self) -> Any:

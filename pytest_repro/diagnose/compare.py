@@ -115,11 +115,20 @@ def _folds_sha256(run: RunRecord) -> str | None:
     return folds_record(run.folds)["sha256"]  # type: ignore[index]
 
 
-def compare_metrics(a: RunRecord, b: RunRecord, tolerance: float = 0.0) -> Difference | None:
-    """Compare the returned metrics leaf by leaf, within an absolute tolerance (None: unknown, not compared)."""
+def compare_metrics(
+    a: RunRecord, b: RunRecord, tolerance: float = 0.0, volatility: Volatility | None = None
+) -> Difference | None:
+    """Compare the returned metrics leaf by leaf, within an absolute tolerance (None: unknown, not compared).
+
+    Values that `repro_ignore` pointer rules declare volatile in the metrics (by the
+    metrics' name: the command's `repro_metrics` file, or `metrics`) are set aside, and noted.
+    """
     if a.metrics is None or b.metrics is None:
         return None
-    return diff_metrics(a.metrics, b.metrics, tolerance=tolerance)
+    metrics_a, metrics_b = a.metrics, b.metrics
+    if volatility:
+        metrics_a, metrics_b = volatility.masked(volatility.metrics_name, metrics_a, metrics_b)
+    return diff_metrics(metrics_a, metrics_b, tolerance=tolerance)
 
 
 def compare_every_artifact(
@@ -161,7 +170,7 @@ def compare_runs(
             folds = Difference("folds", str(exc))
         if folds is not None:
             differences.append(folds)
-    metrics = compare_metrics(a, b, tolerance)
+    metrics = compare_metrics(a, b, tolerance, volatility)
     if metrics is not None:
         differences.append(metrics)
     return differences

@@ -129,8 +129,10 @@ def pointer_text(path: Sequence[Any]) -> str:
 class Volatility:
     """The rules applied to one comparison of two runs: what they set aside, and which matched nothing."""
 
-    def __init__(self, rules: Sequence[IgnoreRule]):
+    def __init__(self, rules: Sequence[IgnoreRule], metrics_name: str = "metrics"):
         self.rules = tuple(rules)
+        # What a pointer rule calls the metrics: a command's `repro_metrics` file, a function's `metrics`.
+        self.metrics_name = metrics_name
         self.ignored: list[str] = []  # what was set aside, as `name` or `name:/pointer`
         self.set_aside: set[str] = set()  # outputs whose every difference was declared
         self._pointer_hits: dict[str, list[str]] = {}  # a pointer rule: the outputs its glob matched
@@ -157,31 +159,43 @@ class Volatility:
 
     def compare_documents(self, name: str, path_a: Path, path_b: Path) -> Difference | bool | None:
         """Compare a JSON/YAML output less the values its pointer rules name; False when no rule points into it."""
-        rules = [rule for rule in self.rules if rule.pointer is not None and rule.matches(name)]
+        rules = self._pointing_into(name)
         if not rules:
             return False
         doc_a, doc_b = (_document(path, name, rules[0]) for path in (path_a, path_b))
-        paths: list[tuple[Any, ...]] = []
-        for rule in rules:
-            self._pointer_hits.setdefault(rule.text, []).append(name)
-            found = {*_expand(doc_a, rule.pointer or ()), *_expand(doc_b, rule.pointer or ())}
-            if found:
-                self._pointer_found.add(rule.text)
-            paths.extend(sorted(found, key=lambda p: [str(part) for part in p]))
+        masked_a, masked_b = self.masked(name, doc_a, doc_b, note=not same_bytes(path_a, path_b))
         if same_bytes(path_a, path_b):
             return None
         from pytest_repro.diagnose.json_diff import diff_json_values
 
-        masked_a, masked_b = copy.deepcopy(doc_a), copy.deepcopy(doc_b)
-        for path in sorted(set(paths), key=len, reverse=True):
-            if _value_at(doc_a, path) != _value_at(doc_b, path):
-                self.ignored.append(f"{name}:{pointer_text(path)}")
-            _remove(masked_a, path)
-            _remove(masked_b, path)
         difference = diff_json_values(name, masked_a, masked_b, 0.0)
         if difference is None:
             self.set_aside.add(name)
         return difference
+
+    def masked(self, name: str, doc_a: Any, doc_b: Any, *, note: bool = True) -> tuple[Any, Any]:
+        """Copies of two parsed documents less the values the pointer rules for `name` declare volatile.
+
+        Each declared value that differs is noted as ignored (with `note`); a rule whose
+        pointer finds nothing in either document is reported by `unmatched`.
+        """
+        paths: list[tuple[Any, ...]] = []
+        for rule in self._pointing_into(name):
+            self._pointer_hits.setdefault(rule.text, []).append(name)
+            found = {*_expand(doc_a, rule.pointer or ()), *_expand(doc_b, rule.pointer or ())}
+            if found:
+                self._pointer_found.add(rule.text)
+            paths.extend(found)
+        masked_a, masked_b = copy.deepcopy(doc_a), copy.deepcopy(doc_b)
+        for path in sorted(set(paths), key=lambda p: (-len(p), [str(part) for part in p])):
+            if note and _value_at(doc_a, path) != _value_at(doc_b, path):
+                self.ignored.append(f"{name}:{pointer_text(path)}")
+            _remove(masked_a, path)
+            _remove(masked_b, path)
+        return masked_a, masked_b
+
+    def _pointing_into(self, name: str) -> list[IgnoreRule]:
+        return [rule for rule in self.rules if rule.pointer is not None and rule.matches(name)]
 
     def note_whole(self, name: str) -> None:
         self.ignored.append(name)
@@ -189,7 +203,7 @@ class Volatility:
 
     def unmatched(self, names: Iterable[str]) -> list[str]:
         """A line for each rule that matched nothing among the compared outputs: a typo must not ignore nothing."""
-        names = sorted(names)
+        names = sorted({*names, self.metrics_name})
         lines = []
         for rule in self.rules:
             if not any(rule.matches(name) for name in names):

@@ -92,7 +92,7 @@ class TwinCheck(ReproItem):
                     self._summary(Outcome.SKIPPED, short)
                     self.skip(reason)
                 self._record(_metrics_digest(a.metrics), _metrics_digest(b.metrics))
-                difference = compare_metrics(a, b, settings.tolerance)
+                difference = compare_metrics(a, b, settings.tolerance, volatility)
         except (MissingArtifact, IgnoreError) as exc:
             raise ReproCheckError(str(exc)) from None
         if difference is not None:
@@ -257,7 +257,7 @@ class TwinCheck(ReproItem):
         given = settings.against or settings.lineage_path
         recorded = recorded_lineage(given, settings.config_path, self.config.rootpath)
         try:
-            outcome = replay_recorded(recorded, run)
+            outcome = replay_recorded(recorded, run, settings.volatility())
         except ReplaySkipped as exc:
             self._summary(Outcome.SKIPPED, str(exc))
             self.skip(str(exc))
@@ -275,6 +275,14 @@ class TwinCheck(ReproItem):
         if outcome.mismatches:
             self._summary(Outcome.DIFFERS, detail)
             raise ReproMismatch(outcome.render())
+        if outcome.ignored:
+            # Replay holds digests only: a declared output whose digest moved is set aside whole, and says so.
+            from pytest_repro.diagnose.declared import IGNORED_PROPERTY
+
+            ignored = ", ".join(outcome.ignored)
+            self.user_properties.append((IGNORED_PROPERTY, ignored))
+            self._summary(Outcome.IGNORED, f"{ignored} (its digest differs; replay compares digests only)")
+            return
         self._summary(Outcome.REPRODUCED, detail)
 
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:

@@ -204,3 +204,55 @@ def test_the_variations_set_aside_the_declared_stamp_too_in_pytest_and_repro_var
     assert hunt.returncode == 0, hunt.stdout + hunt.stderr
     assert "ignored (declared): reports/metadata.json:/created_at" in hunt.stdout
     assert describe_difference(before, snapshot(pytester.path)) == ""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replay_of_a_hand_run_sets_aside_a_declared_output_whose_digest_moved_and_says_so(pytester, kind):
+    script_project(
+        pytester.path, KINDS[kind](repro_ignore="reports/metadata.json:/created_at"), metadata=True
+    )
+    recorded = subprocess.run(["repro-run"], cwd=pytester.path, capture_output=True, text=True, timeout=600)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+
+    result = run(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "replay * ignored (declared): reports/metadata.json (its digest differs; replay compares digests only)"
+        ]
+    )
+
+
+def test_replay_without_the_declaration_fails_on_the_stamp(pytester):
+    script_project(pytester.path, KINDS["command"](), metadata=True)
+    recorded = subprocess.run(["repro-run"], cwd=pytester.path, capture_output=True, text=True, timeout=600)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+
+    result = run(pytester)
+
+    result.stdout.fnmatch_lines(["*reports/metadata.json: recorded *, fresh *", "FAILED *::replay - *"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.mark.parametrize(
+    ("kind", "rules"),
+    [
+        ("command", ["reports/metrics.json:/f1", "reports/metadata.json:/created_at"]),
+        (
+            "function",
+            ["reports/metrics.json:/f1", "reports/metadata.json:/created_at", "metrics:/f1"],
+        ),  # a function's returned mapping: `metrics`
+    ],
+)
+def test_a_declared_metric_is_set_aside_in_the_metrics_check_too(pytester, kind, rules):
+    # The command's metrics are its repro_metrics file; a function's returned mapping is `metrics`.
+    ini = KINDS[kind](repro_ignore=rules)
+    if kind == "command":
+        ini += 'repro_metrics = "reports/metrics.json"\n'
+    script_project(pytester.path, ini, noise="random.random()", metadata=True)
+
+    result = run(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["metrics * ignored (declared): *:/f1"])
