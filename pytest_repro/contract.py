@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -51,21 +50,6 @@ THREAD_VARIABLES = (
 
 
 DEFAULT_TIMEOUT = 3600.0  # an hour: far above a test-sized training, and never a hung CI job
-TIMEOUT_ALLOWED = "a number of seconds ≥ 0 (0: no limit)"
-
-
-def timeout_seconds(text: str) -> float | None:
-    """Parse a run's time limit (`repro_timeout`, `--repro-timeout`, `repro-vary --timeout`); 0 is none.
-
-    Raises ValueError, saying what is allowed, for anything but a finite number ≥ 0.
-    """
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"got {text!r}; expected {TIMEOUT_ALLOWED}")
-    return value or None
 
 
 def available_cores() -> int:

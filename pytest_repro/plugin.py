@@ -17,17 +17,16 @@ from typing import Any
 import pytest
 
 from pytest_repro.items.base import PLUGIN_KEY
+from pytest_repro.options import INI_NAMES, add_options, rerun_options
 from pytest_repro.preflight import check_ini_names, check_session
-from pytest_repro.probe_settings import add_probe_options, rerun_options
 from pytest_repro.session import ReproPlugin, XdistSession
-from pytest_repro.settings import INI_NAMES, ReproSettings, add_options
+from pytest_repro.settings import ReproSettings
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
-    add_probe_options(parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.settings import DEFAULT_CONFIG, ReproSettings
+from pytest_repro.options import DEFAULT_CONFIG, PytestSources, where_from
+from pytest_repro.settings import ReproSettings
 
 INI_PREFIX = "repro"
 NO_SEED_FOR_COMMAND = (
@@ -83,7 +84,7 @@ def check_recorded_run(config: pytest.Config, settings: ReproSettings) -> None:
         return
     from pytest_repro.running.recorded import RecordedRunRefused, check_recorded_run
 
-    source = "--repro-against" if config.getoption("repro_against") is not None else "ini repro_against"
+    source = where_from(PytestSources(config), "against")
     try:
         check_recorded_run(
             settings.against,
@@ -113,10 +114,9 @@ def check_report_option(config: pytest.Config, settings: ReproSettings) -> None:
     """
     if settings.report_path is None:
         return
-    given = config.getoption("repro_report") is not None
-    source = "--repro-report" if given else "ini repro_report"
+    source = where_from(PytestSources(config), "report")
     if not settings.enabled:
-        if given:
+        if source.startswith("--"):
             raise pytest.UsageError("--repro-report: the report shows what --repro checks; add --repro")
         return
     from pytest_repro.report.target import ReportPathError, check_report_path

@@ -226,8 +226,8 @@ class ReproPlugin:
         self._drain()
         if self.report is None or is_xdist_worker(self.config):
             return
+        from pytest_repro.options import rerun_options
         from pytest_repro.paths import shown_path
-        from pytest_repro.probe_settings import rerun_options
         from pytest_repro.report import render_html, write_report
         from pytest_repro.summary import header_lines
 

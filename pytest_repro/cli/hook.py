@@ -108,12 +108,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _config_command(args: argparse.Namespace) -> int:
     # Every file is read before reporting, so one commit shows every problem at once.
-    settings = read_project_settings(find_project())
+    settings = read_project_settings(find_project(), config_loader=(args.loader, "--loader"))
     files = config_files(args.files, settings) if args.changed else args.files
     if not files:
         print("repro-hook config: no changed file is a training config of this project")
         return EXIT_OK
-    loader_name = args.loader or settings.config_loader
+    loader_name = settings.config_loader
     loader = load_entry_point(loader_name, "repro_config_loader") if loader_name else read_yaml
     problems: list[Problem] = []
     for name in files:

@@ -4,9 +4,10 @@
 run where pytest does not: in pre-commit, in CI, by hand.  They find the project the
 way pytest does (`find_project`: from the working folder up, the first of pytest's own
 files that holds a pytest section; its folder is the rootdir every relative setting is
-resolved against), and read each setting through the plugin's own declarations and
-`settings.read_settings`, so a default, a type or a bad value's one-line error is the
-same for every door.
+resolved against), and read each setting through the plugin's one table
+(`options.SETTINGS`: the same defaults, types, parsers and precedence as under pytest),
+so a bad value's one-line error is the same for every door, only its prefix naming
+where it came from (`pyproject.toml: ini repro_seed`, `--seed`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ConfigError, Problem
+from pytest_repro.options import BY_NAME, INI_NAMES, Setting, value_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -77,24 +79,20 @@ def find_project(start: Path | None = None) -> Project:
     return Project(start)
 
 
-def ini_options(folder: Path) -> dict[str, Any]:
-    """Return the pytest ini options of the project pytest would find from `folder` (empty when none)."""
-    return dict(find_project(folder).options)
+def read_project_settings(project: Project, **given: tuple[Any, str] | None) -> Any:
+    """The project's `ReproSettings`, resolved by the plugin's own table and `settings.resolve_settings`.
 
-
-def read_project_settings(project: Project, **options: Any) -> Any:
-    """The project's `ReproSettings`, resolved by the plugin's own `read_settings`.
-
-    `options` are command-line values by their pytest option name (`repro_lineage`),
-    over the ini's; a bad value is one `ConfigError` line naming the ini file (exit 2).
+    `given` are this command line's values by setting name, each as (raw value, the flag
+    that gave it): `seed=("7", "--seed")`; they win over the ini's.  A bad value is one
+    `ConfigError` line naming where it came from (exit 2).
     """
     import pytest
 
-    from pytest_repro.settings import read_settings
+    from pytest_repro.settings import resolve_settings
 
     check_setting_names(project)
     try:
-        return read_settings(IniFileConfig(project, options))  # type: ignore[arg-type]
+        return resolve_settings(ProjectSources(project, given), project.root)
     except pytest.UsageError as error:
         raise ConfigError([Problem(project.shown_inifile, "", str(error))]) from None
 
@@ -105,13 +103,13 @@ NO_TRAINING = (
 )
 
 
-def configured_training(project: Project, **options: Any) -> Any:
+def configured_training(project: Project, **given: tuple[Any, str] | None) -> Any:
     """The project's `ReproSettings` when they configure a training (a function or a command), else `ConfigError`.
 
-    `options` as for `read_project_settings`.  A command whose settings are incomplete
+    `given` as for `read_project_settings`.  A command whose settings are incomplete
     (no `repro_outputs`, a bad placeholder) is refused here, with pytest's own line.
     """
-    settings = read_project_settings(project, **options)
+    settings = read_project_settings(project, **given)
     if settings.entry is None:
         raise ConfigError([Problem(project.shown_inifile, "", NO_TRAINING)])
     if settings.command is not None:
@@ -150,7 +148,7 @@ def configured_lineage(option: Path | None) -> tuple[Path, Path]:
 def configured_pins(project: Project) -> Path | None:
     """The pin registry `repro_pins` names (relative to the rootdir), or None: a registry beside each dataset."""
     check_setting_names(project)
-    value = IniFileConfig(project).getini("repro_pins")
+    value = value_of(ProjectSources(project), "pins")
     if not value:
         return None
     path = Path(value)
@@ -161,40 +159,36 @@ def check_setting_names(project: Project) -> None:
     """Refuse a misspelt `repro_*` key, with the nearest name, as `pytest` itself would."""
     from pytest_repro.preflight import unknown_setting_hint
 
-    declared = _declarations()
     for key in sorted(project.options):
-        hint = unknown_setting_hint(str(key), declared)
+        hint = unknown_setting_hint(str(key), INI_NAMES)
         if hint is not None:
             raise ConfigError([Problem(project.shown_inifile, "", hint)])
 
 
-class IniFileConfig:
-    """What `settings.read_settings` reads of a `pytest.Config`, from the ini file alone.
+class ProjectSources:
+    """The raw values of a command line's settings: its own flags over the project's ini file.
 
-    `getini` converts a value as pytest does for the setting's declared type (a TOML
-    list or a shell-quoted line for `args`, one item a line for `linelist`) and returns
-    the declared default when the file does not set it; `getoption` returns the command
-    line's value given for that option, else None.
+    An ini value is converted as pytest converts it for the setting's declared type (a
+    TOML list or a shell-quoted line for `args`, one item a line for `linelist`); an
+    unset one is the table's default.
     """
 
-    def __init__(self, project: Project, options: Mapping[str, Any] | None = None):
+    def __init__(self, project: Project, given: Mapping[str, tuple[Any, str] | None] | None = None):
+        unknown = set(given or ()) - set(BY_NAME)
+        if unknown:
+            raise ValueError(f"unknown settings {sorted(unknown)}")
         self.project = project
-        self.rootpath = project.root
-        self.inipath = project.inifile
-        self._options = dict(options or {})
+        self._given = {name: value for name, value in (given or {}).items() if value is not None}
 
-    def getoption(self, name: str, default: Any = None) -> Any:
-        value = self._options.get(name)
-        return default if value is None else value
+    def given(self, setting: Setting) -> tuple[Any, str] | None:
+        value = self._given.get(setting.name)
+        return None if value is None or value[0] is None else value
 
-    def getini(self, name: str) -> Any:
-        declared = _declarations().get(name)
-        if declared is None:
-            raise ValueError(f"unknown ini setting {name!r}")
-        kind, default = declared
-        if name not in self.project.options:
-            return list(default) if isinstance(default, list | tuple) else default
-        return _typed(self.project.options[name], kind)
+    def ini_value(self, setting: Setting) -> tuple[Any, str] | None:
+        where = f"{self.project.shown_inifile}: {setting.ini_where()}"
+        if setting.ini not in self.project.options:
+            return setting.default, where
+        return _typed(self.project.options[setting.ini], setting.ini_type), where
 
 
 def _typed(value: Any, kind: str | None) -> Any:
@@ -206,38 +200,6 @@ def _typed(value: Any, kind: str | None) -> Any:
             return shlex.split(text)
         return [line.strip() for line in text.splitlines() if line.strip()]
     return value if isinstance(value, str) else str(value)
-
-
-class _Declarations:
-    """A stand-in for pytest's parser that keeps each ini setting's type and default."""
-
-    def __init__(self) -> None:
-        self.ini: dict[str, tuple[str | None, Any]] = {}
-
-    def getgroup(self, *args: Any, **kwargs: Any) -> _Declarations:
-        return self
-
-    def addoption(self, *args: Any, **kwargs: Any) -> None:
-        """Command-line options are pytest's business here; only the ini settings are kept."""
-
-    def addini(self, name: str, help: str, type: str | None = None, default: Any = None) -> None:
-        self.ini[name] = (type, default)
-
-
-_DECLARED: dict[str, tuple[str | None, Any]] = {}
-
-
-def _declarations() -> dict[str, tuple[str | None, Any]]:
-    """Every ini setting the plugin declares (`add_options`, `add_probe_options`): name -> (type, default)."""
-    if not _DECLARED:
-        from pytest_repro.probe_settings import add_probe_options
-        from pytest_repro.settings import add_options
-
-        recorder = _Declarations()
-        add_options(recorder)  # type: ignore[arg-type]
-        add_probe_options(recorder)  # type: ignore[arg-type]
-        _DECLARED.update(recorder.ini)
-    return _DECLARED
 
 
 def _read_options(path: Path) -> dict[str, Any] | None:

@@ -25,7 +25,6 @@ from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
-from pytest_repro.contract import SEED_RANGE_TEXT, is_seed
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
 from pytest_repro.paths import shown_path
 
@@ -41,8 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--seed",
-        type=int,
         default=None,
+        metavar="INT",
         help="seed passed to a function training or a command's {seed} (default: the config's)",
     )
     parser.add_argument(
@@ -63,10 +62,8 @@ def _run(args: argparse.Namespace) -> int:
     from pytest_repro.running.hand_run import run_in_project
     from pytest_repro.running.launcher import write_run_lineage
 
-    if args.seed is not None and not is_seed(args.seed):
-        raise ConfigError([Problem("--seed", "", f"got {args.seed}; expected {SEED_RANGE_TEXT}")])
     project = find_project()
-    settings = configured_training(project, repro_seed=args.seed)
+    settings = configured_training(project, seed=(args.seed, "--seed"))
     request = settings.request()
     lineage = settings.lineage_path
     _check_lineage_target(lineage, project)

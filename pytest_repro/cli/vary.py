@@ -12,7 +12,6 @@ Exit 0: reproducible under every variation; 1: a variation changed the output; 2
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 import sys
 import tempfile
@@ -23,10 +22,17 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.cli.common import make_parser, run_cli
-from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
+from pytest_repro.cli.project_settings import (
+    Project,
+    ProjectSources,
+    configured_training,
+    find_project,
+    python_path,
+)
 from pytest_repro.configs import read_yaml
-from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_RANGE_TEXT, is_seed, timeout_seconds
+from pytest_repro.contract import DEFAULT_TIMEOUT
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
+from pytest_repro.options import DEFAULT_CONFIG, PORTABILITY_MODES, parse_variations, value_of
 from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
 from pytest_repro.report.collect import vary_data
@@ -35,7 +41,6 @@ from pytest_repro.variations import (
     VariationError,
     VariationReport,
     detail_lines,
-    parse_selection,
     rerun_command,
     run_variations,
     save_json,
@@ -147,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="PATH",
-        help="training config (default: ini repro_config, else config.yaml; a command may have none)",
+        help=f"training config (default: ini repro_config, else {DEFAULT_CONFIG}; a command may have none)",
     )
     parser.add_argument(
         "--entry",
@@ -161,14 +166,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed",
-        type=int,
         default=None,
+        metavar="INT",
         help="seed passed to every run, a command's {seed} (default: ini repro_seed, else the config's)",
     )
     parser.add_argument(
         "--tolerance",
-        type=float,
         default=None,
+        metavar="FLOAT",
         help="absolute tolerance for metrics (default: ini repro_tolerance, else 0)",
     )
     parser.add_argument(
@@ -183,10 +188,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--portability",
-        choices=("info", "fail"),
-        default="info",
+        default=None,
+        metavar="{" + ",".join(PORTABILITY_MODES) + "}",
         help="a portability variation (blas_kernel, simd, cpus) that changes the output: "
-        "info (default: reported, exit 0) or fail (exit 1)",
+        "info (reported, exit 0) or fail (exit 1) (default: ini repro_portability, else info)",
     )
     parser.add_argument(
         "--html",
@@ -205,34 +210,27 @@ def _settings_from_args(args: argparse.Namespace) -> tuple[Any, tuple[str, ...],
 
     A function (`repro_train`, or `--entry`) or a command (`repro_command` with
     `repro_outputs`).  As under pytest, the project may have no config file (a command's
-    ini names everything; a function may read its own); a `--config` given must exist.  A bad ini value is
-    `settings.read_settings`'s own line (`error: pyproject.toml: ini repro_...`), exit 2.
+    ini names everything; a function may read its own); a `--config` given must exist.  A bad value is
+    its setting's own line (`error: pyproject.toml: ini repro_seed: ...`, `error: --seed: ...`), exit 2.
     """
-    if args.entry is not None and ":" not in args.entry:
-        raise VariationError(f"--entry: got {args.entry!r}; expected module:function")
     if args.config is not None and not args.config.is_file():
         raise VariationError(f"--config: {args.config.absolute()} is not a file")
     if args.json is not None and not args.json.absolute().parent.is_dir():
         raise VariationError(f"--json: folder {args.json.parent} does not exist")
-    if args.tolerance is not None and not (math.isfinite(args.tolerance) and args.tolerance >= 0):
-        raise VariationError(f"--tolerance: got {args.tolerance}; expected a number ≥ 0")
-    if args.seed is not None and not is_seed(args.seed):
-        raise VariationError(f"--seed: got {args.seed}; expected {SEED_RANGE_TEXT}")
-    if args.timeout is not None:
-        try:
-            timeout_seconds(args.timeout)
-        except ValueError as error:
-            raise VariationError(f"--timeout: {error}") from None
-    names = parse_selection(args.vary)
+    names = parse_variations(args.vary or "all", "--vary")  # empty is unset, as for every setting
     project = find_project()  # the same ini file, found the same way, as pytest and repro-run
-    settings = configured_training(
-        project,
-        repro_train=args.entry,
-        repro_config=str(args.config.absolute()) if args.config is not None else None,
-        repro_seed=args.seed,
-        repro_tolerance=args.tolerance,
-        repro_timeout=args.timeout,
+    given = {
+        "train": (args.entry, "--entry"),
+        "config": (str(args.config.absolute()) if args.config is not None else None, "--config"),
+        "seed": (args.seed, "--seed"),
+        "tolerance": (args.tolerance, "--tolerance"),
+        "timeout": (args.timeout, "--timeout"),
+    }
+    # The hunt's own setting, resolved like the training's: --portability over ini repro_portability.
+    args.portability = value_of(
+        ProjectSources(project, {"portability": (args.portability, "--portability")}), "portability"
     )
+    settings = configured_training(project, **given)
     config = settings.config_path
     if config.is_file() and config.suffix in (".yaml", ".yml"):
         # A YAML error is one line now, rather than the same failure relayed from every run.

@@ -1,7 +1,8 @@
 """Compare JSON values leaf by leaf, naming each differing leaf by its JSON pointer.
 
 Used for the metrics a run returns and for artifacts that hold JSON.  Numbers are
-compared with an optional absolute tolerance and reported with |Δ| and the
+compared with an optional absolute tolerance (a value the `repro_tolerance` setting's
+parser accepted, `options.parse_tolerance`: finite and ≥ 0) and reported with |Δ| and the
 relative error; structural differences (a key in one run only, a changed type)
 rank above every numeric one, then numbers largest difference first.
 """
@@ -37,7 +38,6 @@ def diff_json_files(
     name: str, path_a: PathLike, path_b: PathLike, tolerance: float = 0.0
 ) -> Difference | None:
     """Compare two JSON files: bytes first, then, when both parse, value by value."""
-    check_tolerance(tolerance)
     found = bytes_difference(path_a, path_b)
     if found is None:
         return None
@@ -67,7 +67,6 @@ def diff_json_files(
 
 def diff_json_values(subject: str, a: Any, b: Any, tolerance: float) -> Difference | None:
     """Compare two parsed JSON values; None when they are equal within `tolerance`."""
-    check_tolerance(tolerance)
     found: _Found = []
     within = _walk_json("", a, b, tolerance, found, 0)
     if not found:
@@ -87,12 +86,6 @@ def diff_json_values(subject: str, a: Any, b: Any, tolerance: float) -> Differen
     leaves = _count_json_union(a, b)
     summary = f"{subject} {differs_verb(subject)}: {len(found)} of {leaves} values differ{largest}"
     return Difference(subject, summary, tuple(details))
-
-
-def check_tolerance(tolerance: float) -> None:
-    """Reject a tolerance that is not a non-negative number, naming the value given."""
-    if not is_number(tolerance) or not tolerance >= 0:
-        raise ValueError(f"tolerance must be a non-negative number, got {tolerance!r}")
 
 
 def _walk_json(pointer: str, a: Any, b: Any, tolerance: float, found: _Found, depth: int) -> int:

@@ -34,7 +34,6 @@ RECORD_VARIABLE = "REPRO_RECORD"  # read by run_site/_pytest_repro_recorder.py
 DIR_ORDER_VARIABLE = "REPRO_DIR_ORDER"  # read by run_site/_pytest_repro_dir_order.py (`dir_order`)
 # The PYTHONPATH the user gave pytest (the launcher sets it, since a worker's own differs).
 USER_PYTHONPATH_VARIABLE = "REPRO_USER_PYTHONPATH"
-TRACKING_MODES = ("run", "user")
 # What pytest itself writes in the project while the runs train: not the runs' doing.
 PYTEST_CACHES = frozenset({"__pycache__", ".pytest_cache", ".hypothesis"})
 ISOLATION_SUFFIX = ".isolation"  # a run's temporary folder, recorder logs and guard settings
@@ -51,13 +50,6 @@ MLFLOW_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 # Where an MLflow store keeps absolute artifact locations: a file store's meta.yaml files,
 # a SQL store's SQLite database.
 MLFLOW_STORE_FILES = ("meta.yaml", ".db")
-
-
-def tracking_mode(value: object) -> str:
-    """Check a `repro_tracking` value; ValueError says what is allowed."""
-    if value not in TRACKING_MODES:
-        raise ValueError(f"got {value!r}; expected one of {', '.join(TRACKING_MODES)}")
-    return str(value)
 
 
 @dataclass(frozen=True)

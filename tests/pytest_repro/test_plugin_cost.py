@@ -22,6 +22,7 @@ REGISTRATION = {
     "pytest_repro.items",
     "pytest_repro.items.base",
     "pytest_repro.lineage",
+    "pytest_repro.options",  # the settings table: flags, ini keys, parsers
     "pytest_repro.outcomes",  # the items' outcome words: one small enum
     "pytest_repro.plugin",
     "pytest_repro.preflight",

@@ -159,7 +159,7 @@ def test_a_bad_setting_is_one_line_and_exit_2(
 
 def test_a_seed_out_of_range_is_one_line_and_exit_2(script: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["--seed", "-1"]) == EXIT_USAGE
-    assert capsys.readouterr().err.strip() == "error: --seed: got -1; expected an integer in [0, 2**32 - 1]"
+    assert capsys.readouterr().err.strip() == "error: --seed: got '-1'; expected an integer in [0, 2**32 - 1]"
 
 
 def test_settings_are_found_as_pytest_finds_them_from_a_subfolder(
