@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from pytest_repro import strategies
-from training.schema import Config
+from training.config import Config
 
 __all__ = ["SHIPPED_STRINGS", "invalid_configs", "valid_configs", "valid_values"]
 
