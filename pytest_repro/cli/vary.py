@@ -118,6 +118,7 @@ def _hunt(args: argparse.Namespace, settings: Any, names: tuple[str, ...], root:
             sink=relay if args.verbose else None,
             notify=_notify,
             fail_portability=args.portability == "fail",
+            ignore=settings.ignore,
         )
     finally:
         if args.keep:

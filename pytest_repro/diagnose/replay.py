@@ -39,6 +39,7 @@ class ReplayOutcome:
     environment_changes: tuple[str, ...]
     changed_inputs: tuple[str, ...] = ()  # names of the inputs both runs read whose SHA-256 differs
     input_lines: tuple[str, ...] = ()  # each changed input, and the inputs only one run read
+    ignored: tuple[str, ...] = ()  # outputs whose digests differ where repro_ignore declares volatility
 
     @property
     def changed_note(self) -> str:
@@ -92,11 +93,15 @@ def recorded_lineage(lineage_path: Path, config_path: Path, rootpath: Path) -> P
     return lineage_path
 
 
-def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
+def replay_recorded(recorded_path: Path, run: Any, volatility: Any = None) -> ReplayOutcome:
     """Compare `run` (a fresh RunRecord with a lineage) against the lineage at `recorded_path`.
 
     Raises ReplaySkipped when there is nothing comparable, and a ReproError (LineageError,
     SignatureError, ConfigError for a bad key) when the recorded lineage cannot be trusted.
+    `volatility` (`repro_ignore`, a `declared.Volatility`) pairs outputs by their `{id}`
+    segments; an output a rule speaks of, whole or by a pointer, is set aside when its
+    digest differs (replay holds digests only, so a pointer cannot be applied) and listed
+    as ignored, never dropped.
     """
     from pytest_repro.lineage.environment import environment_differences
     from pytest_repro.lineage.manifest import parse_lineage, read_lineage
@@ -115,11 +120,21 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
         raise ReplaySkipped(
             f"the recorded lineage used seed {recorded.lineage.get('seed')}, this run {fresh.lineage.get('seed')}"
         )
-    pairs = _paired(recorded.by_role[OUTPUT], fresh.by_role[OUTPUT])
+    paired_name = volatility.paired_name if volatility else (lambda name: name)
+    pairs = _paired(
+        {paired_name(name): item for name, item in recorded.by_role[OUTPUT].items()},
+        {paired_name(name): item for name, item in fresh.by_role[OUTPUT].items()},
+    )
+    differing = [(old, new) for old, new in pairs if old is None or new is None or old.sha256 != new.sha256]
+    declared = [
+        (old, new)
+        for old, new in differing
+        if old is not None and new is not None and volatility and _declared(volatility, paired_name(old.name))
+    ]
     mismatches = tuple(
         f"  {_pair_name(old, new)}: recorded {_digest_or_nothing(old)}, fresh {_digest_or_nothing(new)}"
-        for old, new in pairs
-        if old is None or new is None or old.sha256 != new.sha256
+        for old, new in differing
+        if (old, new) not in declared
     )
     changed, input_lines = _input_changes(recorded.by_role[INPUT], fresh.by_role[INPUT])
     changes = environment_differences(
@@ -132,6 +147,7 @@ def replay_recorded(recorded_path: Path, run: Any) -> ReplayOutcome:
         tuple(changes),
         changed,
         input_lines if mismatches else (),
+        tuple(paired_name(old.name) for old, _ in declared if old is not None),
     )
 
 
@@ -207,6 +223,13 @@ def _paired(recorded: dict[str, Entry], fresh: dict[str, Entry]) -> list[tuple[E
     pairs += [(item, None) for item in old_rest.values()]
     pairs += [(None, item) for item in new_rest.values()]
     return pairs
+
+
+def _declared(volatility: Any, name: str) -> bool:
+    """Whether a `repro_ignore` rule declares this output volatile, whole or by a pointer (pairing alone does not)."""
+    return any(
+        rule.matches(name) and (rule.pointer is not None or not rule.pairs) for rule in volatility.rules
+    )
 
 
 def _unique_by_file_name(items: Any) -> dict[str, Entry]:

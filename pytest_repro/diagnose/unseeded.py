@@ -2,7 +2,8 @@
 
 An estimator whose ``random_state`` is None draws fresh randomness on every fit,
 but many never draw any (an lbfgs LogisticRegression, a StandardScaler that takes
-the parameter for API symmetry).  So an unseeded estimator is named only when its
+the parameter for API symmetry).  One whose solver ignores `random_state` is never
+named (`RANDOMISED_SOLVERS`); any other unseeded estimator is named only when its
 own parameters are equal in both runs and its fitted state still differs: then
 randomness is a plausible reason, and the message says "candidate cause".  When
 its parameters differ, that difference is the explanation and is already listed.
@@ -17,6 +18,16 @@ from pytest_repro.diagnose.estimators import fitted_attributes, is_estimator, pa
 from pytest_repro.diagnose.model_walk import MAX_DEPTH, objects_differ
 from pytest_repro.diagnose.rendering import capped, key_text
 
+# Estimators whose `random_state` is read only by some solvers: with any other, it is no
+# cause whatever its value (scikit-learn's documentation of each parameter).
+RANDOMISED_SOLVERS = {
+    "LogisticRegression": ("solver", {"sag", "saga", "liblinear"}),
+    "LogisticRegressionCV": ("solver", {"sag", "saga", "liblinear"}),
+    "Ridge": ("solver", {"sag", "saga"}),
+    "RidgeClassifier": ("solver", {"sag", "saga"}),
+    "LinearSVC": ("dual", {True, "auto"}),
+}
+
 
 def candidate_causes(np: Any, root: str, model_a: Any, model_b: Any, *, limit: int) -> list[str]:
     """Name each estimator unseeded in both runs whose fitted state differs while its parameters do not."""
@@ -30,6 +41,19 @@ def candidate_causes(np: Any, root: str, model_a: Any, model_b: Any, *, limit: i
         if _only_fitted_state_differs(np, estimator_a, estimator_b):
             lines.append(f"candidate cause: {path} {type(estimator_a).__name__} has random_state=None")
     return capped(lines, limit, "more candidate causes")
+
+
+def ignores_random_state(estimator: Any, params: dict[str, Any]) -> bool:
+    """Whether the estimator's configuration never reads `random_state` (an lbfgs LogisticRegression)."""
+    rule = RANDOMISED_SOLVERS.get(type(estimator).__name__)
+    if rule is None:
+        return False
+    parameter, randomised = rule
+    value = params.get(parameter)
+    try:
+        return value not in randomised
+    except TypeError:  # an unhashable value: not one we know
+        return False
 
 
 def _only_fitted_state_differs(np: Any, a: Any, b: Any) -> bool:
@@ -56,7 +80,7 @@ def _find_unseeded(np: Any, root: str, model: Any) -> Iterator[tuple[str, Any]]:
             if params is None:
                 return
             if "random_state" in params:
-                if params["random_state"] is None:
+                if params["random_state"] is None and not ignores_random_state(value, params):
                     yield path, value
                 # An estimator with its own random_state seeds the clones it fits (forests,
                 # bagging, boosting), so its sub-estimators' None is not a separate cause.

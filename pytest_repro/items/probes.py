@@ -264,13 +264,14 @@ class VariationCheck(ProbeCheck):
             )
         if outcome.status is Outcome.IDENTICAL:
             together = "in the all-at-once run" if outcome.tested == "together" else "alone"
-            self.summary(Outcome.IDENTICAL, f"{change}, {together}")
+            self.summary(Outcome.IDENTICAL, "; ".join(filter(None, [f"{change}, {together}", outcome.note])))
             return
         self.summary(outcome.status, f"{change}: {outcome.what_differed()}")
         if outcome.error:
             raise ReproMismatch(f"{named} breaks the training:\n{outcome.error}\n{rerun}")
         body = "\n".join(d.render() for d in outcome.differences)
-        raise ReproMismatch(f"{named} changes the output:\n{body}\n{rerun}")
+        cause = f"{outcome.cause}\n" if outcome.cause else ""  # the recorded line of the user's code leads
+        raise ReproMismatch(f"{cause}{named} changes the output:\n{body}\n{rerun}")
 
     def _attach_hunt(self, report: Any) -> None:
         """For the HTML report: the whole hunt, so the controller can draw the matrix under xdist too."""
@@ -329,6 +330,7 @@ def shared_variation_report(
         names,
         settings.tolerance,
         plugin.probes.fail_portability,
+        [rule.text for rule in settings.ignore],
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
     return plugin.shared_cache().get(
@@ -343,6 +345,7 @@ def shared_variation_report(
             notify=lambda message: plugin.progress()("vary", message),
             fail_portability=plugin.probes.fail_portability,
             variables_read=variables_read,
+            ignore=settings.ignore,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

@@ -70,7 +70,7 @@ class TwinCheck(ReproItem):
                 difference = compare_artifact(self.subject, a, b, volatility=volatility)
                 self._declared(volatility, a, b, first=self.subject == settings.artifacts[0])
             elif self.kind == "artifacts":
-                self._compare_every_artifact(a, b, volatility)
+                self._compare_every_artifact(a, b, volatility, twins, settings)
                 return
             elif self.kind == "folds":
                 if a.folds is None and b.folds is None:
@@ -96,10 +96,8 @@ class TwinCheck(ReproItem):
         except (MissingArtifact, IgnoreError) as exc:
             raise ReproCheckError(str(exc)) from None
         if difference is not None:
-            from pytest_repro.diagnose.causes import cause_line
-
             self._summary(Outcome.DIFFERS)
-            cause = cause_line(a.events, b.events)  # the line of the user's code, when the recorder saw it
+            cause = self._cause(twins, settings)
             raise ReproMismatch(
                 "\n".join(filter(None, [cause, difference.render(), _ignored_line(volatility)]))
             )
@@ -136,7 +134,9 @@ class TwinCheck(ReproItem):
             self._summary(Outcome.INVALID, lines[0])
             raise ReproCheckError("\n".join(lines))
 
-    def _compare_every_artifact(self, a: Any, b: Any, volatility: Any) -> None:
+    def _compare_every_artifact(
+        self, a: Any, b: Any, volatility: Any, twins: Any, settings: ReproSettings
+    ) -> None:
         """Every output in one check: the row names only those that differ, the failure each file's digest."""
         from pytest_repro.diagnose.compare import compare_every_artifact
 
@@ -161,11 +161,41 @@ class TwinCheck(ReproItem):
         ]
         self._hashes = (column_a, column_b, f"{len(differing)} of {_names(names, differing)}")
         self._summary(Outcome.DIFFERS)
-        from pytest_repro.diagnose.causes import cause_line
-
-        cause = cause_line(a.events, b.events)
+        cause = self._cause(twins, settings)
         lines = [cause, difference.render(), _ignored_line(volatility), *digest_lines(names, a, b)]
         raise ReproMismatch("\n".join(line for line in lines if line))
+
+    def _cause(self, twins: Any, settings: ReproSettings) -> str | None:
+        """The line of the user's code the recorders saw cause the difference; else what narrowing found.
+
+        Narrowing (`running.narrowing`) trains the pair again without one of the twins'
+        deliberate differences at a time: once per session and twins, shared by every
+        failing check and xdist worker, and only for twins this session trained apart.
+        """
+        from pytest_repro.diagnose.causes import cause_line
+
+        cause = cause_line(twins.a.events, twins.b.events)
+        if cause is not None or twins.recorded or settings.isolation == "inprocess":
+            return cause
+        from pytest_repro.contract import ContractError
+        from pytest_repro.running.launcher import TrainingFailed
+        from pytest_repro.running.narrowing import Narrowing, narrow_twins
+        from pytest_repro.running.twins import TwinFailure, request_key
+
+        request = settings.request()
+        key = "narrow-" + request_key(request, settings.isolation)
+        try:
+            found = self.plugin.shared_cache().get(
+                key,
+                lambda folder: narrow_twins(request, folder, self.plugin.cache().scheduler, twins.a),
+                to_json=Narrowing.to_json,
+                from_json=Narrowing.from_json,
+                failure=TwinFailure,
+                expected=(TrainingFailed, ContractError),
+            )
+        except TwinFailure:
+            return None  # a rerun failed: no claim, the difference itself stands
+        return found.line
 
     def _attach_environments(self, a: Any, b: Any) -> None:
         """For the HTML report: the twins' recorded environments, read where the runs are (an xdist worker)."""
@@ -227,7 +257,7 @@ class TwinCheck(ReproItem):
         given = settings.against or settings.lineage_path
         recorded = recorded_lineage(given, settings.config_path, self.config.rootpath)
         try:
-            outcome = replay_recorded(recorded, run)
+            outcome = replay_recorded(recorded, run, settings.volatility())
         except ReplaySkipped as exc:
             self._summary(Outcome.SKIPPED, str(exc))
             self.skip(str(exc))
@@ -245,6 +275,14 @@ class TwinCheck(ReproItem):
         if outcome.mismatches:
             self._summary(Outcome.DIFFERS, detail)
             raise ReproMismatch(outcome.render())
+        if outcome.ignored:
+            # Replay holds digests only: a declared output whose digest moved is set aside whole, and says so.
+            from pytest_repro.diagnose.declared import IGNORED_PROPERTY
+
+            ignored = ", ".join(outcome.ignored)
+            self.user_properties.append((IGNORED_PROPERTY, ignored))
+            self._summary(Outcome.IGNORED, f"{ignored} (its digest differs; replay compares digests only)")
+            return
         self._summary(Outcome.REPRODUCED, detail)
 
     def _record(self, hash_a: str | None, hash_b: str | None, detail: str = "") -> None:

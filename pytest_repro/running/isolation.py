@@ -31,6 +31,7 @@ from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, barrier
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"
 GUARD_VARIABLE = "REPRO_GUARD"  # read by run_site/_pytest_repro_guard.py
 RECORD_VARIABLE = "REPRO_RECORD"  # read by run_site/_pytest_repro_recorder.py
+DIR_ORDER_VARIABLE = "REPRO_DIR_ORDER"  # read by run_site/_pytest_repro_dir_order.py (`dir_order`)
 # The PYTHONPATH the user gave pytest (the launcher sets it, since a worker's own differs).
 USER_PYTHONPATH_VARIABLE = "REPRO_USER_PYTHONPATH"
 TRACKING_MODES = ("run", "user")
@@ -391,6 +392,8 @@ def _relative(text: str | None, root: Path | None) -> str | None:
     """A recorded path or `path:line` inside `root`, relative to it; anything else unchanged."""
     if text is None or root is None:
         return text
+    if text == str(root):
+        return "."
     prefix = str(root) + os.sep
     return text[len(prefix) :] if text.startswith(prefix) else text
 
@@ -404,8 +407,8 @@ def _first_line(path: Path) -> str:
 
 
 def install_guard_here(run: IsolatedRun) -> None:
-    """Install the write guard and the recorder in this process (a function's worker), as sitecustomize would."""
-    for name in ("_pytest_repro_guard", "_pytest_repro_recorder"):
+    """Install the write guard, the recorder and `dir_order`'s listings in this process (a function's worker), as sitecustomize would."""
+    for name in ("_pytest_repro_guard", "_pytest_repro_recorder", "_pytest_repro_dir_order"):
         module = _site_module(name)
         module.install_from_environment()
 
@@ -436,8 +439,9 @@ def recorded_events(
 ) -> dict[str, list[dict[str, Any]]]:
     """What every process of a run recorded (see run_site/_pytest_repro_recorder.py), merged by kind.
 
-    Each event keeps the call site of the process that saw it first (in pid order) and
-    the count summed over the processes; paths and sites inside `root` (the run's copy,
+    Each event keeps the call site, `order` and `value` of the process that saw it first
+    (in pid order; an order counts on from the previous process's last) and the count
+    summed over the processes; paths and sites inside `root` (the run's copy,
     or the project a function trains in) are shown relative to it, as the user knows
     them; reads of the run's `own` folder (its outputs, its temporary folder) are left out,
     as is a log that cannot be read.
@@ -445,23 +449,31 @@ def recorded_events(
     own_prefix = str(own.resolve()) + os.sep if own is not None else None
     merged: dict[str, dict[str, dict[str, Any]]] = {}
     logs = sorted(record.glob("*.json"), key=lambda path: int(path.stem) if path.stem.isdigit() else 0)
+    offset = 0
     for log in logs:
         try:
             events = json.loads(log.read_text(encoding="utf-8"))["events"]
         except (OSError, ValueError, KeyError, TypeError):
             continue
+        orders = [item.get("order") or 0 for items in events.values() for item in items]
         for kind, items in events.items():
             found = merged.setdefault(kind, {})
             for item in items:
                 if kind in ("open", "listdir") and _own(str(item["detail"]), own_prefix, root):
                     continue  # the run's own outputs and temporary files, not its inputs
                 detail = _relative(item["detail"], root)
-                item = {**item, "detail": detail, "site": _relative(item["site"], root)}
+                item = {
+                    **item,
+                    "detail": detail,
+                    "site": _relative(item["site"], root),
+                    "order": offset + (item.get("order") or 0),
+                }
                 known = found.get(item["detail"])
                 if known is None:
                     found[item["detail"]] = item
                 else:
                     known["count"] += item["count"]
+        offset += max(orders, default=-1) + 1
     return {kind: [found[detail] for detail in sorted(found)] for kind, found in sorted(merged.items())}
 
 

@@ -17,6 +17,8 @@ of the same training (same entry point, config and seed):
                exercised when only C, C.UTF-8 and POSIX are installed)
     umask      022 -> 002
     home       HOME -> an empty folder
+    dir_order  folders list in reverse order (os.listdir, os.scandir, and so glob and
+               Path.iterdir), as another file system may list them
     time       the wall clock moved 400 days ahead by a preloaded library (built with cc)
     row_order  REPRO_ROW_ORDER_SEED unset -> 1: the entry point feeds its rows in a
                shuffled order.  A model may legitimately depend on row order, so this

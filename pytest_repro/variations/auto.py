@@ -10,8 +10,9 @@ An all-clear costs two trainings, plus one per informational or portability vari
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from pytest_repro.contract import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
@@ -48,11 +49,13 @@ def run_variations(
     parallel: int | None = None,
     fail_portability: bool = False,
     variables_read: Sequence[str] | None = None,
+    ignore: Sequence[Any] = (),
 ) -> VariationReport:
     """Compare the reference with all variations at once, then, only if that differs, each alone.
 
     A portability variation (another machine's kernels) that changes the output is
     reported as `portability`, or as `differs` when `fail_portability` is set.
+    `ignore` (`repro_ignore`'s rules) sets aside what may differ by design, as in the twins.
     `variables_read`, when known (the twins of a pytest session recorded them), are the
     cooperation variables the training reads: a variation whose variable is not among
     them is `not exercised` without being trained.
@@ -71,6 +74,7 @@ def run_variations(
         parallel,
         fail_portability,
         variables_read,
+        tuple(ignore),
     )
     return hunt.run()
 
@@ -91,8 +95,10 @@ class _Hunt:
         parallel: int | None,
         fail_portability: bool = False,
         variables_read: Sequence[str] | None = None,
+        ignore: tuple[Any, ...] = (),
     ):
         self.ws = ws
+        self.ignore = ignore
         self.fail_portability = fail_portability
         self.names = names
         self.tolerance = tolerance
@@ -107,6 +113,7 @@ class _Hunt:
         self.checked = [name for name in active if name not in ALONE]
         self.alone = [name for name in active if name in ALONE]
         self.reference = reference_spec(ws)
+        self.specs: dict[str, RunSpec] = {}  # every run trained so far, by label
         self.descriptions = {name: describe(name, ws) for name in active}
 
     def run(self) -> VariationReport:
@@ -120,7 +127,9 @@ class _Hunt:
             for name in self.checked:
                 outcomes[name] = _unexercised(
                     name, self.combined_record, self.descriptions[name], "together"
-                ) or (VariationResult(name, *self.descriptions[name], Outcome.IDENTICAL, "together"))
+                ) or VariationResult(
+                    name, *self.descriptions[name], Outcome.IDENTICAL, "together", note=combined.note
+                )
         for name, (status, reason) in self.unavailable.items():
             reference = lookup(name).reference(self.ws).description
             outcomes[name] = VariationResult(name, reference, "(not varied)", status, "alone", note=reason)
@@ -171,6 +180,8 @@ class _Hunt:
             "together",
             self.tolerance,
             self.fail_portability,
+            changed_variables(self.reference, self.specs["all"]),
+            ignore=self.ignore,
         )
         return outcomes, combined
 
@@ -190,6 +201,7 @@ class _Hunt:
             "alone",
             self.tolerance,
             self.fail_portability,
+            ignore=self.ignore,
         )
         if together:
             outcomes.update({name: self._alone(name, records[name]) for name in self.checked})
@@ -202,6 +214,7 @@ class _Hunt:
 
     def _train(self, runs: Mapping[str, RunSpec]) -> dict[str, RunResult]:
         self.trainings += len(runs)
+        self.specs.update(runs)
         return train_specs(runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel)
 
     def _alone(self, name: str, result: RunResult) -> VariationResult:
@@ -219,7 +232,16 @@ class _Hunt:
             tested,
             self.tolerance,
             self.fail_portability,
+            changed_variables(self.reference, self.specs[name]),
+            ignore=self.ignore,
         )
+
+
+def changed_variables(reference: RunSpec, varied: RunSpec) -> frozenset[str]:
+    """The environment variables whose values differ between two run specs (set, changed or removed)."""
+    return frozenset(
+        name for name in {*reference.env, *varied.env} if reference.env.get(name) != varied.env.get(name)
+    )
 
 
 def output_names(record: RunRecord) -> tuple[str, ...]:
@@ -240,20 +262,30 @@ def compare_outcome(
     tested: str,
     tolerance: float,
     fail_portability: bool = False,
+    variables: Collection[str] = (),
+    *,
+    ignore: Sequence[Any] = (),
 ) -> VariationResult:
     """Compare a varied run with the reference and classify the result.
 
     Informational variations say `changed`/`unchanged`; a portability variation that
     changed the output says `portability` (or `differs` with `fail_portability`), and
-    both list how far each metric moved.
+    both list how far each metric moved.  A change leads with its `cause:` line when the
+    runs' recorders saw one (`variables`: those the varied run's environment changed).
+    What `ignore` (`repro_ignore`'s rules) set aside is named in the note, never dropped.
     """
+    from pytest_repro.diagnose.causes import variation_cause
     from pytest_repro.diagnose.compare import compare_runs
+    from pytest_repro.diagnose.declared import Volatility
     from pytest_repro.diagnose.digests import metric_deltas
 
     if isinstance(result, Exception):
         return VariationResult(name, *descriptions, Outcome.FAILED, tested, error=str(result))
-    differences = compare_runs(reference, result, tolerance)
+    volatility = Volatility(ignore) if ignore else None
+    differences = compare_runs(reference, result, tolerance, volatility=volatility)
     differences, note = _without_expected(differences, reference, result, varied_names)
+    if volatility is not None and volatility.ignored:
+        note = "; ".join(filter(None, [note, Outcome.IGNORED.shown(volatility.shown())]))
     if not differences and (unexercised := _unexercised(name, result, descriptions, tested)) is not None:
         return unexercised
     variation = lookup(name) if name in VARIATIONS else None
@@ -272,7 +304,10 @@ def compare_outcome(
             name, *descriptions, status, tested, tuple(differences), metric_deltas=deltas, note=note
         )
     status = Outcome.DIFFERS if differences else Outcome.IDENTICAL
-    return VariationResult(name, *descriptions, status, tested, tuple(differences), note=note)
+    cause = variation_cause(reference.events, result.events, variables) if differences else None
+    return VariationResult(
+        name, *descriptions, status, tested, tuple(differences), note=note, cause=cause or ""
+    )
 
 
 def _unexercised(

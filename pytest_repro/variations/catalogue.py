@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, WORKERS_VARIABLE
+from pytest_repro.running.isolation import DIR_ORDER_VARIABLE
 from pytest_repro.variations.base import OneVariable, Variation
 from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import installed_locales
@@ -168,6 +169,20 @@ class Home(Variation):
         return Side("an empty folder", {"HOME": str(ws.empty_folder("home"))})
 
 
+class DirectoryOrder(Variation):
+    name = "dir_order"
+    description = (
+        "the order folders list in (os.listdir, os.scandir, glob, Path.iterdir): reversed, as another "
+        "file system may list them"
+    )
+
+    def reference(self, ws: Workspace) -> Side:
+        return Side("the file system's order", {DIR_ORDER_VARIABLE: None})
+
+    def varied(self, ws: Workspace) -> Side:
+        return Side("reversed", {DIR_ORDER_VARIABLE: "reverse"})
+
+
 class RowOrder(Variation):
     name = "row_order"
     description = f"{ROW_ORDER_VARIABLE}: the order of the dataset's rows (reported, never a failure)"
@@ -194,6 +209,7 @@ CATALOGUE: tuple[Variation, ...] = (
     Locale(),
     Umask(),
     Home(),
+    DirectoryOrder(),
     Clock(),
     RowOrder(),
     BlasKernel(),

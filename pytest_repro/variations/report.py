@@ -31,6 +31,7 @@ class VariationResult:
     error: str | None = None
     metric_deltas: Mapping[str, float] | None = None
     note: str = ""
+    cause: str = ""  # `cause: FILE:LINE ...`, the recorded event the variation changed (see diagnose.causes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "status", Outcome(self.status))  # a word read back from JSON
@@ -74,6 +75,7 @@ class VariationResult:
             "error": self.error,
             "metric_deltas": dict(self.metric_deltas) if self.metric_deltas is not None else None,
             "note": self.note,
+            "cause": self.cause,
         }
 
     @classmethod
@@ -90,6 +92,7 @@ class VariationResult:
             error=data["error"],
             metric_deltas=data["metric_deltas"],
             note=data.get("note", ""),
+            cause=data.get("cause", ""),
         )
 
 
@@ -304,6 +307,8 @@ def detail_lines(report: VariationReport) -> list[str]:
 def outcome_detail_lines(outcome: VariationResult) -> list[str]:
     """The heading, error, differences, metric moves and note of one outcome."""
     lines = [f"{outcome.name}: {outcome.reference} -> {outcome.varied} ({outcome.status})"]
+    if outcome.cause:
+        lines.append(f"  {outcome.cause}")
     if outcome.error:
         lines.extend(f"  {line}" for line in outcome.error.splitlines())
     for difference in outcome.differences:

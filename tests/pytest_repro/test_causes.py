@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.diagnose.causes import cause_line
+from pytest_repro.diagnose.causes import cause_line, variation_cause
+from pytest_repro.diagnose.unseeded import candidate_causes
 
 DATA = "a,b,y\n" + "".join(f"{i % 7 / 7:.3f},{(i * 3) % 11 / 11:.3f},{int(i % 7 > 3)}\n" for i in range(90))
 
@@ -154,3 +155,46 @@ def test_a_file_outside_the_project_read_by_one_run_only_is_named():
     assert cause_line(read, {}) == (
         "cause: src/train.py:31 reads /home/me/.cache/proj/order.npy (outside the project), which only one run read"
     )
+
+
+def test_a_folder_listed_in_another_order_is_named_between_twins():
+    listed = {"detail": "data/shards", "site": "src/data.py:5", "count": 1, "direct": True}
+    a = {"listdir": [{**listed, "value": "0000aaaa/0000ffff"}]}
+    b = {"listdir": [{**listed, "value": "0000bbbb/0000ffff"}]}
+    assert cause_line(a, b) == "cause: src/data.py:5 lists data/shards in directory order"
+    other_names = {"listdir": [{**listed, "value": "0000bbbb/0000eeee"}]}
+    assert cause_line(a, other_names) is None  # other names: another folder's content, not its order
+
+
+def test_a_variation_names_the_earliest_changed_event_the_users_own_first():
+    reference = {
+        "clock": [
+            {"detail": "time.time", "site": "src/train.py:1", "order": 0, "value": 10, "direct": False},
+            {"detail": "datetime.now()", "site": "src/train.py:9", "order": 5, "value": "2026-01-01T10"},
+        ],
+        "env": [{"detail": "TZ", "site": "src/features.py:12", "order": 7, "direct": True}],
+    }
+    shifted = {
+        "clock": [
+            {"detail": "time.time", "site": "src/train.py:1", "order": 0, "value": 9610, "direct": False},
+            {"detail": "datetime.now()", "site": "src/train.py:9", "order": 5, "value": "2027-02-05T10"},
+        ],
+        "env": reference["env"],
+    }
+    assert variation_cause(reference, shifted, {"LD_PRELOAD"}) == "cause: src/train.py:9 calls datetime.now()"
+    assert variation_cause(reference, reference, {"TZ"}) == "cause: src/features.py:12 reads TZ"
+    assert variation_cause(reference, reference, {"HOME"}) is None
+    assert variation_cause(None, shifted, {"TZ"}) is None
+
+
+@pytest.mark.filterwarnings("ignore:The max_iter was reached")
+def test_an_lbfgs_logistic_regression_is_never_a_candidate_cause():
+    np = pytest.importorskip("numpy")
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    X, y = np.arange(40.0).reshape(20, 2), [0, 1] * 10
+    fitted = [linear_model.LogisticRegression().fit(X * scale, y) for scale in (1.0, 1.01)]
+    assert candidate_causes(np, "model", *fitted, limit=5) == []
+    saga = [linear_model.LogisticRegression(solver="saga", max_iter=500).fit(X * s, y) for s in (1.0, 1.01)]
+    assert candidate_causes(np, "model", *saga, limit=5) == [
+        "candidate cause: model LogisticRegression has random_state=None"
+    ]

@@ -7,6 +7,7 @@ The same nearest-centroid model is trained by a script and by a function
 
 from __future__ import annotations
 
+import subprocess
 import xml.etree.ElementTree as ElementTree
 
 import pytest
@@ -178,3 +179,57 @@ def test_an_ambiguous_pairing_is_one_line_naming_both_outputs(tmp_path):
         IgnoreError, match=r"run-a's mlruns/1/r1/metrics/x and mlruns/1/r2/metrics/x both pair"
     ):
         volatility.pair(a, a)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_variations_set_aside_the_declared_stamp_too_in_pytest_and_repro_vary(pytester, kind):
+    # Without the declaration every varied run's stamp differs from the reference's: the
+    # hunt would blame the first variation it tries.
+    script_project(
+        pytester.path, KINDS[kind](repro_ignore="reports/metadata.json:/created_at"), metadata=True
+    )
+    before = snapshot(pytester.path)
+
+    result = pytester.runpytest(
+        "--repro", "--repro-vary=tz,umask", "-p", "no:cacheprovider", "-p", "no:randomly"
+    )
+    hunt = subprocess.run(
+        ["repro-vary", "--vary", "tz,umask"], cwd=pytester.path, capture_output=True, text=True, timeout=600
+    )
+
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        ["vary[[]tz] * identical (*ignored (declared): reports/metadata.json:/created_at*"]
+    )
+    assert hunt.returncode == 0, hunt.stdout + hunt.stderr
+    assert "ignored (declared): reports/metadata.json:/created_at" in hunt.stdout
+    assert describe_difference(before, snapshot(pytester.path)) == ""
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_replay_of_a_hand_run_sets_aside_a_declared_output_whose_digest_moved_and_says_so(pytester, kind):
+    script_project(
+        pytester.path, KINDS[kind](repro_ignore="reports/metadata.json:/created_at"), metadata=True
+    )
+    recorded = subprocess.run(["repro-run"], cwd=pytester.path, capture_output=True, text=True, timeout=600)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+
+    result = run(pytester)
+
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(
+        [
+            "replay * ignored (declared): reports/metadata.json (its digest differs; replay compares digests only)"
+        ]
+    )
+
+
+def test_replay_without_the_declaration_fails_on_the_stamp(pytester):
+    script_project(pytester.path, KINDS["command"](), metadata=True)
+    recorded = subprocess.run(["repro-run"], cwd=pytester.path, capture_output=True, text=True, timeout=600)
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+
+    result = run(pytester)
+
+    result.stdout.fnmatch_lines(["*reports/metadata.json: recorded *, fresh *", "FAILED *::replay - *"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED

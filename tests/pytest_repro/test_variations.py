@@ -121,6 +121,8 @@ PLANTED = {
     ),
     "umask": ({"extra": '{"umask": os.umask(0o022)}'}, "/umask"),
     "home": ({"extra": '{"cache": os.path.expanduser("~/.cache/tiny")}'}, "/cache"),
+    # Files taken in directory order: the standard library's folder, the same under every other variation.
+    "dir_order": ({"extra": '{"shards": os.listdir(os.path.dirname(json.__file__))}'}, "/shards/*"),
     # An account's age from today's date: the classic model that changes from one day to the next.
     # Today in UTC: a local date would also move under the `tz` variation whenever GMT-14 is
     # already tomorrow (after 10:00 UTC), and the plant must trip its own variation only.

@@ -1,5 +1,7 @@
 """Start-up of every Python process of a pytest-repro run: the write guard, the recorder, then the user's sitecustomize.
 
+The `dir_order` variation's reversed listings are installed here too, when asked.
+
 This folder is first on a run's PYTHONPATH, so Python imports this module at start-up
 (`site`).  It holds nothing else a training could import by accident: its two helpers
 have names no project uses.  Standard library only.
@@ -9,6 +11,7 @@ import importlib
 import os
 import sys
 
+import _pytest_repro_dir_order
 import _pytest_repro_guard
 import _pytest_repro_recorder
 
@@ -32,4 +35,5 @@ def _chain_user_sitecustomize():
 if __name__ == "sitecustomize":
     _pytest_repro_guard.install_from_environment()
     _pytest_repro_recorder.install_from_environment()
+    _pytest_repro_dir_order.install_from_environment()
     _chain_user_sitecustomize()
