@@ -16,6 +16,8 @@ from pytest_repro.errors import ConfigError, Problem
 from pytest_repro.parsing import int_digits_problem
 from pytest_repro.regular_files import read_regular
 
+__all__ = ["parse_yaml_bytes", "read_config_bytes", "read_yaml"]
+
 MAX_CONFIG_BYTES = 1_000_000
 
 

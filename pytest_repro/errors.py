@@ -12,6 +12,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+__all__ = [
+    "DEBUG_ENV",
+    "EXIT_INTERNAL_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "EXIT_VERIFICATION_FAILED",
+    "ArtifactError",
+    "ConfigError",
+    "DatasetError",
+    "DatasetPinError",
+    "ExportError",
+    "LineageError",
+    "MissingExtraError",
+    "Problem",
+    "ReproError",
+    "SignatureError",
+]
+
 EXIT_OK = 0
 EXIT_VERIFICATION_FAILED = 1
 EXIT_USAGE = 2

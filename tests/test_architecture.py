@@ -134,3 +134,83 @@ def test_a_planted_import_breaks_its_contract_naming_the_import(
     assert {contract_names[i] for i in broken_ids} <= result.broken(), result.output
     # The checkout keeps every contract: this failure proves the copy was analysed.
     assert named_import in result.output, result.output
+
+
+# --- the public API: what the demo and the examples may import from the plugin -----------------
+
+PUBLIC_API_USERS = ("training", "examples")
+
+
+def _public_names() -> dict[str, set[str]]:
+    """Each public module of the plugin by dotted name, with the names its `__all__` offers.
+
+    Public are `pytest_repro` itself and its direct submodules and subpackages that declare
+    an `__all__`; everything else (a module without `__all__`, any deeper module) is internal.
+    """
+    import importlib
+    import pkgutil
+
+    import pytest_repro
+
+    public = {"pytest_repro": set(pytest_repro.__all__)}
+    for info in pkgutil.iter_modules(pytest_repro.__path__):
+        module = importlib.import_module(f"pytest_repro.{info.name}")
+        if hasattr(module, "__all__"):
+            public[module.__name__] = set(module.__all__)
+            public["pytest_repro"].add(info.name)  # `from pytest_repro import strategies`
+    return public
+
+
+def private_imports(source: str, public: dict[str, set[str]]) -> list[str]:
+    """Return each import of `source` that reaches past the plugin's public API, as `module:name`."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] == "pytest_repro"
+        ):
+            allowed = public.get(node.module or "", set())
+            found += [f"{node.module}:{alias.name}" for alias in node.names if alias.name not in allowed]
+        elif isinstance(node, ast.Import):
+            found += [
+                alias.name
+                for alias in node.names
+                if alias.name.split(".")[0] == "pytest_repro" and alias.name not in public
+            ]
+    return found
+
+
+def test_the_demo_and_the_examples_import_only_the_plugins_public_api():
+    public = _public_names()
+    offending = {
+        str(path.relative_to(REPO)): names
+        for folder in PUBLIC_API_USERS
+        for path in sorted((REPO / folder).rglob("*.py"))
+        if (names := private_imports(path.read_text(encoding="utf-8"), public))
+    }
+    assert offending == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from pytest_repro.lineage.pins import registry_path",  # a module below a subpackage
+        "from pytest_repro.contract import SEED_MAX",  # a module without __all__
+        "from pytest_repro.lineage import build_lineage",  # a name not in the subpackage's __all__
+        "from pytest_repro import session",  # a module without __all__, through the package
+        "import pytest_repro.running.twins",
+    ],
+)
+def test_the_public_api_contract_has_teeth(source: str):
+    assert private_imports(source, _public_names())
+
+
+def test_the_public_api_contract_accepts_public_names():
+    source = (
+        "import pytest_repro\nfrom pytest_repro import Publication, strategies\n"
+        "from pytest_repro.lineage import registry_path\nfrom pytest_repro.errors import ConfigError\n"
+    )
+    assert private_imports(source, _public_names()) == []

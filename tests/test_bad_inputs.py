@@ -3,7 +3,7 @@
 One project is trained once for the module (one decision tree, two folds, a pinned
 600-row slice of the bundled data).  Each case copies it, breaks one thing in the copy
 and runs `python -m training --quiet`, `scripts/reproducibility_check.py` or (once)
-`python -m training.datasets verify` there, as a user would.  Every case asserts the documented exit code (2 for usage, config and
+`benchmarks/synthetic_data.py verify` there, as a user would.  Every case asserts the documented exit code (2 for usage, config and
 dataset-input errors, 1 for verification failures), exactly one problem line on stderr
 (`error: ...`, or the check's `FAILED ...`) holding a distinctive substring that names
 the file and the key or column, no traceback anywhere, and that the artifacts the
@@ -1215,7 +1215,7 @@ def _command(tool: str, args: list[str]) -> list[str]:
     if tool == TRAIN:
         return [sys.executable, "-m", "training", "--quiet", *args]
     if tool == PINS:
-        return [sys.executable, "-m", "training.datasets", *args]
+        return [sys.executable, str(ROOT / "benchmarks" / "synthetic_data.py"), *args]
     if tool == EXPORT:
         return [sys.executable, "-m", "pytest_repro.cli.export", *args]
     if tool == VARY:

@@ -1,6 +1,6 @@
 """Fuzz the config schema with hypothesis: validation, YAML round trips and reproducible training.
 
-The strategies (`training.strategies`, the demo's use of `pytest_repro.strategies`)
+The strategies (`demo_strategies`, the demo's use of `pytest_repro.strategies`)
 draw every value from the schema's rules,
 so these properties follow the schema as it changes:
 
@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 import yaml
+from demo_strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 from hypothesis import assume, given, settings
 from hypothesis.errors import InvalidArgument
 
@@ -46,7 +47,6 @@ from pytest_repro.running.launcher import run_inprocess
 from pytest_repro.running.twins import train_twins
 from pytest_repro.settings import ReproSettings
 from training.config import config_to_dict, dump_config, load_config, validate_config
-from training.strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 
 FILE = "fuzz.yaml"
 SLICE_ROWS = 400

@@ -6,7 +6,7 @@ one bug there without touching the project's code, and runs one property:
 - the invalid-config property, against a validator that no longer enforces the lower
   bound of `models.random_forest.n_estimators` (so 0 trees would be accepted);
 - the twin-training property, against a training whose CV splitter ignores the seed
-  (it wraps the real entry point and swaps `training.evaluation.make_folds`).
+  (it wraps the real entry point and swaps `training.fit.make_folds`).
 
 A last test shows that `@pytest.mark.repro` on a `@given` test lets it use the plugin's
 function-scoped fixtures without hypothesis's function_scoped_fixture health check.
@@ -51,7 +51,7 @@ import types
 
 import pytest
 
-from training import schema
+from training import config as schema
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -94,7 +94,7 @@ def unseeded_folds(y_train, config):
 
 
 def train_for_repro(config_path, output_dir, seed=None, overrides=None):
-    with mock.patch("training.evaluation.make_folds", unseeded_folds):
+    with mock.patch("training.fit.make_folds", unseeded_folds):
         return seeded_train_for_repro(config_path, output_dir, seed=seed, overrides=overrides)
 '''
 
@@ -107,17 +107,14 @@ TRAINING_STACK = (
     "sklearn.model_selection",
     "pytest_repro.diagnose.compare",
     "pytest_repro.strategies",
-    "training.strategies",
+    "demo_strategies",
     "pytest_repro.running.twins",
-    "training.data",
-    "training.datasets",
-    "training.drift",
     "pytest_repro.lineage.environment",
+    "training.data",
     "training.evaluation",
-    "training.features",
-    "training.models",
+    "training.fit",
+    "training.pipeline",
     "training.run",
-    "training.seeding",
 )
 
 

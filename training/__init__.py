@@ -1,9 +1,9 @@
 """A small, config-driven scikit-learn pipeline: pytest-repro's first user.
 
-Public entry points: `train` (train and publish artifacts through the plugin's
-`Publication`), `load_config` (validate a config file) and `train_for_repro` (the
-function the project's `repro_train` ini setting names).  Imports are lazy so that
-naming this package in an ini setting costs nothing until a training runs.
+`train` trains and publishes the artifacts through the plugin's `Publication`,
+`load_config` validates a config file, and `train_for_repro` is the function the
+project's `repro_train` ini setting names.  Imports are lazy, so naming this package in
+an ini setting costs nothing until a training runs.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ __all__ = ["load_config", "train", "train_for_repro"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("train", "train_for_repro"):
-        from training import run as module
-    elif name == "load_config":
-        from training import config as module
-    else:
+    if name not in __all__:
         raise AttributeError(f"module 'training' has no attribute {name!r}")
-    return getattr(module, name)
+    from training import config, run
+
+    return getattr(config if name == "load_config" else run, name)

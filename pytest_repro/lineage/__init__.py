@@ -46,6 +46,8 @@ _HOMES = {
     "Ed25519PublicKey": "ed25519",
     "pin_dataset": "pins",
     "check_dataset_pin": "pins",
+    "read_pinned_dataset": "pins",
+    "registry_path": "pins",
     "load_model": "model_loading",
     "capture_environment": "environment",
     "code_version": "environment",

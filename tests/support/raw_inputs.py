@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from training import columns as col
+from benchmarks.synthetic_data import col
 
 
 def raw_inputs(

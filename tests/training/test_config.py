@@ -13,8 +13,7 @@ import yaml
 from pytest_repro.configs import read_yaml
 from pytest_repro.errors import ConfigError
 from pytest_repro.schema import LeafSpec, Rule, iter_leaves
-from training.config import config_to_dict, dump_config, load_config, validate_config
-from training.schema import SEED_MAX, Config
+from training.config import SEED_MAX, Config, config_to_dict, dump_config, load_config, validate_config
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config.yaml"

@@ -164,3 +164,22 @@ def test_a_changed_dataset_is_stopped_by_its_pin_naming_both_hashes(project: Pat
     assert result.returncode == 1
     assert "dataset_pins.yaml pins" in result.stderr and "Traceback" not in result.stderr
     assert not (copy / "artifacts" / "lineage.json").exists()
+
+
+@pytest.mark.slow
+def test_one_and_two_worker_processes_write_identical_bytes(project: Path, trained: Path, tmp_path: Path):
+    # Inside the project, as the command line requires; both trainings leave the project's artifacts alone.
+    for jobs in ("1", "2"):
+        result = _train(project, "--quiet", "--jobs", jobs, "--output-dir", f"jobs-{jobs}")
+        assert result.returncode == 0, result.stderr
+    for name in OUTPUTS:
+        assert (project / "jobs-1" / name).read_bytes() == (project / "jobs-2" / name).read_bytes(), name
+        assert (project / "jobs-1" / name).read_bytes() == (trained / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("jobs", ["0", "-2", "two"])
+def test_jobs_must_be_a_positive_integer(jobs: str, tmp_path: Path):
+    result = _train(tmp_path, "--quiet", "--jobs", jobs)
+    assert result.returncode == 2
+    assert f"argument --jobs: expected a positive integer, got '{jobs}'" in result.stderr
+    assert not any(tmp_path.iterdir())

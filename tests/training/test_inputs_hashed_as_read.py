@@ -28,10 +28,10 @@ DATASET = "ml_datasource.csv"
 
 _SWAP_DURING_FIT = """\
 from pathlib import Path
-import training.run as run
+import training.fit as run
 from training.cli import train_main
 
-fit = run._fit_pinned
+fit = run.load_dataset
 
 
 def swap_then_fit(*args, **kwargs):
@@ -45,7 +45,7 @@ def swap_then_fit(*args, **kwargs):
     return fit(*args, **kwargs)
 
 
-run._fit_pinned = swap_then_fit
+run.load_dataset = swap_then_fit
 raise SystemExit(train_main(["--quiet"]))
 """
 

@@ -27,6 +27,7 @@ from pytest_repro.lineage.signing import (
     sign_lineage,
     verify_signature,
 )
+from training import fit as fit_module
 from training import run as run_module
 
 KEY = bytes(range(32))
@@ -290,15 +291,14 @@ def fake_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = REPO_ROOT
     config_path = tmp_path / "config.yaml"
     config_path.write_bytes((repo / "config.yaml").read_bytes())
-    fitted = run_module._Fitted(
+    fitted = fit_module.Fitted(
         pipeline={"fake": "model"},
-        metrics={"selected_model": "fake"},
-        threshold=0.5,
+        metrics={"selected_model": "fake", "threshold": {"value": 0.5}},
         drift={},
-        folds=((0, 1), (2, 3)),
+        folds=[[0, 1], [2, 3]],
         dataset_sha256="0" * 64,
     )
-    monkeypatch.setattr(run_module, "_fit", lambda *args: fitted)
+    monkeypatch.setattr(fit_module, "fit", lambda *args: fitted)
     return config_path
 
 
@@ -328,7 +328,7 @@ def test_training_signs_when_the_key_is_set_and_stages_the_envelope_first(
 def test_training_with_a_too_short_key_stops_before_fitting(
     fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(run_module, "_fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
     monkeypatch.setenv(KEY_ENV, "abc")
     with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY"):
         run_module.train(fake_training, tmp_path / "out")
@@ -337,7 +337,7 @@ def test_training_with_a_too_short_key_stops_before_fitting(
 def test_training_with_a_missing_private_key_file_stops_before_fitting(
     fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(run_module, "_fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
     monkeypatch.setenv("REPRO_PRIVATE_KEY", str(tmp_path / "gone.pem"))
     with pytest.raises(ConfigError, match=r"REPRO_PRIVATE_KEY: .*gone\.pem: key file not found"):
         run_module.train(fake_training, tmp_path / "out")

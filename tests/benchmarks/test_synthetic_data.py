@@ -17,20 +17,20 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetError, DatasetPinError
-from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin, pin_dataset
-from training import columns as col
-from training.data import load_dataset
-from training.datasets import (
+from benchmarks.synthetic_data import (
     DATASET_COLUMNS,
     DATASET_ROWS,
     DATASET_SEED,
     MAX_ROWS,
     MIN_ROWS,
+    col,
     generate_csv,
     write_dataset,
 )
+from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetError, DatasetPinError
+from pytest_repro.lineage.hashing import sha256_file
+from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin, pin_dataset
+from training.data import load_dataset
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "ml_datasource.csv"
@@ -39,7 +39,7 @@ SMALL_ROWS = 400
 
 @pytest.fixture(scope="module")
 def bundled() -> pd.DataFrame:
-    return load_dataset(BUNDLED, col.PURCHASED)
+    return load_dataset(BUNDLED.read_bytes(), str(BUNDLED), col.PURCHASED)
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_csv_has_fixed_decimals_lf_line_ends_and_no_index() -> None:
 
 
 def test_small_dataset_has_requested_rows_both_classes_and_namibia(small_csv: Path) -> None:
-    frame = load_dataset(small_csv, col.PURCHASED)
+    frame = load_dataset(small_csv.read_bytes(), str(small_csv), col.PURCHASED)
     assert len(frame) == SMALL_ROWS
     assert set(frame[col.PURCHASED]) == {0, 1}
     assert "NA" in set(frame[col.COUNTRY])
@@ -211,7 +211,7 @@ def test_malformed_registry_is_reported_and_not_overwritten(small_csv: Path) -> 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "training.datasets", *args],
+        [sys.executable, str(ROOT / "benchmarks" / "synthetic_data.py"), *args],
         cwd=cwd,
         env=demo_environment(),
         capture_output=True,

@@ -11,9 +11,9 @@ pin registry (`pytest_repro.lineage.pins`) is for: a changed file fails loudly i
 
 Command line::
 
-    python -m training.datasets generate [--output ml_datasource.csv] [--seed N] [--rows N]
-    python -m training.datasets pin PATH
-    python -m training.datasets verify PATH
+    python benchmarks/synthetic_data.py generate [--output ml_datasource.csv] [--seed N] [--rows N]
+    python benchmarks/synthetic_data.py pin PATH
+    python benchmarks/synthetic_data.py verify PATH
 """
 
 from __future__ import annotations
@@ -24,12 +24,38 @@ from pathlib import Path
 
 import numpy as np
 
+from pytest_repro.cli import make_parser, run_cli
 from pytest_repro.errors import EXIT_OK, DatasetError
-from pytest_repro.lineage.atomic import write_bytes_atomic
-from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset, registry_path
-from training import columns as col
-from training.cli import make_parser, run_cli
+from pytest_repro.lineage import (
+    check_dataset_pin,
+    pin_dataset,
+    registry_path,
+    sha256_file,
+    write_bytes_atomic,
+)
+
+
+class col:
+    """The dataset's column names."""
+
+    COUNTRY = "student_country"
+    DAYS_ON_PLATFORM = "days_on_platform"
+    MINUTES_WATCHED = "minutes_watched"
+    COURSES_STARTED = "courses_started"
+    EXAMS_STARTED = "practice_exams_started"
+    EXAMS_PASSED = "practice_exams_passed"
+    MINUTES_ON_EXAMS = "minutes_spent_on_exams"
+    PURCHASED = "purchased"
+    NUMERIC_INPUTS = (
+        DAYS_ON_PLATFORM,
+        MINUTES_WATCHED,
+        COURSES_STARTED,
+        EXAMS_STARTED,
+        EXAMS_PASSED,
+        MINUTES_ON_EXAMS,
+    )
+    INPUT_COLUMNS = (COUNTRY, *NUMERIC_INPUTS)
+
 
 __all__ = [
     "COUNTRIES",
@@ -252,9 +278,9 @@ def _plant_duplicates(rng: np.random.Generator, lines: list[str], protected: np.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m training.datasets`: generate, pin or verify the bundled dataset."""
+    """`python benchmarks/synthetic_data.py`: generate, pin or verify the bundled dataset."""
     parser = make_parser(
-        "python -m training.datasets",
+        "python benchmarks/synthetic_data.py",
         "Generate the synthetic ml_datasource dataset, pin its SHA-256, or verify the pin.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -1,7 +1,7 @@
 """The demo's config strategies: the plugin's generic ones, given the demo's schema and fixed names.
 
 `pytest_repro.strategies` draws configs of any schema; this module adds what only the
-demo knows: its schema (`training.schema.Config`), the free-text values of the shipped
+demo knows: its schema (`training.config.Config`), the free-text values of the shipped
 `config.yaml` (`SHIPPED_STRINGS`, held fixed, never drawn), models chosen by name, and
 caps on the settings that make a training slow (`max_estimators`, `max_splits`,
 `max_iter`, `max_neighbors`), so that a fuzzed training stays cheap::
@@ -23,7 +23,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from pytest_repro import strategies
-from training.schema import Config
+from training.config import Config
 
 __all__ = ["SHIPPED_STRINGS", "invalid_configs", "valid_configs", "valid_values"]
 
