@@ -5,8 +5,7 @@ can stop the run's whole process group.  The same separation means that nothing 
 the run when pytest itself dies: a SIGKILL or a SIGTERM of pytest runs none of its
 clean-up, and the worker and a command training's script would otherwise train on,
 unseen, until killed by hand.  So the launcher names itself in the worker's environment,
-and the worker watches it from a thread (as the demo's fold workers watch their
-training, `training.parallel`): once its parent is another process, the session has
+and the worker watches it from a thread: once its parent is another process, the session has
 ended, and the worker kills its own process group, itself and the command's processes
 with it.
 """
