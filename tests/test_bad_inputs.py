@@ -42,6 +42,7 @@ import yaml
 from fake_project import replace_entry, set_entry
 from small_project import write_small_project
 
+from pytest_repro.lineage.output_names import LOCK_NAME
 from pytest_repro.lineage.pins import PINS_FILE, pin_dataset
 
 pytestmark = pytest.mark.slow
@@ -1452,16 +1453,14 @@ def test_a_training_killed_outright_leaves_the_next_ones_refusal_as_the_only_lin
             _command(TRAIN, ["--jobs", "2"]), cwd=tmp_path, env=_env(), stdout=output, stderr=output
         )
     try:
-        # Its fold workers start once it holds the output folder's lock and has read the data.
-        workers = _poll(
-            lambda: (
-                {pid for pid, command in _children(first.pid).items() if "loky" in command} or first.poll()
-            ),
+        # It holds the output folder's lock from before it reads the data until it has published.
+        _poll(
+            lambda: (tmp_path / "artifacts" / LOCK_NAME).exists() or first.poll() is not None,
             STARTED_WITHIN,
-            "the first training's workers start",
+            "the first training takes the output folder's lock",
         )
         assert first.poll() is None, first_output.read_text()
-        started = set(_children(first.pid)) | workers  # its workers and loky's resource tracker
+        started = set(_children(first.pid))  # whatever it started (its CV runs in threads: nothing)
         second = _run(TRAIN, tmp_path, [])
     finally:
         first.kill()

@@ -233,7 +233,7 @@ def test_a_training_after_a_kill_past_the_journal_finishes_that_commit_and_says_
 
 def test_a_kill_at_a_random_moment_of_fitting_leaves_verifiable_artifacts(project: Path, old: Path):
     # A second config file beside config.yaml (which the old lineage pins), with enough trees
-    # that fitting lasts well past the first fold; the kill lands a seeded-random delay later.
+    # that fitting lasts seconds; the kill lands a seeded-random delay after the data is loaded.
     config = yaml.safe_load((project / "config.yaml").read_text(encoding="utf-8"))
     config["models"] = {"random_forest": {"n_estimators": 400, "min_samples_leaf": 2}}
     (project / "slow.yaml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
@@ -242,10 +242,10 @@ def test_a_kill_at_a_random_moment_of_fitting_leaves_verifiable_artifacts(projec
     process = _start(project, "--config", "slow.yaml", "--output-dir", "artifacts", quiet=False)
     assert process.stderr is not None
     for line in process.stderr:
-        if line.startswith("[random_forest] fold 1/"):
+        if line.startswith("loaded "):  # the data is read and split: the cross-validation starts now
             break
     else:
-        pytest.fail(f"training ended before its first fold: {process.communicate()}")
+        pytest.fail(f"training ended before it loaded its data: {process.communicate()}")
     time.sleep(delay)
     killed = process.poll() is None
     if killed:

@@ -65,7 +65,7 @@ def positive_scores(scores: np.ndarray) -> np.ndarray:
 
 
 def cross_validate(pipelines: dict[str, Any], X: Any, y: Any, folds: list, n_jobs: int) -> dict[str, dict]:
-    """Fit one clone per (model, fold) pair, in `n_jobs` processes; any count gives the same result.
+    """Fit one clone per (model, fold) pair, `n_jobs` at a time; any count gives the same result.
 
     Returns, by model, the fold ROC AUCs, their mean and population std, and the
     out-of-fold scores (row i scored by the fold model that did not see it).

@@ -56,7 +56,7 @@ def set_global_seed(seed: int) -> None:
 
 
 def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None]) -> Fitted:
-    """Train on the pinned dataset; `workers` processes run the CV fits (any count, the same result)."""
+    """Train on the pinned dataset; `workers` threads run the CV fits (any count, the same result)."""
     # The bytes parsed are the bytes checked against the pin: a file swapped meanwhile is never trained on.
     data, dataset_sha256 = read_pinned_dataset(dataset)
     set_global_seed(config.seed)
@@ -65,8 +65,9 @@ def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None])
     say(f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test")
     folds = make_folds(y_train, config)
     pipelines = {name: build_pipeline(config, model) for name, model in build_estimators(config).items()}
-    # One BLAS/OpenMP thread in each worker too: their sums depend on the thread count.
-    with parallel_config("loky", inner_max_num_threads=1):
+    # Threads, not processes: each fit is a clone of its own (the same result for any count), the
+    # caller's one-BLAS-thread limit holds for all of them, and a killed training leaves no worker.
+    with parallel_config("threading"):
         results = cross_validate(pipelines, x_train, y_train, folds, workers)
     for name, result in results.items():
         say(f"[{name}] CV ROC AUC {result['mean_roc_auc']:.4f} ± {result['std_roc_auc']:.4f}")
