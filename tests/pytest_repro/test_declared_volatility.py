@@ -181,6 +181,7 @@ def test_an_ambiguous_pairing_is_one_line_naming_both_outputs(tmp_path):
         volatility.pair(a, a)
 
 
+@pytest.mark.slow  # a hunt, or a hand run then a session: seconds each
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_variations_set_aside_the_declared_stamp_too_in_pytest_and_repro_vary(pytester, kind):
     # Without the declaration every varied run's stamp differs from the reference's: the
@@ -206,6 +207,7 @@ def test_the_variations_set_aside_the_declared_stamp_too_in_pytest_and_repro_var
     assert describe_difference(before, snapshot(pytester.path)) == ""
 
 
+@pytest.mark.slow  # a hunt, or a hand run then a session: seconds each
 @pytest.mark.parametrize("kind", KINDS)
 def test_replay_of_a_hand_run_sets_aside_a_declared_output_whose_digest_moved_and_says_so(pytester, kind):
     script_project(
@@ -224,6 +226,7 @@ def test_replay_of_a_hand_run_sets_aside_a_declared_output_whose_digest_moved_an
     )
 
 
+@pytest.mark.slow  # a hunt, or a hand run then a session: seconds each
 def test_replay_without_the_declaration_fails_on_the_stamp(pytester):
     script_project(pytester.path, KINDS["command"](), metadata=True)
     recorded = subprocess.run(["repro-run"], cwd=pytester.path, capture_output=True, text=True, timeout=600)
@@ -235,6 +238,7 @@ def test_replay_without_the_declaration_fails_on_the_stamp(pytester):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.mark.slow  # a hunt, or a hand run then a session: seconds each
 @pytest.mark.parametrize(
     ("kind", "rules"),
     [
