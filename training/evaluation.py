@@ -71,7 +71,9 @@ def cross_validate(pipelines: dict[str, Any], X: Any, y: Any, folds: list, n_job
     out-of-fold scores (row i scored by the fold model that did not see it).
     """
     pairs = [(name, train, valid) for name in pipelines for train, valid in folds]
-    scores = Parallel(n_jobs=n_jobs)(
+    # Threads, not processes: each fit is a clone of its own (the same result for any count), the
+    # caller's one-BLAS-thread limit holds for all of them, and a killed training leaves no worker.
+    scores = Parallel(n_jobs=n_jobs, backend="threading")(
         delayed(_fit_and_score)(pipelines[name], X, y, train, valid) for name, train, valid in pairs
     )
     y = np.asarray(y)

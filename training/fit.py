@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from joblib import parallel_config
 
 from pytest_repro import ReproError
 from pytest_repro.lineage import read_pinned_dataset
@@ -65,10 +64,7 @@ def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None])
     say(f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test")
     folds = make_folds(y_train, config)
     pipelines = {name: build_pipeline(config, model) for name, model in build_estimators(config).items()}
-    # Threads, not processes: each fit is a clone of its own (the same result for any count), the
-    # caller's one-BLAS-thread limit holds for all of them, and a killed training leaves no worker.
-    with parallel_config("threading"):
-        results = cross_validate(pipelines, x_train, y_train, folds, workers)
+    results = cross_validate(pipelines, x_train, y_train, folds, workers)
     for name, result in results.items():
         say(f"[{name}] CV ROC AUC {result['mean_roc_auc']:.4f} ± {result['std_roc_auc']:.4f}")
     best = select_best(results)

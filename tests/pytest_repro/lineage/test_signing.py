@@ -1,4 +1,4 @@
-"""DSSE-signed lineage: the encoding, sign/verify, every way to break it, training and the check."""
+"""DSSE-signed lineage: the encoding, sign/verify, every way to break it, and the check (the demo's signing: tests/training)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from checkout import ROOT as REPO_ROOT
 from fake_project import FakeProject, set_entry
 
 from pytest_repro.cli import check as check_module
 from pytest_repro.errors import ConfigError, SignatureError
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.lineage.publish import StagedCommit
 from pytest_repro.lineage.signing import (
     KEY_ENV,
     PAYLOAD_TYPE,
@@ -27,8 +25,6 @@ from pytest_repro.lineage.signing import (
     sign_lineage,
     verify_signature,
 )
-from training import fit as fit_module
-from training import run as run_module
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -280,82 +276,3 @@ def test_bad_require_signature_value_names_the_variable(
     code, _, err = _run_check(monkeypatch, capsys, lineage_path.parents[1])
     assert code == 2
     assert "REPRO_REQUIRE_SIGNATURE: got 'maybe'" in err
-
-
-# --- training -----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A real config and the real publishing step, with the slow fit replaced by a fixed result."""
-    repo = REPO_ROOT
-    config_path = tmp_path / "config.yaml"
-    config_path.write_bytes((repo / "config.yaml").read_bytes())
-    fitted = fit_module.Fitted(
-        pipeline={"fake": "model"},
-        metrics={"selected_model": "fake", "threshold": {"value": 0.5}},
-        drift={},
-        folds=[[0, 1], [2, 3]],
-        dataset_sha256="0" * 64,
-    )
-    monkeypatch.setattr(fit_module, "fit", lambda *args: fitted)
-    return config_path
-
-
-def test_training_signs_when_the_key_is_set_and_stages_the_envelope_first(
-    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    staged: list[str] = []
-    original = StagedCommit.stage
-
-    def record(self: StagedCommit, name: str, writer):
-        staged.append(name)
-        return original(self, name, writer)
-
-    monkeypatch.setattr(StagedCommit, "stage", record)
-    monkeypatch.setenv(KEY_ENV, KEY.hex())
-    result = run_module.train(fake_training, tmp_path / "out")
-    assert staged[-2:] == ["lineage.json.dsse.json", "lineage.json"]
-    assert verify_signature(result.lineage_path, KEY, required=True).status == "signed"
-
-    # Training again without a key removes the envelope that no longer matches.
-    monkeypatch.delenv(KEY_ENV)
-    result = run_module.train(fake_training, tmp_path / "out")
-    assert not envelope_path(result.lineage_path).exists()
-    assert verify_signature(result.lineage_path, None, required=False).status == "unsigned"
-
-
-def test_training_with_a_too_short_key_stops_before_fitting(
-    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
-    monkeypatch.setenv(KEY_ENV, "abc")
-    with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY"):
-        run_module.train(fake_training, tmp_path / "out")
-
-
-def test_training_with_a_missing_private_key_file_stops_before_fitting(
-    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
-    monkeypatch.setenv("REPRO_PRIVATE_KEY", str(tmp_path / "gone.pem"))
-    with pytest.raises(ConfigError, match=r"REPRO_PRIVATE_KEY: .*gone\.pem: key file not found"):
-        run_module.train(fake_training, tmp_path / "out")
-    assert not (tmp_path / "out" / "lineage.json").exists()
-
-
-def test_training_signs_with_an_ed25519_private_key_and_the_public_key_verifies(
-    fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    from pytest_repro.cli import keygen
-    from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, public_key_from
-
-    assert keygen.main([str(tmp_path / "ci.pem")]) == 0
-    monkeypatch.setenv(PRIVATE_KEY_ENV, str(tmp_path / "ci.pem"))
-    envelopes = []
-    for _ in range(2):  # the same training twice, into the same folder
-        result = run_module.train(fake_training, tmp_path / "out")
-        envelopes.append(envelope_path(result.lineage_path).read_bytes())
-    public = public_key_from(str(tmp_path / "ci.pem.pub"))
-    assert verify_signature(result.lineage_path, public, required=True).status == "signed"
-    assert envelopes[0] == envelopes[1]
