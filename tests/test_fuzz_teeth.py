@@ -160,6 +160,7 @@ def run_property(project: pytest.Pytester, name: str) -> pytest.RunResult:
     return project.runpytest(f"{COPY}.py::{name}", "-p", "no:cacheprovider")
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_invalid_config_property_fails_when_a_bound_is_not_enforced(fuzz_project: pytest.Pytester) -> None:
     fuzz_project.makeconftest(PROFILE.format(max_examples=3000) + LOWER_BOUND_NOT_ENFORCED)
     result = run_property(fuzz_project, "test_invalid_config_is_rejected_naming_its_key")

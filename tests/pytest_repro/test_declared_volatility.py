@@ -19,6 +19,8 @@ from pytest_repro.diagnose.declared import IgnoreError, Volatility, parse_rule, 
 
 OUTPUTS = (MODEL, "reports/metrics.json", "reports/metadata.json")
 KINDS = {"command": lambda **s: command_ini(OUTPUTS, **s), "function": function_ini}
+# Both kinds, the function's under `-m slow` only: the default run must stay under a minute.
+COMMAND_FIRST = [pytest.param("command"), pytest.param("function", marks=pytest.mark.slow)]
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -55,7 +57,7 @@ def test_a_wall_clock_stamp_passes_when_declared_and_says_so_everywhere(pytester
     assert describe_difference(before, after) == ""
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", COMMAND_FIRST)
 def test_the_same_stamp_fails_without_the_declaration_naming_it(pytester, kind):
     script_project(pytester.path, KINDS[kind](), metadata=True)
 
@@ -65,7 +67,7 @@ def test_the_same_stamp_fails_without_the_declaration_naming_it(pytester, kind):
     result.stdout.fnmatch_lines(["*reports/metadata.json*", "*/created_at*"])
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", COMMAND_FIRST)
 def test_a_declared_stamp_does_not_hide_a_real_difference_beside_it(pytester, kind):
     ini = KINDS[kind](repro_ignore="reports/metadata.json:/created_at")
     script_project(pytester.path, ini, metadata=True, noise="random.random()")

@@ -8,6 +8,7 @@ import pytest
 IMPORTS_HELPER = '__import__("helper")'
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_a_run_importing_an_uncached_project_module_writes_no_bytecode_and_passes(example, monkeypatch):
     monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)  # as on a developer's machine and in CI
     example.write(before=IMPORTS_HELPER, isolation=None)

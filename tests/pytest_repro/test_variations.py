@@ -302,7 +302,7 @@ KERNEL_PLANTS = {
 
 @pytest.mark.parametrize(
     "variation",
-    [pytest.param(name, marks=[] if name == "blas_kernel" else [pytest.mark.slow]) for name in KERNEL_PLANTS],
+    [pytest.param(name, marks=[pytest.mark.slow]) for name in KERNEL_PLANTS],
 )
 def test_another_machines_kernels_are_reported_as_portability_not_as_a_failure(example, variation):
     write(example, extra=KERNEL_PLANTS[variation])

@@ -155,6 +155,7 @@ def test_invalid_config_exits_2_with_one_line_per_problem_and_keeps_artifacts(pr
     assert before == {name: (trained / name).read_bytes() for name in OUTPUTS}
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_a_changed_dataset_is_stopped_by_its_pin_naming_both_hashes(project: Path, tmp_path: Path):
     copy = tmp_path / "copy"
     shutil.copytree(project, copy, ignore=shutil.ignore_patterns("artifacts"))
