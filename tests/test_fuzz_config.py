@@ -130,6 +130,7 @@ def yaml_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # ------------------------------------------------------------------- 1. valid configs
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 @given(raw=valid_configs())
 def test_valid_config_validates_and_survives_yaml(raw: dict[str, Any], yaml_folder: Path) -> None:
     config = validate_config(raw, FILE)

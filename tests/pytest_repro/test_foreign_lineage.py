@@ -98,6 +98,7 @@ def test_its_lineage_has_its_own_names_and_no_demo_entry(project: Path):
     assert "model" not in lineage and "threshold" not in lineage and "dataset" not in lineage
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_plugin_lineage_items_and_replay_pass(project: Path, pytester: pytest.Pytester):
     result = pytester.runpytest("--repro", "-p", "no:randomly", "-rs")
     result.stdout.fnmatch_lines(

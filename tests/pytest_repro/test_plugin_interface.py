@@ -148,6 +148,7 @@ def train(config_path, output_dir, seed=None):
 """
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_the_lines_of_two_concurrent_runs_reach_the_terminal_whole(example):
     # Each run's output is read by its own thread; unserialised, their writes interleave mid-line.
     example.write(CHATTY_TRAINING, isolation=None, ini={"repro_artifacts": ["model"]})

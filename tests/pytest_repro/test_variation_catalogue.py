@@ -85,6 +85,7 @@ def test_every_variation_is_one_class_behind_the_interface_with_a_one_line_descr
     assert {"blas_kernel", "simd", "cpus"} == PORTABILITY
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_reference_run_pins_every_variation_to_its_reference_value(workspace, project):
     spec = reference_spec(workspace)
 

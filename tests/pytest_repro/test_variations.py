@@ -493,6 +493,7 @@ def test_bad_seed_range_is_a_usage_error_naming_the_option(example):
 # ----------------------------------------------------------------------------- repro-vary
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_command_names_the_variation_and_writes_the_json_report(example, monkeypatch, capsys):
     write(example, **PLANTED["tz"][0])
     monkeypatch.chdir(example.path)

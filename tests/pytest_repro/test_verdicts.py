@@ -233,6 +233,7 @@ def test_a_summary_row_names_only_the_outputs_that_differ_and_each_digest_checks
     )
 
 
+@pytest.mark.slow  # seconds: kept out of the default run, which must stay under a minute
 def test_one_output_shows_its_own_digest_in_the_table(pytester):
     script_project(pytester.path, command_ini((MODEL,)))
 
