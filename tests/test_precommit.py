@@ -380,5 +380,5 @@ def test_an_edited_training_script_fails_repro_lineage_naming_it(
     )
     output = _output(result)
     assert result.returncode == 1, output
-    assert "FAILED src/train.py: src/train.py: SHA-256 is" in output
+    assert "FAILED src/train.py: SHA-256 is" in output
     assert output.count("FAILED ") == 1, output

@@ -103,10 +103,11 @@ class FileCheck:
         return self.error is None and self.actual == self.expected
 
     def describe(self) -> str:
-        """Say in one line what failed, naming the file."""
+        """Say in one line what failed, naming the file (once, when the entry is named by its path)."""
+        shown = self.path if self.name == self.path else f"{self.name}: {self.path}"
         if self.error:
-            return f"{self.name}: {self.path}: {self.error}"
-        return f"{self.name}: {self.path}: SHA-256 is {self.actual} but the lineage records {self.expected}"
+            return f"{shown}: {self.error}"
+        return f"{shown}: SHA-256 is {self.actual} but the lineage records {self.expected}"
 
     def to_report(self) -> dict[str, Any]:
         report: dict[str, Any] = {
