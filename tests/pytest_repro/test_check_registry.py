@@ -16,7 +16,7 @@ import pytest
 from html_report import read_page, summary_rows
 
 import pytest_repro
-from pytest_repro.checks.registry import REGISTRY, CheckKind, PlannedCheck, planned_checks
+from pytest_repro.checks.registry import REGISTRY, CheckKind, planned_checks
 from pytest_repro.checks.result import CheckResult, Effect
 from pytest_repro.outcomes import Kind, Outcome
 
@@ -25,7 +25,6 @@ PACKAGE = Path(pytest_repro.__file__).parent
 OTHER_VOCABULARIES = {
     # pytest's own report outcomes (`report.outcome`), counted for the page's badge.
     ("report/collect.py", "failed"),
-    ("report/collect.py", "passed"),
     ("report/collect.py", "skipped"),
     # A CSS class of the environment table, not an outcome.
     ("report/environments.py", "differs"),
