@@ -91,7 +91,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path == _checks_path(parent.config):
         return _config_file(parent, file_path)
     if file_path == plugin.settings.lineage_path:
-        from pytest_repro.items.lineage_checks import LineageManifest
+        from pytest_repro.items.collect import LineageManifest
 
         return LineageManifest.from_parent(parent, path=file_path)
     return None
@@ -127,7 +127,7 @@ def pytest_collection_modifyitems(
         if checks_path.exists() and checks_path not in present:
             items.extend(_collect(_config_file(session, checks_path)))
         if plugin.settings.lineage_path not in present:
-            from pytest_repro.items.lineage_checks import LineageManifest
+            from pytest_repro.items.collect import LineageManifest
 
             manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
             items.extend(_collect(manifest))

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.base import SEED_METRICS_PROPERTY, SUMMARY_PROPERTY, TWIN_SECONDS_PROPERTY
+from pytest_repro.checks.result import SEED_METRICS_PROPERTY, TWIN_SECONDS_PROPERTY
+from pytest_repro.items.base import SUMMARY_PROPERTY
 from pytest_repro.probe_settings import read_probe_settings
 from pytest_repro.settings import ReproSettings, read_settings
 
@@ -97,7 +98,7 @@ class ReproPlugin:
         """
         if not self._probe_planned or twins.isolation == "inprocess":
             return
-        from pytest_repro.items.probes import sensitivity_seed
+        from pytest_repro.checks.probe_checks import sensitivity_seed
 
         seed = sensitivity_seed(self.settings, self.probes)
         if seed is None or seed in self._probes_queued:
@@ -167,9 +168,9 @@ class ReproPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
         if self.settings.enabled and not is_xdist_worker(self.config):
-            from pytest_repro.items.probes import SeedSensitivityCheck
+            from pytest_repro.items.base import is_check
 
-            self._probe_planned = any(isinstance(item, SeedSensitivityCheck) for item in session.items)
+            self._probe_planned = any(is_check(item, "seed-sensitivity") for item in session.items)
         if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
             self.cache().cancel(self.settings.request(), self.settings.isolation, self.settings.recorded_run)
             self._ahead = None
@@ -195,7 +196,7 @@ class ReproPlugin:
             self.report.observe(report)
 
     def _read_check_properties(self, report: pytest.TestReport) -> None:
-        from pytest_repro.items.probes import collect_seed_metrics
+        from pytest_repro.checks.probe_checks import collect_seed_metrics
         from pytest_repro.summary import parse_summary
 
         for name, value in report.user_properties:
@@ -273,7 +274,7 @@ class ReproPlugin:
             self.summary_rows or self.seed_metrics or self.report_message
         ):
             return
-        from pytest_repro.items.probes import seed_spread
+        from pytest_repro.checks.probe_checks import seed_spread
         from pytest_repro.summary import summary_lines
 
         lines = summary_lines(self.ordered_rows(), self.twin_seconds) + seed_spread(self.seed_metrics)

@@ -1,9 +1,10 @@
-"""The pytest items `pytest --repro` and `pytest -m lineage` generate, and how they are collected.
+"""The pytest side of the checks: the collectors, the one item class, and the runs a check may ask for.
 
-`collect` turns the configured training into one item per check; `twin_checks` holds
-the twin comparisons (artifacts, folds, metrics, the lineage of each run, replay),
-`probes` the runs that retrain on purpose (the seed probe, the sweep, each variation),
-`lineage_checks` the verification of a lineage on disk.  `base` is what they share:
-the one-line failure, the outcome words of `pytest_repro.outcomes`, and the JUnit
-properties.  The runs themselves belong to `pytest_repro.running`.
+`collect` holds the config file's node, which yields one item per check that
+`pytest_repro.checks.registry.planned_checks` chooses, and the lineage manifest's
+node; `base` the one item class, which runs a registered check (a plain function of
+`pytest_repro.checks`) and turns its result into pass, fail or skip, a summary row
+and the JUnit properties (`pytest_repro.outcomes` is their one vocabulary);
+`session_runs` what a check may ask of the session (its twins, narrowing, a seed's
+run, the variation hunt).  The runs themselves belong to `pytest_repro.running`.
 """

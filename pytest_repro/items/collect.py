@@ -1,4 +1,4 @@
-"""The collector: the config file node that holds every generated check of the configured training."""
+"""The collectors: the config file node that holds the generated checks, and the lineage manifest's node."""
 
 from __future__ import annotations
 
@@ -6,24 +6,36 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_repro.items.probes import probe_items
-from pytest_repro.items.twin_checks import TwinCheck
+from pytest_repro.checks.registry import PlannedCheck, planned_checks
+from pytest_repro.items.base import PLUGIN_KEY, ReproItem
 from pytest_repro.settings import ReproSettings
 
 
 class ReproConfigFile(pytest.File):
-    """The training config, as the parent of the generated twin-run checks."""
+    """The training config, as the parent of the generated checks."""
 
     settings: ReproSettings
 
     def collect(self) -> Iterator[pytest.Item]:
-        for name in self.settings.artifacts:
-            yield TwinCheck.child(self, f"artifact[{name}]", kind="artifact", subject=name)
-        if not self.settings.artifacts:
-            yield TwinCheck.child(self, "artifacts", kind="artifacts", subject="every artifact")
-        yield TwinCheck.child(self, "folds", kind="folds", subject="folds")
-        yield TwinCheck.child(self, "metrics", kind="metrics", subject="metrics")
-        for label in ("run-a", "run-b"):
-            yield TwinCheck.child(self, f"lineage[{label}]", kind="lineage", subject=label)
-        yield TwinCheck.child(self, "replay", kind="replay", subject="recorded lineage")
-        yield from probe_items(self)
+        asked = self.config.getoption("repro_seed_sensitivity") is not None
+        probes = self.config.stash[PLUGIN_KEY].probes
+        for planned in planned_checks(self.settings, probes, sensitivity_asked=asked):
+            yield ReproItem.child(self, planned)
+
+
+class LineageManifest(pytest.File):
+    """The on-disk lineage manifest, as the parent of its verification item."""
+
+    def collect(self) -> Iterator[pytest.Item]:
+        item = ReproItem.child(self, PlannedCheck("verify", "lineage-file", self.path))
+        if not self.path.exists() and not _lineage_explicitly_selected(self.config):
+            from pytest_repro.lineage.manifest import missing_lineage_message
+            from pytest_repro.paths import shown_path
+
+            message = missing_lineage_message(shown_path(self.path, self.config.rootpath))
+            item.add_marker(pytest.mark.skip(reason=f"{message} (pytest -m lineage fails instead)"))
+        yield item
+
+
+def _lineage_explicitly_selected(config: pytest.Config) -> bool:
+    return "lineage" in (config.getoption("markexpr", "") or "")

@@ -38,8 +38,8 @@ class VariationResult:
 
     @property
     def broke(self) -> bool:
-        """Whether this outcome means reproducibility broke (row_order never does)."""
-        return self.status in (Outcome.DIFFERS, Outcome.FAILED, Outcome.INCONCLUSIVE)
+        """Whether this outcome means reproducibility broke (row_order never does): a failure, or no one to blame."""
+        return self.status.kind is Kind.FAILED or self.status is Outcome.INCONCLUSIVE
 
     @property
     def varied_nothing(self) -> bool:

@@ -17,6 +17,8 @@ import pytest
 # What registering the options and markers and reading the settings needs.
 REGISTRATION = {
     "pytest_repro",
+    "pytest_repro.checks",
+    "pytest_repro.checks.result",  # what a check returns: the outcome and its words
     "pytest_repro.contract",
     "pytest_repro.errors",
     "pytest_repro.items",
@@ -32,10 +34,11 @@ REGISTRATION = {
 }
 # A configured training adds the generated items (collected, then skipped) and their light helpers.
 GENERATED_ITEMS = {
+    "pytest_repro.checks.lineage_file",
+    "pytest_repro.checks.probe_checks",
+    "pytest_repro.checks.registry",
+    "pytest_repro.checks.twin_comparisons",
     "pytest_repro.items.collect",
-    "pytest_repro.items.lineage_checks",
-    "pytest_repro.items.probes",
-    "pytest_repro.items.twin_checks",
     "pytest_repro.lineage.manifest",
     "pytest_repro.parsing",
     "pytest_repro.paths",
