@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from pytest_repro.items.probes import probe_items
+from pytest_repro.items.probe_items import probe_items
 from pytest_repro.items.twin_checks import TwinCheck
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings.resolved import ReproSettings
 
 
 class ReproConfigFile(pytest.File):

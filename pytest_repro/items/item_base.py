@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from pytest_repro.core.outcomes import Outcome
 from pytest_repro.errors import ReproError
-from pytest_repro.outcomes import Outcome
 
 SUMMARY_PROPERTY = "repro_summary"
-# The JUnit property holding a check's outcome word (`pytest_repro.outcomes`).
+# The JUnit property holding a check's outcome word (`pytest_repro.core.outcomes`).
 OUTCOME_PROPERTY = "repro_outcome"
 SEED_METRICS_PROPERTY = "repro_seed_metrics"  # a seed[N] item's run-a metrics, for the sweep's spread
 TWIN_SECONDS_PROPERTY = "repro_twin_seconds"  # the twins' wall time, for the summary's last line

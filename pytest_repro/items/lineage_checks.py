@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.base import ReproCheckError, ReproItem, ReproMismatch
+from pytest_repro.core.paths import shown_path
+from pytest_repro.items.item_base import ReproCheckError, ReproItem, ReproMismatch
 from pytest_repro.lineage.manifest import missing_lineage_message
-from pytest_repro.paths import shown_path
 
 
 class LineageManifest(pytest.File):
@@ -19,7 +19,7 @@ class LineageManifest(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         item = LineageCheck.child(self, "verify")
         if not self.path.exists() and not _lineage_explicitly_selected(self.config):
-            message = missing_lineage_message(item._shown_path())
+            message = missing_lineage_message(shown_path(self.path, self.config.rootpath))
             item.add_marker(pytest.mark.skip(reason=f"{message} (pytest -m lineage fails instead)"))
         yield item
 
@@ -33,7 +33,7 @@ class LineageCheck(ReproItem):
 
     def runtest(self) -> None:
         from pytest_repro.errors import ReproError
-        from pytest_repro.lineage.check import check
+        from pytest_repro.lineage.checking import check
 
         if not self.path.exists():
             raise ReproCheckError(missing_lineage_message(self._shown_path()))

@@ -19,8 +19,10 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.contract import SEED_MAX
-from pytest_repro.items.base import (
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.core.private_apis import session_tmp_path_factory
+from pytest_repro.core.seed_bounds import SEED_MAX
+from pytest_repro.items.item_base import (
     PLUGIN_KEY,
     SEED_METRICS_PROPERTY,
     ReproCheckError,
@@ -28,7 +30,6 @@ from pytest_repro.items.base import (
     ReproMismatch,
     artifacts_column,
 )
-from pytest_repro.outcomes import Outcome
 
 
 def probe_items(parent: pytest.File) -> Iterator[pytest.Item]:
@@ -178,13 +179,13 @@ class SeedSensitivityCheck(ProbeCheck):
 
     def _train(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in run-a's isolation and thread count (queued behind the twins)."""
-        from pytest_repro.contract import ContractError
+        from pytest_repro.core.entry_points import ContractError
         from pytest_repro.running.launcher import TrainingFailed, run_inprocess
 
         settings = self.settings
         try:
             if settings.isolation == "inprocess":
-                folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+                folder = session_tmp_path_factory(self.config).mktemp("repro-seed-sensitivity")
                 return run_inprocess(settings.request(seed), folder / f"seed-{seed}", f"seed-{seed}")
             return self.plugin.probe_run(seed, like)
         except (TrainingFailed, ContractError) as exc:
@@ -221,7 +222,7 @@ class VariationCheck(ProbeCheck):
         self.variation = variation
 
     def runtest(self) -> None:
-        from pytest_repro.outcomes import Kind
+        from pytest_repro.core.outcomes import Kind
         from pytest_repro.variations import ALONE, INFORMATIONAL, PORTABILITY
 
         twins = self.require_reproducible_twins()
@@ -276,7 +277,7 @@ class VariationCheck(ProbeCheck):
     def _attach_hunt(self, report: Any) -> None:
         """For the HTML report: the whole hunt, so the controller can draw the matrix under xdist too."""
         if self.plugin.report is not None:
-            from pytest_repro.report.collect import VARIATIONS_PROPERTY
+            from pytest_repro.report.gathering import VARIATIONS_PROPERTY
 
             self.report_property(VARIATIONS_PROPERTY, lambda: json.dumps(report.to_json(), sort_keys=True))
 
@@ -356,8 +357,8 @@ def shared_variation_report(
 
 def _seed_line(config_path: Path) -> int:
     """The line of the config's top-level `seed:` key (1 when there is none)."""
-    from pytest_repro.configs import MAX_CONFIG_BYTES
-    from pytest_repro.regular_files import read_regular
+    from pytest_repro.core.config_files import MAX_CONFIG_BYTES
+    from pytest_repro.core.regular_files import read_regular
 
     try:
         lines = read_regular(config_path, MAX_CONFIG_BYTES).decode("utf-8").splitlines()

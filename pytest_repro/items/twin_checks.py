@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pytest_repro.items.base import (
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.items.item_base import (
     TWIN_SECONDS_PROPERTY,
     ReproCheckError,
     ReproItem,
@@ -13,8 +14,7 @@ from pytest_repro.items.base import (
     artifacts_column,
     digest_lines,
 )
-from pytest_repro.outcomes import Outcome
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings.resolved import ReproSettings
 
 NO_FOLDS = (
     "the training returns no folds, so there are none to compare (optional: a function training "
@@ -177,7 +177,7 @@ class TwinCheck(ReproItem):
         cause = cause_line(twins.a.events, twins.b.events)
         if cause is not None or twins.recorded or settings.isolation == "inprocess":
             return cause
-        from pytest_repro.contract import ContractError
+        from pytest_repro.core.entry_points import ContractError
         from pytest_repro.running.launcher import TrainingFailed
         from pytest_repro.running.narrowing import Narrowing, narrow_twins
         from pytest_repro.running.twins import TwinFailure, request_key
@@ -200,13 +200,13 @@ class TwinCheck(ReproItem):
     def _attach_environments(self, a: Any, b: Any) -> None:
         """For the HTML report: the twins' recorded environments, read where the runs are (an xdist worker)."""
         if self.plugin.report is not None:
-            from pytest_repro.report.collect import RUNS_PROPERTY, runs_property
+            from pytest_repro.report.gathering import RUNS_PROPERTY, runs_property
 
             self.report_property(RUNS_PROPERTY, lambda: runs_property((a, b)))
 
     def _check_lineage(self, run: Any) -> None:
         from pytest_repro.errors import ReproError
-        from pytest_repro.lineage.check import check
+        from pytest_repro.lineage.checking import check
 
         if run.lineage is None:
             self._summary(Outcome.SKIPPED, "no lineage returned")
