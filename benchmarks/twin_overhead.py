@@ -47,7 +47,7 @@ from _machine import describe_machine, load_average
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_repro.contract import THREAD_VARIABLES, WORKERS_VARIABLE  # noqa: E402
+from pytest_repro.core.environment_names import THREAD_VARIABLES, WORKERS_VARIABLE  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 ARTIFACTS = ("best_model.joblib", "threshold.txt", "metrics.json", "drift_baseline.json")

@@ -7,7 +7,7 @@ the cause, when the two runs differ.  The library underneath is public too:
   (`write_lineage`, `Publication`, `verify_lineage`, `check`), signing, pins,
   `load_model`;
 - `pytest_repro.errors`: the one error base class and the exit codes;
-- `pytest_repro.schema` and `pytest_repro.strategies`: describe a config, validate it,
+- `pytest_repro.core` (its schema and YAML reader) and `pytest_repro.strategies`: describe a config, validate it,
   and fuzz it with hypothesis (the `hypothesis` extra).
 
 Names below are imported lazily, so loading the plugin costs almost nothing.

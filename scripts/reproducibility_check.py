@@ -8,7 +8,7 @@ from pathlib import Path
 # Run from a checkout without installing: make the project importable.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pytest_repro.cli.check import main
+from pytest_repro.cli.repro_check import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

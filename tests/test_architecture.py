@@ -100,11 +100,19 @@ PLANTED = [
         id="lineage-imports-a-layer-above",
     ),
     pytest.param(
-        "pytest_repro/contract.py",
-        "import pytest_repro.settings",
+        "pytest_repro/core/entry_points.py",
+        "import pytest_repro.settings.resolved",
         {"no-cycles-between-subpackages"},
         "No cycles are allowed in pytest_repro.",
-        id="contract-and-settings-import-each-other",
+        id="core-and-settings-import-each-other",
+    ),
+    pytest.param(
+        "pytest_repro/core/paths.py",
+        "import pytest_repro.lineage",
+        # core is the bottom layer, below lineage; lineage imports core, so a cycle closes too.
+        {"plugin-layers"},
+        "pytest_repro.core.paths -> pytest_repro.lineage",
+        id="core-imports-the-lineage",
     ),
 ]
 
@@ -198,9 +206,10 @@ def test_the_demo_and_the_examples_import_only_the_plugins_public_api():
     "source",
     [
         "from pytest_repro.lineage.pins import registry_path",  # a module below a subpackage
-        "from pytest_repro.contract import SEED_MAX",  # a module without __all__
+        "from pytest_repro.core.seed_bounds import SEED_MAX",  # a module below a subpackage
+        "from pytest_repro.core import SEED_MAX",  # a name not in the subpackage's __all__
         "from pytest_repro.lineage import build_lineage",  # a name not in the subpackage's __all__
-        "from pytest_repro import session",  # a module without __all__, through the package
+        "from pytest_repro import settings",  # a subpackage without __all__, through the package
         "import pytest_repro.running.twins",
     ],
 )
@@ -212,5 +221,68 @@ def test_the_public_api_contract_accepts_public_names():
     source = (
         "import pytest_repro\nfrom pytest_repro import Publication, strategies\n"
         "from pytest_repro.lineage import registry_path\nfrom pytest_repro.errors import ConfigError\n"
+        "from pytest_repro.core import validate, read_config_bytes\n"
     )
     assert private_imports(source, _public_names()) == []
+
+
+def test_core_offers_exactly_the_public_names_of_its_public_modules():
+    import importlib
+
+    import pytest_repro.core
+
+    offered = {
+        name
+        for module in ("config_files", "schema")
+        for name in importlib.import_module(f"pytest_repro.core.{module}").__all__
+    }
+    assert set(pytest_repro.core.__all__) == offered
+    assert all(getattr(pytest_repro.core, name) is not None for name in pytest_repro.core.__all__)
+
+
+# --- the tree: unique module names, a small top level, every subpackage documented and layered ----
+
+PACKAGE = REPO / "pytest_repro"
+# The top level holds the public API, the errors and subpackages: nothing else.
+TOP_LEVEL_MODULES = {"__init__.py", "errors.py"}
+
+
+def _subpackages() -> list[str]:
+    return sorted(path.parent.name for path in PACKAGE.glob("*/__init__.py"))
+
+
+def test_module_names_are_unique_across_the_package():
+    names: dict[str, list[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name != "__init__.py":
+            names.setdefault(path.name, []).append(str(path.relative_to(REPO)))
+    assert {name: paths for name, paths in names.items() if len(paths) > 1} == {}
+
+
+def test_the_top_level_holds_only_the_public_api_the_errors_and_subpackages():
+    files = {path.name for path in PACKAGE.glob("*.py")}
+    folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and path.name != "__pycache__"}
+
+    assert files == TOP_LEVEL_MODULES
+    assert folders == set(_subpackages()), "a folder without __init__.py is not a subpackage"
+
+
+def test_every_subpackage_says_what_it_holds():
+    import ast
+
+    undocumented = {}
+    for name in _subpackages():
+        docstring = ast.get_docstring(ast.parse((PACKAGE / name / "__init__.py").read_text(encoding="utf-8")))
+        if not docstring or "placeholder" in docstring.lower() or len(docstring.split()) < 10:
+            undocumented[name] = docstring
+    assert undocumented == {}
+
+
+def test_every_subpackage_is_in_a_layer_of_the_import_contract(contract_names: dict[str, str]):
+    from importlinter.api import read_configuration
+
+    contracts = read_configuration(str(REPO / "pyproject.toml"))["contracts_options"]
+    (layers,) = [c["layers"] for c in contracts if c["id"] == "plugin-layers"]
+    layered = {name.strip() for layer in layers for name in layer.split("|")}
+
+    assert layered == set(_subpackages())

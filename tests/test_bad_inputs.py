@@ -1218,19 +1218,19 @@ def _command(tool: str, args: list[str]) -> list[str]:
     if tool == PINS:
         return [sys.executable, str(ROOT / "benchmarks" / "synthetic_data.py"), *args]
     if tool == EXPORT:
-        return [sys.executable, "-m", "pytest_repro.cli.export", *args]
+        return [sys.executable, "-m", "pytest_repro.cli.repro_export", *args]
     if tool == VARY:
         return [
             sys.executable,
             "-c",
-            "from pytest_repro.cli.vary import main; raise SystemExit(main())",
+            "from pytest_repro.cli.repro_vary import main; raise SystemExit(main())",
             *args,
         ]
     if tool == HOOK_CONFIG:
         return [
             sys.executable,
             "-c",
-            "from pytest_repro.cli.hook import main; raise SystemExit(main())",
+            "from pytest_repro.cli.repro_hook import main; raise SystemExit(main())",
             "config",
             *args,
         ]
@@ -1253,7 +1253,7 @@ def _command(tool: str, args: list[str]) -> list[str]:
         return [
             sys.executable,
             "-c",
-            "from pytest_repro.cli.hook import main; raise SystemExit(main())",
+            "from pytest_repro.cli.repro_hook import main; raise SystemExit(main())",
             "lineage",
             *args,
         ]

@@ -21,7 +21,7 @@ from checkout import demo_environment
 from small_project import write_small_project
 
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
-from pytest_repro.lineage.check import ENVIRONMENT_NAME, REPORT_NAME
+from pytest_repro.lineage.checking import ENVIRONMENT_NAME, REPORT_NAME
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 
 REPO = Path(__file__).resolve().parents[1]

@@ -39,13 +39,13 @@ from demo_strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, val
 from hypothesis import assume, given, settings
 from hypothesis.errors import InvalidArgument
 
-from pytest_repro.contract import RunRequest
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.diagnose.compare import assert_runs_identical
 from pytest_repro.errors import ConfigError
 from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset
 from pytest_repro.running.launcher import run_inprocess
 from pytest_repro.running.twins import train_twins
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings.resolved import ReproSettings
 from training.config import config_to_dict, dump_config, load_config, validate_config
 
 FILE = "fuzz.yaml"

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings.resolved import ReproSettings
 
 FUZZ_TESTS = Path(__file__).with_name("test_fuzz_config.py")
 COPY = "test_copied_fuzz_config"  # not the original's module name: both are imported in this process

@@ -1,6 +1,6 @@
 """The demo's config.yaml: every key, type and bound declared once, and the loader that checks them.
 
-Each section is a frozen dataclass whose fields carry their rule (`pytest_repro.schema`),
+Each section is a frozen dataclass whose fields carry their rule (`pytest_repro.core.schema`),
 so the validator and the hypothesis strategies (`pytest_repro.strategies`) read the same
 declaration.  A config is validated once, before any data is read, and every problem is
 reported at once, one line each, naming the file, the dotted key, the value and what is
@@ -16,9 +16,8 @@ from typing import Any
 
 import yaml
 
-from pytest_repro.configs import parse_yaml_bytes, read_config_bytes
+from pytest_repro.core import Rule, leaf, parse_yaml_bytes, read_config_bytes, section, validate
 from pytest_repro.lineage import sha256_bytes
-from pytest_repro.schema import Rule, leaf, section, validate
 
 SEED_MAX = 2**32 - 1  # the largest seed numpy's legacy generator takes
 _FILE_NAME = Rule(

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pytest_repro.core import short_repr
 from pytest_repro.errors import ConfigError, DatasetError, Problem
-from pytest_repro.schema import short_repr
 
 COUNTRY = "student_country"
 NUMERIC_INPUTS = (

@@ -6,5 +6,5 @@
     probe_checks      the seed sweep, the seed probe and each variation: runs beyond the twins
     lineage_file      verifying a lineage against the files it names
 
-The one item class that runs them under pytest is `pytest_repro.items.base.ReproItem`.
+The one item class that runs them under pytest is `pytest_repro.items.item_base.ReproItem`.
 """

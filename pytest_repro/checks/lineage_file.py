@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_repro.checks.result import CheckContext, CheckResult
-from pytest_repro.outcomes import Outcome
+from pytest_repro.core.outcomes import Outcome
 
 
 def verify_lineage(path: Path, project_root: Path | None = None) -> CheckResult:
     """`verified` (how many files, the signature), `mismatch` naming each file, or `invalid` in one line."""
     from pytest_repro.errors import ReproError
-    from pytest_repro.lineage.check import check
+    from pytest_repro.lineage.checking import check
 
     try:
         report = check(path, write_reports=False, project_root=project_root)
@@ -29,8 +29,8 @@ def check_lineage_file(context: CheckContext, subject: Path) -> CheckResult:
     """The lineage manifest in the project matches the files it names (no row: it is not a twin check)."""
     from dataclasses import replace
 
+    from pytest_repro.core.paths import shown_path
     from pytest_repro.lineage.manifest import missing_lineage_message
-    from pytest_repro.paths import shown_path
 
     if not subject.exists():
         message = missing_lineage_message(shown_path(subject, context.rootpath))

@@ -17,8 +17,8 @@ from typing import Any
 
 from pytest_repro.checks.result import SEED_METRICS_PROPERTY, CheckContext, CheckResult, CheckStopped, Effect
 from pytest_repro.checks.twin_comparisons import artifacts_column
-from pytest_repro.contract import SEED_MAX
-from pytest_repro.outcomes import Kind, Outcome
+from pytest_repro.core.outcomes import Kind, Outcome
+from pytest_repro.core.seed_bounds import SEED_MAX
 
 
 def require_reproducible_twins(context: CheckContext) -> Any:
@@ -112,7 +112,7 @@ def check_seed_sensitivity(context: CheckContext, subject: str) -> CheckResult:
 
 def _train(context: CheckContext, seed: int, like: Any) -> Any:
     """One run with `seed`, in run-a's isolation and thread count (queued behind the twins)."""
-    from pytest_repro.contract import ContractError
+    from pytest_repro.core.entry_points import ContractError
     from pytest_repro.running.launcher import TrainingFailed
 
     try:
@@ -138,7 +138,7 @@ def check_variation(context: CheckContext, subject: str) -> CheckResult:
         ) from None
     properties: tuple[tuple[str, str], ...] = ()
     if context.report_wanted:  # the whole hunt, so the controller can draw the matrix under xdist too
-        from pytest_repro.report.collect import VARIATIONS_PROPERTY
+        from pytest_repro.report.gathering import VARIATIONS_PROPERTY
 
         properties = ((VARIATIONS_PROPERTY, json.dumps(report.to_json(), sort_keys=True)),)
 
@@ -237,8 +237,8 @@ def seed_spread(found: MutableMapping[int, Any]) -> list[str]:
 
 def _seed_line(config_path: Path) -> int:
     """The line of the config's top-level `seed:` key (1 when there is none)."""
-    from pytest_repro.configs import MAX_CONFIG_BYTES
-    from pytest_repro.regular_files import read_regular
+    from pytest_repro.core.config_files import MAX_CONFIG_BYTES
+    from pytest_repro.core.regular_files import read_regular
 
     try:
         lines = read_regular(config_path, MAX_CONFIG_BYTES).decode("utf-8").splitlines()

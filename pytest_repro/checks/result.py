@@ -2,7 +2,7 @@
 
 A check is a plain function (`pytest_repro.checks.registry`) that knows nothing of
 pytest: it is handed a `CheckContext` (the settings, and the runs it may ask for) and
-returns a `CheckResult`.  The one item class (`pytest_repro.items.base.ReproItem`)
+returns a `CheckResult`.  The one item class (`pytest_repro.items.item_base.ReproItem`)
 turns the result into a pass, a failure or a skip, a summary row and JUnit
 properties.  A check that cannot go on (its twins failed, a declaration cannot be
 applied) raises `CheckStopped` with the result to report instead.
@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
-from pytest_repro.outcomes import Kind, Outcome
+from pytest_repro.core.outcomes import Kind, Outcome
 
 # The JUnit properties of a result that the session reads back (under xdist, from a worker's report).
 TWIN_SECONDS_PROPERTY = "repro_twin_seconds"  # the twins' wall time, for the summary's last line
@@ -78,8 +78,8 @@ class CheckStopped(Exception):
 class CheckContext(Protocol):
     """What a check may read and ask for; the item provides it, from the session's runs."""
 
-    settings: Any  # pytest_repro.settings.ReproSettings
-    probes: Any  # pytest_repro.probe_settings.ProbeSettings
+    settings: Any  # pytest_repro.settings.resolved.ReproSettings
+    probes: Any  # pytest_repro.settings.probes.ProbeSettings
     rootpath: Path
     report_wanted: bool  # an HTML report is written: attach what only it reads
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pytest_repro.checks.result import TWIN_SECONDS_PROPERTY, CheckContext, CheckResult, CheckStopped, Effect
-from pytest_repro.outcomes import Outcome
+from pytest_repro.core.outcomes import Outcome
 
 NO_FOLDS = (
     "the training returns no folds, so there are none to compare (optional: a function training "
@@ -32,7 +32,7 @@ class _Twins:
         self.a, self.b = self.twins.a, self.twins.b
         self.properties: list[tuple[str, str]] = [(TWIN_SECONDS_PROPERTY, f"{self.twins.seconds:.1f}")]
         if context.report_wanted:  # the twins' recorded environments, read where the runs are (a worker)
-            from pytest_repro.report.collect import RUNS_PROPERTY, runs_property
+            from pytest_repro.report.gathering import RUNS_PROPERTY, runs_property
 
             self.properties.append((RUNS_PROPERTY, runs_property((self.a, self.b))))
 

@@ -79,7 +79,7 @@ def _recorded_files(lineage: Path) -> set[Path]:
 
 
 def _matches(relative: str, globs: tuple[str, ...]) -> bool:
-    from pytest_repro.paths import matches_any
+    from pytest_repro.core.paths import matches_any
 
     return matches_any(relative, globs)
 

@@ -38,8 +38,8 @@ def run_cli(command: Callable[[], int]) -> int:
 
 def _what_was_published() -> str:
     """Say truthfully where an interrupted command left the artifacts it was publishing."""
+    from pytest_repro.core.paths import shown_path
     from pytest_repro.lineage.publish import interrupted_commit, published_folders
-    from pytest_repro.paths import shown_path
 
     journal = interrupted_commit()
     if journal is not None:

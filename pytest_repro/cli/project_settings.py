@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from pytest_repro.errors import ConfigError, Problem
-from pytest_repro.options import BY_NAME, INI_NAMES, Setting, value_of
+from pytest_repro.settings.table import BY_NAME, INI_NAMES, Setting, value_of
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -88,7 +88,7 @@ def read_project_settings(project: Project, **given: tuple[Any, str] | None) -> 
     """
     import pytest
 
-    from pytest_repro.settings import resolve_settings
+    from pytest_repro.settings.resolved import resolve_settings
 
     check_setting_names(project)
     try:
@@ -134,8 +134,8 @@ def configured_lineage(option: Path | None) -> tuple[Path, Path]:
     as the user would type it from here, so that messages name it that way; the root is
     the rootdir when the lineage lies in it, else the folder above the lineage's own.
     """
+    from pytest_repro.core.paths import shown_path
     from pytest_repro.lineage.verify import inferred_project_root
-    from pytest_repro.paths import shown_path
 
     project = find_project()
     lineage = option
@@ -157,7 +157,7 @@ def configured_pins(project: Project) -> Path | None:
 
 def check_setting_names(project: Project) -> None:
     """Refuse a misspelt `repro_*` key, with the nearest name, as `pytest` itself would."""
-    from pytest_repro.preflight import unknown_setting_hint
+    from pytest_repro.settings.preflight import unknown_setting_hint
 
     for key in sorted(project.options):
         hint = unknown_setting_hint(str(key), INI_NAMES)

@@ -23,7 +23,7 @@ from pytest_repro.diagnose.tensor_files import diff_tensor_files
 from pytest_repro.diagnose.tree_model_files import diff_tree_model_files
 
 if TYPE_CHECKING:
-    from pytest_repro.contract import RunRecord
+    from pytest_repro.core.run_records import RunRecord
     from pytest_repro.diagnose.declared import Volatility
 
 

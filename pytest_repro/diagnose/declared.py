@@ -29,7 +29,7 @@ from pytest_repro.diagnose.bytes_diff import same_bytes
 from pytest_repro.diagnose.difference import Difference
 
 if TYPE_CHECKING:
-    from pytest_repro.contract import RunRecord
+    from pytest_repro.core.run_records import RunRecord
 
 ID_SEGMENT = "{id}"
 # A pointer reaches into these outputs, or into a file without an extension (MLflow's MLmodel).
@@ -57,7 +57,7 @@ class IgnoreRule:
 
     def matches(self, name: str) -> bool:
         """Whether an output's (paired) name is one this rule speaks of."""
-        from pytest_repro.paths import matches_any
+        from pytest_repro.core.paths import matches_any
 
         return matches_any(name, [self.glob.replace(ID_SEGMENT, "*")])
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from pytest_repro.core.paths import shown_path
 from pytest_repro.lineage.manifest import INPUT, OUTPUT, Entry, entries
-from pytest_repro.paths import shown_path
 
 CONFIG_INPUT = "config"
 

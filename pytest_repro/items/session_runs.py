@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from pytest_repro.checks.result import CheckResult, CheckStopped
-from pytest_repro.outcomes import Outcome
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.core.private_apis import session_tmp_path_factory
 
 
 class SessionRuns:
@@ -56,7 +57,7 @@ class SessionRuns:
 
     def narrowed_cause(self, twins: Any) -> str | None:
         """What narrowing found: once per session and twins, shared by every failing check and xdist worker."""
-        from pytest_repro.contract import ContractError
+        from pytest_repro.core.entry_points import ContractError
         from pytest_repro.running.launcher import TrainingFailed
         from pytest_repro.running.narrowing import Narrowing, narrow_twins
         from pytest_repro.running.twins import TwinFailure, request_key
@@ -81,7 +82,7 @@ class SessionRuns:
         from pytest_repro.running.launcher import run_inprocess
 
         if self.settings.isolation == "inprocess":
-            folder = self.item.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+            folder = session_tmp_path_factory(self.item.config).mktemp("repro-seed-sensitivity")
             return run_inprocess(self.settings.request(seed), folder / f"seed-{seed}", f"seed-{seed}")
         return self.plugin.probe_run(seed, like)
 

@@ -38,7 +38,7 @@ _HOMES = {
     "Entry": "manifest",
     "verify_lineage": "verify",
     "VerificationReport": "verify",
-    "check": "check",
+    "check": "checking",
     "sign_lineage": "signing",
     "verify_signature": "signing",
     "HmacKey": "signing",

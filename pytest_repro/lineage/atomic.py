@@ -55,8 +55,8 @@ def _temporary_beside(path: Path) -> Iterator[tuple[Any, Path]]:
 
 
 def _cannot_write(path: Path, exc: OSError) -> Exception:
+    from pytest_repro.core.paths import shown_path
     from pytest_repro.errors import ArtifactError
-    from pytest_repro.paths import shown_path
 
     if isinstance(exc, FileNotFoundError) and not path.parent.is_dir():
         reason = f"folder {shown_path(path.parent)} does not exist"

@@ -57,7 +57,7 @@ def thread_pools() -> list[dict[str, Any]] | None:
 
 def capture_environment() -> dict[str, Any]:
     """Return the environment section of a lineage."""
-    from pytest_repro.lineage.machine import cpu_description, numpy_simd, relevant_variables
+    from pytest_repro.lineage.machine_facts import cpu_description, numpy_simd, relevant_variables
 
     simd = numpy_simd()  # imports numpy when installed, so that its BLAS shows in the thread pools
     return {
@@ -107,7 +107,7 @@ def environment_differences(recorded: dict[str, Any], current: dict[str, Any]) -
     libraries only one run happened to load and the thread counts (which a training
     that pins its threads does not depend on).
     """
-    from pytest_repro.lineage.machine import machine_differences
+    from pytest_repro.lineage.machine_facts import machine_differences
 
     ranked = machine_differences(recorded, current)
     changes = ranked["kernel"] + ranked["simd"] + ranked["cpu"]

@@ -148,7 +148,7 @@ def _descriptor(item: Entry) -> dict[str, Any]:
 
 def config_content(verified: VerifiedLineage, config: Entry) -> Any:
     """Parse the config from bytes whose SHA-256 matches the lineage, read once (no check-then-read race)."""
-    from pytest_repro.configs import MAX_CONFIG_BYTES, parse_yaml_bytes
+    from pytest_repro.core.config_files import MAX_CONFIG_BYTES, parse_yaml_bytes
 
     return parse_yaml_bytes(verified_bytes(verified, config, MAX_CONFIG_BYTES), str(verified.resolve(config)))
 
@@ -159,7 +159,7 @@ def verified_bytes(verified: VerifiedLineage, item: Entry, limit: int = MAX_PARS
     What is parsed is what was hashed: a file swapped after the lineage was verified is
     refused, not read.  `limit` bounds the read, for files an export parses whole.
     """
-    from pytest_repro.regular_files import read_regular
+    from pytest_repro.core.regular_files import read_regular
 
     path = verified.resolve(item)
     try:

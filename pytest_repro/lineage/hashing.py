@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_repro.regular_files import open_regular
+from pytest_repro.core.regular_files import open_regular
 
 CHUNK_SIZE = 1 << 20  # 1 MiB: large enough for full hashlib throughput, small enough for flat memory
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.core.parsing import loads_json
+from pytest_repro.core.regular_files import read_regular
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage import DEFAULT_LINEAGE  # noqa: F401 - re-exported: readers import it from here
-from pytest_repro.parsing import loads_json
-from pytest_repro.regular_files import read_regular
 
 SCHEMA_VERSION = 2
 MAX_LINEAGE_BYTES = 10_000_000

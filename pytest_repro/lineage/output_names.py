@@ -15,15 +15,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+from pytest_repro.core.paths import shown_path
 from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.signing import ENVELOPE_SUFFIX
-from pytest_repro.paths import shown_path
 
 # The publishing machinery's own files (pytest_repro.lineage.publish imports them from here).
 JOURNAL_NAME = ".commit.json"
 LOCK_NAME = ".training.lock"
 STAGED_SUFFIX = ".staged"
-# Written beside the lineage by every check run (pytest_repro.lineage.check imports them from here).
+# Written beside the lineage by every check run (pytest_repro.lineage.checking imports them from here).
 REPORT_NAME = "reproducibility_report.json"
 ENVIRONMENT_NAME = "reproducibility_environment.json"
 RESERVED_NAMES = frozenset({JOURNAL_NAME, LOCK_NAME, REPORT_NAME, ENVIRONMENT_NAME})

@@ -19,13 +19,13 @@ from typing import TypeVar
 
 import yaml
 
-from pytest_repro.configs import read_yaml
+from pytest_repro.core.config_files import read_yaml
+from pytest_repro.core.paths import shown_path
+from pytest_repro.core.regular_files import open_regular
 from pytest_repro.errors import ConfigError, DatasetError, DatasetPinError
 from pytest_repro.lineage.atomic import write_bytes_atomic
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.manifest import is_sha256
-from pytest_repro.paths import shown_path
-from pytest_repro.regular_files import open_regular
 
 PINS_FILE = "dataset_pins.yaml"
 T = TypeVar("T")

@@ -37,11 +37,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from pytest_repro.core.parsing import loads_json
+from pytest_repro.core.regular_files import open_regular
 from pytest_repro.errors import ArtifactError
 from pytest_repro.lineage.atomic import fsync_folder, write_bytes_atomic
 from pytest_repro.lineage.output_names import JOURNAL_NAME, LOCK_NAME, STAGED_SUFFIX, name_problem
-from pytest_repro.parsing import loads_json
-from pytest_repro.regular_files import open_regular
 
 __all__ = ["JOURNAL_NAME", "LOCK_NAME", "STAGED_SUFFIX", "JournalError", "StagedCommit", "read_journal"]
 PAUSE_ENV = "REPRO_TEST_PAUSE_AT"

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pytest_repro.core.parsing import loads_json
+from pytest_repro.core.regular_files import read_regular
 from pytest_repro.errors import ConfigError, Problem, SignatureError
 from pytest_repro.lineage.atomic import canonical_json, write_bytes_atomic
 from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from, public_key_from
 from pytest_repro.lineage.hashing import sha256_bytes
 from pytest_repro.lineage.manifest import MAX_LINEAGE_BYTES, read_lineage_bytes
-from pytest_repro.parsing import loads_json
-from pytest_repro.regular_files import read_regular
 
 # The type the in-toto signing envelope uses for in-toto JSON payloads; the lineage is
 # signed byte for byte, and `repro-export intoto` turns it into a Statement v1.

@@ -15,9 +15,9 @@ import os
 import shutil
 from pathlib import Path
 
+from pytest_repro.core.regular_files import open_regular
 from pytest_repro.errors import LineageError
 from pytest_repro.lineage.hashing import sha256_file
-from pytest_repro.regular_files import open_regular
 
 
 def copy_and_hash(source: Path, copy: Path, *, shown: Path | str, what: str) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
-from pytest_repro.outcomes import Kind, Outcome
+from pytest_repro.core.outcomes import Kind, Outcome
 
-# The CSS class of each kind of outcome (`pytest_repro.outcomes`).
+# The CSS class of each kind of outcome (`pytest_repro.core.outcomes`).
 _CLASSES = {Kind.PASSED: "good", Kind.FAILED: "bad", Kind.WARNING: "warn", Kind.SKIPPED: "muted"}
 
 

@@ -15,7 +15,7 @@ A cell is one of:
     not applicable  the variation means nothing for this kind of training (the working
                     directory of a command, which always runs from its copy)
 
-The words and their colours are the one vocabulary of `pytest_repro.outcomes`.
+The words and their colours are the one vocabulary of `pytest_repro.core.outcomes`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pytest_repro.outcomes import Outcome
+from pytest_repro.core.outcomes import Outcome
 from pytest_repro.report.markup import cell, note, status_class, table, text
 from pytest_repro.report.model import Row
 from pytest_repro.variations.catalogue import ALONE, PORTABILITY

@@ -13,9 +13,9 @@ import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 
+from pytest_repro.core.paths import shown_path
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_bytes_atomic
-from pytest_repro.paths import shown_path
 
 GENERATOR_TAG = '<meta name="generator" content="pytest-repro report">'
 _HEAD_BYTES = 1024

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pytest_repro.contract import ContractError, RunRequest
+from pytest_repro.core.entry_points import ContractError
+from pytest_repro.core.run_records import RunRequest
 
 if TYPE_CHECKING:
     from pytest_repro.running.isolation import IsolatedRun

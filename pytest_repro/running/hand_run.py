@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import ContractError, RunRequest
+from pytest_repro.core.entry_points import ContractError
+from pytest_repro.core.paths import matches_any, shown_path
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.errors import EXIT_VERIFICATION_FAILED, ReproError
-from pytest_repro.paths import matches_any, shown_path
 from pytest_repro.running.command_training import OUTPUT_FOLDER, CommandTraining, expand_word
 from pytest_repro.running.isolation import (
     RECORD_VARIABLE,
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     """Subprocess side of a function's hand run: call the entry point, write what it returned as JSON."""
     import argparse
 
-    from pytest_repro.contract import call_entry_point
+    from pytest_repro.core.entry_points import call_entry_point
 
     parser = argparse.ArgumentParser(prog="python -m pytest_repro.running.hand_run")
     parser.add_argument("--entry", required=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import ContractError
+from pytest_repro.core.entry_points import ContractError
 from pytest_repro.running.tree_copy import SHARE_MIN_BYTES, ProjectCopy, barrier, copy_tree, never_copied
 
 SITE_FOLDER = Path(__file__).resolve().parent / "run_site"

@@ -15,14 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import (
-    THREAD_VARIABLES,
-    WORKERS_VARIABLE,
-    ContractError,
-    RunRecord,
-    RunRequest,
-    call_entry_point,
-)
+from pytest_repro.core.entry_points import ContractError, call_entry_point
+from pytest_repro.core.environment_names import THREAD_VARIABLES, WORKERS_VARIABLE
+from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.running import silent_runs
@@ -192,7 +187,7 @@ def train_once(
     worker's recorder); a command's run knows that itself.
     """
     if request.command is not None:
-        from pytest_repro.contract import normalise_result
+        from pytest_repro.core.entry_points import normalise_result
         from pytest_repro.running.command_training import run_command_training
 
         trained = run_command_training(request.command, request, output_dir)

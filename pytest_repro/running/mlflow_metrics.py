@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import ContractError
+from pytest_repro.core.entry_points import ContractError
 
 PREFIX = "mlflow:"
 STORE = "mlruns"

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import THREAD_VARIABLES, WORKERS_VARIABLE, RunRecord, RunRequest
+from pytest_repro.core.environment_names import THREAD_VARIABLES, WORKERS_VARIABLE
+from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.running.launcher import HASH_SEEDS
 from pytest_repro.running.scheduler import TrainingScheduler
 

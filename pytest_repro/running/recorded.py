@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRecord
+from pytest_repro.core.paths import shown_path
+from pytest_repro.core.run_records import RunRecord
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.manifest import (
     INPUT,
@@ -41,7 +42,6 @@ from pytest_repro.lineage.manifest import (
     read_lineage,
 )
 from pytest_repro.lineage.verify import lineage_root, resolve_entry
-from pytest_repro.paths import shown_path
 
 # A JSON output read as the recorded metrics may be this large; larger ones are not metrics.
 MAX_METRICS_BYTES = 10_000_000
@@ -70,7 +70,7 @@ def check_recorded_run(
 
     `seed` is the seed today's run will use (None when only the training knows it).
     """
-    from pytest_repro.lineage.check import check
+    from pytest_repro.lineage.checking import check
 
     shown = shown_path(lineage_path, project_root)
     where = f"{source} {shown}"
@@ -188,7 +188,7 @@ def recorded_twin(
 
 def _verified_again(lineage_path: Path, project_root: Path) -> dict[str, Any]:
     """The recorded lineage, verified once more (signature and every file): the bytes that verified, parsed."""
-    from pytest_repro.lineage.check import check
+    from pytest_repro.lineage.checking import check
 
     result = check(lineage_path, write_reports=False, project_root=project_root)
     if result.failures:
@@ -295,8 +295,8 @@ def _metrics(artifacts: Mapping[str, Path], fresh: RunRecord) -> dict[str, Any] 
 
 
 def _json_object(path: Path) -> dict[str, Any] | None:
-    from pytest_repro.parsing import loads_json
-    from pytest_repro.regular_files import read_regular
+    from pytest_repro.core.parsing import loads_json
+    from pytest_repro.core.regular_files import read_regular
 
     try:
         if Path(path).stat().st_size > MAX_METRICS_BYTES:

@@ -21,7 +21,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from pytest_repro.contract import ContractError, RunRecord, RunRequest, available_cores
+from pytest_repro.core.core_count import available_cores
+from pytest_repro.core.entry_points import ContractError
+from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.running.launcher import ProgressSink, RunningTraining, TrainingFailed, start_runs, wait_runs
 
 

@@ -34,7 +34,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_repro.paths import matches_any
+from pytest_repro.core.paths import matches_any
 
 # Git-ignored files this large are shared rather than copied (ini `repro_copy` copies any).
 SHARE_MIN_BYTES = 8 * 1024 * 1024

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import ContractError, RunRecord, RunRequest
+from pytest_repro.core.entry_points import ContractError
+from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.running.launcher import ProgressSink, TrainingFailed, run_inprocess

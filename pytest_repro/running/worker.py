@@ -9,7 +9,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import CONTRACT_VARIABLES, ContractError, RunRequest
+from pytest_repro.core.entry_points import ContractError
+from pytest_repro.core.environment_names import CONTRACT_VARIABLES
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.errors import ReproError
 from pytest_repro.lineage.atomic import write_json_atomic
 from pytest_repro.running.command_training import CommandTraining, command_copy_folder, command_record_folder

@@ -1,12 +1,12 @@
 """Hypothesis strategies that draw valid and invalid configs from any project's schema.
 
-The schema is the root dataclass a project declares with `pytest_repro.schema`
+The schema is the root dataclass a project declares with `pytest_repro.core.schema`
 (`Rule`, `leaf`, `section`).  Every value is drawn from the rule declared for its key,
 so a bound changed in the schema changes what is generated; nothing here repeats a
 bound, and nothing knows any particular project.
 
 - `valid_configs(schema, ...)` draws raw config mappings (what `yaml.safe_load`
-  returns) that `pytest_repro.schema.validate(raw, schema)` must accept;
+  returns) that `pytest_repro.core.schema.validate(raw, schema)` must accept;
 - `invalid_configs(schema, ...)` draws `(raw_config, dotted_key)` pairs that break
   exactly one rule, with the key the validator's error must name;
 - `valid_values(schema, key, ...)` draws the allowed values of one leaf.
@@ -16,7 +16,7 @@ Example: the validator must reject every invalid config, naming the key at fault
     from hypothesis import given
 
     from pytest_repro.errors import ConfigError
-    from pytest_repro.schema import validate
+    from pytest_repro.core.schema import validate
     from pytest_repro.strategies import invalid_configs
 
     from myproject.settings import Settings

@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pytest_repro.schema import Rule
+from pytest_repro.core.schema import Rule
 from pytest_repro.strategies.values import NUMBER_KINDS, numbers
 
 # Text is drawn from a fixed alphabet rather than all of Unicode: hypothesis builds a

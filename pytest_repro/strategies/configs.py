@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from pytest_repro.schema import LeafSpec, SectionSpec
+from pytest_repro.core.schema import LeafSpec, SectionSpec
 from pytest_repro.strategies.layout import Layout, join, set_key
 from pytest_repro.strategies.values import NUMBER_KINDS, allowed_values, is_free_text, narrow
 

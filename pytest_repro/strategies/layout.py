@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis.errors import InvalidArgument
 
-from pytest_repro.schema import LeafSpec, SectionSpec, iter_leaves, iter_sections
+from pytest_repro.core.schema import LeafSpec, SectionSpec, iter_leaves, iter_sections
 
 
 @dataclass(frozen=True)

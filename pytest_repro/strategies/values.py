@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from pytest_repro.schema import Rule
+from pytest_repro.core.schema import Rule
 from pytest_repro.strategies.layout import Layout
 
 NUMBER_KINDS = ("int", "float")

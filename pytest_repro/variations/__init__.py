@@ -73,8 +73,8 @@ from pytest_repro.variations.catalogue import (
     reference_spec,
     varied_spec,
 )
-from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import choose_locales, installed_locales
+from pytest_repro.variations.refusals import VariationError
 from pytest_repro.variations.report import (
     VariationReport,
     VariationResult,

@@ -14,9 +14,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRecord, RunRequest
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
-from pytest_repro.outcomes import Outcome
 from pytest_repro.running.launcher import ProgressSink
 from pytest_repro.variations.catalogue import (
     ALONE,
@@ -27,7 +27,7 @@ from pytest_repro.variations.catalogue import (
     reference_spec,
     varied_spec,
 )
-from pytest_repro.variations.errors import VariationError
+from pytest_repro.variations.refusals import VariationError
 from pytest_repro.variations.report import VariationReport, VariationResult
 from pytest_repro.variations.runs import RunResult, train_specs
 from pytest_repro.variations.specs import RunSpec

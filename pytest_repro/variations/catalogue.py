@@ -1,4 +1,4 @@
-"""The catalogue: one small class per variation, behind the one `Variation` interface (`base`).
+"""The catalogue: one small class per variation, behind the one `Variation` interface (`variation`).
 
 The variations of this process's environment live here; those that stand in for
 another machine or day live in `machines`.  Adding a variation is adding a class to
@@ -11,13 +11,18 @@ import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, WORKERS_VARIABLE
+from pytest_repro.core.environment_names import (
+    N_JOBS_VARIABLE,
+    ROW_ORDER_VARIABLE,
+    THREAD_VARIABLES,
+    WORKERS_VARIABLE,
+)
 from pytest_repro.running.isolation import DIR_ORDER_VARIABLE
-from pytest_repro.variations.base import OneVariable, Variation
-from pytest_repro.variations.errors import VariationError
 from pytest_repro.variations.locales import installed_locales
 from pytest_repro.variations.machines import BlasKernel, Clock, Cores, Simd
+from pytest_repro.variations.refusals import VariationError
 from pytest_repro.variations.specs import MovedProject, RunSpec, Side
+from pytest_repro.variations.variation import OneVariable, Variation
 from pytest_repro.variations.workspace import Workspace, inside
 
 

@@ -32,7 +32,7 @@ for name in ("numpy", "scipy.linalg"):
     except Exception:
         pass
 from pytest_repro.lineage.environment import thread_pools
-from pytest_repro.lineage.machine import cpu_description, numpy_simd
+from pytest_repro.lineage.machine_facts import cpu_description, numpy_simd
 print(json.dumps({"pools": thread_pools() or [], "simd": numpy_simd(), "cpu": cpu_description()}))
 """
 

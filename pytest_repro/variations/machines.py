@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 
-from pytest_repro.contract import THREAD_VARIABLES
-from pytest_repro.variations.base import Variation
+from pytest_repro.core.environment_names import THREAD_VARIABLES
 from pytest_repro.variations.clock import OFFSET_VARIABLE, unavailable_reason
 from pytest_repro.variations.kernels import (
     Kernels,
@@ -20,6 +19,7 @@ from pytest_repro.variations.kernels import (
     older_openblas_family,
 )
 from pytest_repro.variations.specs import Side
+from pytest_repro.variations.variation import Variation
 from pytest_repro.variations.workspace import Workspace
 
 

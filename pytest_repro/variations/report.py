@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.core.outcomes import Kind, Outcome
+from pytest_repro.core.paths import shown_path
 from pytest_repro.diagnose.difference import Difference
-from pytest_repro.outcomes import Kind, Outcome
-from pytest_repro.paths import shown_path
 from pytest_repro.variations.catalogue import ALONE
 
 TABLE_DETAIL = 90

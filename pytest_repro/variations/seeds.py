@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRecord
-from pytest_repro.outcomes import Outcome
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.core.run_records import RunRecord
 
 UNUSED, MODEL_INDEPENDENT, USED = Outcome.SEED_UNUSED, Outcome.MODEL_SEED_INDEPENDENT, Outcome.SEED_USED
 
@@ -36,7 +36,7 @@ class ReproSeedWarning(UserWarning):
 
 def configured_seed(seed: int | None, config_path: Path) -> int | None:
     """Return the seed the runs use: the one given, else the config's top-level `seed`, else None."""
-    from pytest_repro.configs import config_seed
+    from pytest_repro.core.config_files import config_seed
 
     return seed if seed is not None else config_seed(config_path)
 

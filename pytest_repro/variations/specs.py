@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRequest
+from pytest_repro.core.run_records import RunRequest
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.contract import RunRequest, available_cores
+from pytest_repro.core.core_count import available_cores
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.running.affinity import cpu_set
 from pytest_repro.variations.kernels import Kernels
 from pytest_repro.variations.locales import choose_locales, installed_locales
@@ -152,7 +153,9 @@ def _named_files(config_path: Path) -> list[Path]:
     try:
         import yaml
 
-        from pytest_repro.configs import read_config_bytes  # a regular file only: a FIFO is refused, not read
+        from pytest_repro.core.config_files import (
+            read_config_bytes,  # a regular file only: a FIFO is refused, not read
+        )
 
         data = yaml.safe_load(read_config_bytes(config_path).decode("utf-8-sig"))
     except Exception:

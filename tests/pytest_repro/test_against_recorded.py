@@ -242,7 +242,7 @@ def test_a_command_training_whose_recorded_run_differs_fails_naming_the_output(p
 
 def test_the_recorded_outputs_the_checks_open_are_private_copies_hashed_after_run_b(tmp_path: Path):
     """The recorded model is copied and hashed when run-b ends: a swap after that is never seen, one before refused."""
-    from pytest_repro.contract import RunRecord
+    from pytest_repro.core.run_records import RunRecord
     from pytest_repro.lineage.writing import write_lineage
     from pytest_repro.running.recorded import RecordedRunRefused, check_recorded_run, recorded_twin
 

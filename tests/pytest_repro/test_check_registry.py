@@ -18,20 +18,20 @@ from html_report import read_page, summary_rows
 import pytest_repro
 from pytest_repro.checks.registry import REGISTRY, CheckKind, planned_checks
 from pytest_repro.checks.result import CheckResult, Effect
-from pytest_repro.outcomes import Kind, Outcome
+from pytest_repro.core.outcomes import Kind, Outcome
 
 PACKAGE = Path(pytest_repro.__file__).parent
 # Words that are Outcome values but mean something else where they are written, each with its reason.
 OTHER_VOCABULARIES = {
     # pytest's own report outcomes (`report.outcome`), counted for the page's badge.
-    ("report/collect.py", "failed"),
-    ("report/collect.py", "skipped"),
+    ("report/gathering.py", "failed"),
+    ("report/gathering.py", "skipped"),
     # A CSS class of the environment table, not an outcome.
     ("report/environments.py", "differs"),
     # Setting names (`--repro-portability`, `--portability`).
-    ("cli/vary.py", "portability"),
-    ("probe_settings.py", "portability"),
-    ("options.py", "portability"),
+    ("cli/repro_vary.py", "portability"),
+    ("settings/probes.py", "portability"),
+    ("settings/table.py", "portability"),
     # A key of the variation report's JSON.
     ("variations/report.py", "interaction"),
 }
@@ -39,8 +39,8 @@ OTHER_VOCABULARIES = {
 EVERY_OUTCOME_CONFTEST = """
 import pytest
 from pytest_repro.checks.registry import PlannedCheck
-from pytest_repro.items.base import ReproItem
-from pytest_repro.outcomes import Outcome
+from pytest_repro.items.item_base import ReproItem
+from pytest_repro.core.outcomes import Outcome
 
 
 class EveryOutcome(pytest.File):
@@ -131,7 +131,7 @@ def test_no_module_writes_an_outcome_word_outside_the_enum():
     found = set()
     for path in sorted(PACKAGE.rglob("*.py")):
         where = path.relative_to(PACKAGE).as_posix()
-        if where == "outcomes.py":
+        if where == "core/outcomes.py":
             continue
         found |= {(where, word) for word in _string_literals(path) & words}
     # `differ(s)` is the verb of a rendered difference ("metrics differ: ..."), never an outcome.

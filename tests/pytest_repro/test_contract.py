@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from pytest_repro.contract import ContractError, normalise_folds, normalise_result
+from pytest_repro.core.entry_points import ContractError, normalise_folds, normalise_result
 
 X = np.arange(24).reshape(12, 2)
 Y = np.array([0, 1] * 6)

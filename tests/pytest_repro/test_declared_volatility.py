@@ -145,7 +145,7 @@ def test_a_bad_pattern_is_a_usage_error_of_the_session(pytester):
 
 
 def _run(tmp_path, label, files):
-    from pytest_repro.contract import RunRecord
+    from pytest_repro.core.run_records import RunRecord
     from pytest_repro.lineage.hashing import sha256_file
 
     folder = tmp_path / label

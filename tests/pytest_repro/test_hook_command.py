@@ -11,7 +11,7 @@ import pytest
 from checkout import ROOT as REPO
 from fake_project import FakeProject
 
-from pytest_repro.cli.hook import main
+from pytest_repro.cli.repro_hook import main
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage
@@ -250,7 +250,7 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
 
 def test_console_script_points_at_main():
     (script,) = entry_points(group="console_scripts", name="repro-hook")
-    assert script.value == "pytest_repro.cli.hook:main"
+    assert script.value == "pytest_repro.cli.repro_hook:main"
     assert script.load() is main
 
 

@@ -23,10 +23,17 @@ pytestmark = pytest.mark.slow  # a fresh interpreter per command, a second or mo
 # (the command's main, the attribute that is made to fail, its arguments)
 COMMANDS = [
     pytest.param("training.cli:train_main", "training.run:train", [], id="python-m-training"),
-    pytest.param("pytest_repro.cli.check:main", "pytest_repro.cli.check:check", [], id="repro-check"),
-    pytest.param("pytest_repro.cli.hook:main", "pytest_repro.cli.hook:check", ["lineage"], id="repro-hook"),
     pytest.param(
-        "pytest_repro.cli.export:main", "pytest_repro.cli.export:load_verified", ["intoto"], id="repro-export"
+        "pytest_repro.cli.repro_check:main", "pytest_repro.cli.repro_check:check", [], id="repro-check"
+    ),
+    pytest.param(
+        "pytest_repro.cli.repro_hook:main", "pytest_repro.cli.repro_hook:check", ["lineage"], id="repro-hook"
+    ),
+    pytest.param(
+        "pytest_repro.cli.repro_export:main",
+        "pytest_repro.cli.repro_export:load_verified",
+        ["intoto"],
+        id="repro-export",
     ),
 ]
 

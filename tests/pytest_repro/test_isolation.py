@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.contract import ContractError
+from pytest_repro.core.entry_points import ContractError
 from pytest_repro.running.isolation import SITE_FOLDER, IsolatedRun, ProjectIsolation
 
 

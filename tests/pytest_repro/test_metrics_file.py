@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_repro.contract import ContractError
+from pytest_repro.core.entry_points import ContractError
 from pytest_repro.running.metrics_file import read_metrics_file
 
 

@@ -178,6 +178,6 @@ def test_a_lightgbm_seeded_from_the_training_seed_uses_its_seed(pytester: pytest
 
 
 def _cores() -> int:
-    from pytest_repro.contract import available_cores
+    from pytest_repro.core.core_count import available_cores
 
     return available_cores()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pytest_repro.cli.pin import main
+from pytest_repro.cli.repro_pin import main
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetPinError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin

@@ -19,18 +19,22 @@ REGISTRATION = {
     "pytest_repro",
     "pytest_repro.checks",
     "pytest_repro.checks.result",  # what a check returns: the outcome and its words
-    "pytest_repro.contract",
+    "pytest_repro.core",
+    "pytest_repro.core.seed_bounds",  # the seed option's bounds
+    "pytest_repro.core.timeouts",  # the timeout option's default
+    "pytest_repro.core.private_apis",  # the unknown ini keys; standard library only
     "pytest_repro.errors",
     "pytest_repro.items",
-    "pytest_repro.items.base",
+    "pytest_repro.items.item_base",
     "pytest_repro.lineage",
-    "pytest_repro.options",  # the settings table: flags, ini keys, parsers
-    "pytest_repro.outcomes",  # the items' outcome words: one small enum
+    "pytest_repro.settings.table",  # the settings table: flags, ini keys, parsers
+    "pytest_repro.core.outcomes",  # the items' outcome words: one small enum
     "pytest_repro.plugin",
-    "pytest_repro.preflight",
-    "pytest_repro.probe_settings",
-    "pytest_repro.session",
+    "pytest_repro.settings.preflight",
+    "pytest_repro.settings.probes",
+    "pytest_repro.plugin.session",
     "pytest_repro.settings",
+    "pytest_repro.settings.resolved",
 }
 # A configured training adds the generated items (collected, then skipped) and their light helpers.
 GENERATED_ITEMS = {
@@ -38,12 +42,14 @@ GENERATED_ITEMS = {
     "pytest_repro.checks.probe_checks",
     "pytest_repro.checks.registry",
     "pytest_repro.checks.twin_comparisons",
-    "pytest_repro.items.collect",
+    "pytest_repro.core.entry_points",  # the training's entry point, named (not imported)
+    "pytest_repro.core.run_records",
+    "pytest_repro.items.generation",
     "pytest_repro.lineage.manifest",
-    "pytest_repro.parsing",
-    "pytest_repro.paths",
-    "pytest_repro.regular_files",
-    "pytest_repro.summary",  # the header's one "repro: off" line
+    "pytest_repro.core.parsing",
+    "pytest_repro.core.paths",
+    "pytest_repro.core.regular_files",
+    "pytest_repro.plugin.summary",  # the header's one "repro: off" line
 }
 # A configured command adds its description: the words, outputs and metrics file, checked
 # (light: no tree copy, git or run site).
@@ -54,7 +60,7 @@ HEAVY = (
     "pytest_repro.diagnose",
     "pytest_repro.variations",
     "pytest_repro.report",
-    "pytest_repro.configs",
+    "pytest_repro.core.config_files",
     "pytest_repro.lineage.hashing",
     "yaml",
     "numpy",

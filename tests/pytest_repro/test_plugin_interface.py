@@ -295,7 +295,7 @@ def test_fixtures_list_each_repro_fixture_with_its_docstring(example, name):
     result.stdout.fnmatch_lines(
         [
             "*- fixtures defined from pytest_repro.plugin -*",
-            f"{name} *-- *plugin.py:*",
+            f"{name} *-- *pytest_repro/plugin/__init__.py:*",
             f"    {_literal(first_line)}",
         ]
     )

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_repro.cli.project_settings import find_project, read_project_settings
 from pytest_repro.errors import ConfigError
-from pytest_repro.settings import read_settings
+from pytest_repro.settings.resolved import read_settings
 
 SETUP_CFG = """\
 [tool:pytest]

@@ -101,7 +101,7 @@ def train(config_path, output_dir, seed=None, overrides=None):
 """
 
 _RECORD = (
-    "from pathlib import Path; from pytest_repro.contract import RunRequest; "
+    "from pathlib import Path; from pytest_repro.core.entry_points import RunRequest; "
     "from pytest_repro.running.launcher import train_once; "
     "train_once(RunRequest('tinytrain:train', Path('config.yaml').resolve(), None), Path('recorded').resolve())"
 )
@@ -113,7 +113,7 @@ def test_replay_of_a_lineage_recorded_under_another_blas_kernel_names_the_kernel
     import os
     import subprocess
 
-    from pytest_repro.contract import RunRequest
+    from pytest_repro.core.run_records import RunRequest
     from pytest_repro.variations import Workspace, lookup
 
     example.write(_KERNEL_TRAINING, config={"seed": 3})

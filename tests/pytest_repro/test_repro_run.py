@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from hand_trained import FUNCTION_INI, SCRIPT_INI, edit_one_row, function_project, script_project
 
-from pytest_repro.cli.check import main as check_main
-from pytest_repro.cli.export import main as export_main
-from pytest_repro.cli.hook import main as hook_main
-from pytest_repro.cli.run import main
+from pytest_repro.cli.repro_check import main as check_main
+from pytest_repro.cli.repro_export import main as export_main
+from pytest_repro.cli.repro_hook import main as hook_main
+from pytest_repro.cli.repro_run import main
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.verify import verify_lineage

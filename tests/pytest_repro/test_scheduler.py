@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.contract import RunRequest, available_cores
+from pytest_repro.core.core_count import available_cores
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.running import scheduler as scheduler_module
 from pytest_repro.running.scheduler import TrainingScheduler, core_share
 

@@ -8,8 +8,16 @@ from typing import Any
 
 import pytest
 
+from pytest_repro.core.schema import (
+    Rule,
+    iter_leaves,
+    iter_sections,
+    leaf,
+    optional_sections,
+    section,
+    validate,
+)
 from pytest_repro.errors import ConfigError
-from pytest_repro.schema import Rule, iter_leaves, iter_sections, leaf, optional_sections, section, validate
 
 
 @dataclass(frozen=True)

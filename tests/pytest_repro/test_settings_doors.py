@@ -21,9 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.cli import check, export, hook, run, vary
+from pytest_repro.cli import repro_check as check
+from pytest_repro.cli import repro_export as export
+from pytest_repro.cli import repro_hook as hook
+from pytest_repro.cli import repro_run as run
+from pytest_repro.cli import repro_vary as vary
 from pytest_repro.errors import EXIT_USAGE
-from pytest_repro.options import BY_NAME, SETTINGS, SettingError
+from pytest_repro.settings.table import BY_NAME, SETTINGS, SettingError
 from pytest_repro.variations import VARIATIONS
 
 SEED_ALLOWED = "expected an integer in [0, 2**32 - 1]"

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis.errors import InvalidArgument
 
+from pytest_repro.core.schema import Rule, leaf, section, validate
 from pytest_repro.errors import ConfigError
-from pytest_repro.schema import Rule, leaf, section, validate
 from pytest_repro.strategies import invalid_configs, valid_configs, valid_values
 
 FILE = "train.yaml"
@@ -167,7 +167,7 @@ SCHEMA_ONLY = """
 import sys
 from dataclasses import dataclass
 
-from pytest_repro.schema import Rule, leaf, validate
+from pytest_repro.core.schema import Rule, leaf, validate
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ def test_a_varied_run_that_hangs_is_stopped_too_and_fails_its_variation(example)
 
 @pytest.mark.slow
 def test_repro_vary_holds_its_runs_to_the_projects_repro_timeout(example, monkeypatch, capsys):
-    from pytest_repro.cli.vary import main
+    from pytest_repro.cli.repro_vary import main
 
     # The reference run finishes; the one with the varied time zone hangs.
     example.write(
@@ -65,7 +65,7 @@ def test_repro_vary_holds_its_runs_to_the_projects_repro_timeout(example, monkey
 
 
 def test_repro_vary_refuses_a_bad_repro_timeout_in_the_ini_file(example, monkeypatch, capsys):
-    from pytest_repro.cli.vary import main
+    from pytest_repro.cli.repro_vary import main
 
     example.write(ini={"repro_timeout": "soon"})
     monkeypatch.chdir(example.path)

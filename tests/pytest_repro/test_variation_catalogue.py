@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.contract import ROW_ORDER_VARIABLE, RunRequest
+from pytest_repro.core.environment_names import ROW_ORDER_VARIABLE
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.errors import EXIT_USAGE, ReproError
 from pytest_repro.variations import (

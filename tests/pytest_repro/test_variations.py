@@ -17,9 +17,9 @@ from string import Template
 
 import pytest
 
-from pytest_repro.cli.vary import main
-from pytest_repro.options import parse_seeds
+from pytest_repro.cli.repro_vary import main
 from pytest_repro.running.affinity import inherited_affinity
+from pytest_repro.settings.table import parse_seeds
 from pytest_repro.variations import VARIATIONS, Workspace, choose_locales, installed_locales, lookup
 from pytest_repro.variations.clock import unavailable_reason as clock_unavailable
 
@@ -278,7 +278,7 @@ def test_training_that_reads_repro_n_jobs_is_exercised_by_the_n_jobs_variation(e
 
 def _applies(name: str, example) -> None:
     """Skip unless the variation can vary something for this interpreter (its BLAS, numpy)."""
-    from pytest_repro.contract import RunRequest
+    from pytest_repro.core.run_records import RunRequest
 
     ws = Workspace(
         RunRequest("tinytrain:train", example.path / "config.yaml", 3),
@@ -352,7 +352,7 @@ def test_a_run_is_born_on_the_cpus_it_is_given_and_the_launching_thread_gets_its
 def test_cpus_is_not_exercised_where_the_process_may_use_one_cpu_only(example):
     write(example)
     one = frozenset({min(os.sched_getaffinity(0))})
-    command = "import sys; from pytest_repro.cli.vary import main; sys.exit(main(sys.argv[1:]))"
+    command = "import sys; from pytest_repro.cli.repro_vary import main; sys.exit(main(sys.argv[1:]))"
 
     with inherited_affinity(one):  # repro-vary itself started as on a one-core runner
         found = subprocess.run(

@@ -20,8 +20,8 @@ import pytest
 from script_projects import command_ini, function_ini, script_project
 from tree_snapshot import describe_difference, snapshot
 
-from pytest_repro.cli.run import main as run_main
-from pytest_repro.cli.vary import main
+from pytest_repro.cli.repro_run import main as run_main
+from pytest_repro.cli.repro_vary import main
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED
 from pytest_repro.variations import VariationReport, rerun_command
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_repro.configs import read_yaml
+from pytest_repro.core.config_files import read_yaml
+from pytest_repro.core.schema import LeafSpec, Rule, iter_leaves
 from pytest_repro.errors import ConfigError
-from pytest_repro.schema import LeafSpec, Rule, iter_leaves
 from training.config import SEED_MAX, Config, config_to_dict, dump_config, load_config, validate_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -84,7 +84,7 @@ def test_training_with_a_missing_private_key_file_stops_before_fitting(
 def test_training_signs_with_an_ed25519_private_key_and_the_public_key_verifies(
     fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from pytest_repro.cli import keygen
+    from pytest_repro.cli import repro_keygen as keygen
     from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, public_key_from
 
     assert keygen.main([str(tmp_path / "ci.pem")]) == 0

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_repro.contract import RunRecord
+from pytest_repro.core.run_records import RunRecord
 from pytest_repro.diagnose import compare_artifact, diff_model_files
 from pytest_repro.diagnose.boosters import read_tree_model
 from pytest_repro.diagnose.catboost_json import read_catboost_json

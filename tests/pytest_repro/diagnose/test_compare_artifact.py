@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_repro.contract import RunRecord
+from pytest_repro.core.run_records import RunRecord
 from pytest_repro.diagnose.compare import (
     MissingArtifact,
     compare_artifact,

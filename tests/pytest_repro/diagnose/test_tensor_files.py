@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_repro.contract import RunRecord
+from pytest_repro.core.run_records import RunRecord
 from pytest_repro.diagnose import compare_artifact
 from pytest_repro.diagnose.content_kind import ArtifactKind, file_kind
 from pytest_repro.diagnose.digests import same_model_except

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from fake_project import FakeProject
 
-from pytest_repro.cli.export import main
+from pytest_repro.cli.repro_export import main
 from pytest_repro.lineage.hashing import file_digests
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV
 

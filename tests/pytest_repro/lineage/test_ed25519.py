@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject
 
-from pytest_repro.cli import keygen
+from pytest_repro.cli import repro_keygen as keygen
 from pytest_repro.errors import ConfigError, SignatureError
 from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from, public_key_from
 from pytest_repro.lineage.signing import (
@@ -76,7 +76,9 @@ def _repro_check(
     """Run repro-check in a new process that has exactly the environment `env`."""
     arguments = ["--no-report", *args]
     return _python(
-        cwd, env, f"{prelude}from pytest_repro.cli.check import main; raise SystemExit(main({arguments!r}))"
+        cwd,
+        env,
+        f"{prelude}from pytest_repro.cli.repro_check import main; raise SystemExit(main({arguments!r}))",
     )
 
 
@@ -307,7 +309,7 @@ def test_without_the_sign_extra_keygen_says_which_extra_to_install(tmp_path: Pat
         tmp_path,
         _without_key_variables(),
         _WITHOUT_CRYPTOGRAPHY
-        + "from pytest_repro.cli.keygen import main; raise SystemExit(main(['new.pem']))",
+        + "from pytest_repro.cli.repro_keygen import main; raise SystemExit(main(['new.pem']))",
     )
     assert (result.returncode, result.stderr) == (2, MISSING_LINE)
     assert not list(tmp_path.iterdir())

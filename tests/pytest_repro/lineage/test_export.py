@@ -14,7 +14,7 @@ import pytest
 import yaml
 from fake_project import FakeProject
 
-from pytest_repro.cli.export import main
+from pytest_repro.cli.repro_export import main
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_bytes, sha256_file
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, sign_lineage

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pytest_repro.lineage.environment import capture_environment, environment_differences
-from pytest_repro.lineage.machine import cpu_description, numpy_simd, relevant_variables
+from pytest_repro.lineage.machine_facts import cpu_description, numpy_simd, relevant_variables
 
 _CPUINFO = """\
 processor\t: 0

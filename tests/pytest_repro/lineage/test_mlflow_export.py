@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject
 
-from pytest_repro.cli import keygen
-from pytest_repro.cli.export import MLFLOW_CLIENT_DEFAULTS, main
+from pytest_repro.cli import repro_keygen as keygen
+from pytest_repro.cli.repro_export import MLFLOW_CLIENT_DEFAULTS, main
 from pytest_repro.lineage.ed25519 import PRIVATE_KEY_ENV, PUBLIC_KEY_ENV, private_key_from
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, envelope_path, sign_lineage
@@ -189,7 +189,7 @@ def test_a_wrong_public_key_logs_no_run(
 
 
 def test_without_the_mlflow_extra_one_line_names_the_extra(project: FakeProject):
-    code = "import sys; sys.modules['mlflow'] = None; from pytest_repro.cli.export import main; raise SystemExit(main(['mlflow']))"
+    code = "import sys; sys.modules['mlflow'] = None; from pytest_repro.cli.repro_export import main; raise SystemExit(main(['mlflow']))"
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=project.root,

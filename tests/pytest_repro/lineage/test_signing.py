@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fake_project import FakeProject, set_entry
 
-from pytest_repro.cli import check as check_module
+from pytest_repro.cli import repro_check as check_module
 from pytest_repro.errors import ConfigError, SignatureError
 from pytest_repro.lineage.atomic import canonical_json
 from pytest_repro.lineage.hashing import sha256_file

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pytest_repro.paths import shown_path
-from pytest_repro.settings import ReproSettings
+from pytest_repro.core.paths import shown_path
+from pytest_repro.settings.resolved import ReproSettings
 
 
 def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] = ()) -> list[str]:
@@ -26,7 +26,7 @@ def header_lines(settings: ReproSettings, rootpath: Path, extra: Iterable[str] =
     config_text = (
         f"config {config} (sha256 {sha256_file(settings.config_path)[:12]})" if has_config else "no config"
     )
-    from pytest_repro.configs import config_seed  # reads YAML: only for a --repro session's header
+    from pytest_repro.core.config_files import config_seed  # reads YAML: only for a --repro session's header
 
     seed = settings.seed if settings.seed is not None else config_seed(settings.config_path)
     if seed is not None:
@@ -91,7 +91,7 @@ def summary_lines(rows: Iterable[dict[str, Any]], twin_seconds: str | None) -> l
 
 def shown_outcome(word: str, detail: str) -> str:
     """A row's outcome as the table prints it (`Outcome.shown`): `skipped: why`, `differs (what)`."""
-    from pytest_repro.outcomes import Outcome
+    from pytest_repro.core.outcomes import Outcome
 
     outcome = Outcome.parse(word)
     if outcome is not None:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_repro.checks.registry import PlannedCheck, planned_checks
-from pytest_repro.items.base import PLUGIN_KEY, ReproItem
-from pytest_repro.settings import ReproSettings
+from pytest_repro.items.item_base import PLUGIN_KEY, ReproItem
+from pytest_repro.settings.resolved import ReproSettings
 
 
 class ReproConfigFile(pytest.File):
@@ -29,8 +29,8 @@ class LineageManifest(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
         item = ReproItem.child(self, PlannedCheck("verify", "lineage-file", self.path))
         if not self.path.exists() and not _lineage_explicitly_selected(self.config):
+            from pytest_repro.core.paths import shown_path
             from pytest_repro.lineage.manifest import missing_lineage_message
-            from pytest_repro.paths import shown_path
 
             message = missing_lineage_message(shown_path(self.path, self.config.rootpath))
             item.add_marker(pytest.mark.skip(reason=f"{message} (pytest -m lineage fails instead)"))

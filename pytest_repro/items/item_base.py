@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from pytest_repro.checks.result import CheckResult, Effect
+from pytest_repro.core.outcomes import Outcome
 from pytest_repro.errors import ReproError
-from pytest_repro.outcomes import Outcome
 
 SUMMARY_PROPERTY = "repro_summary"
-# The JUnit property holding a check's outcome word (`pytest_repro.outcomes`).
+# The JUnit property holding a check's outcome word (`pytest_repro.core.outcomes`).
 OUTCOME_PROPERTY = "repro_outcome"
 PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
 

@@ -29,13 +29,13 @@ from pytest_repro.cli.project_settings import (
     find_project,
     python_path,
 )
-from pytest_repro.configs import read_yaml
-from pytest_repro.contract import DEFAULT_TIMEOUT
+from pytest_repro.core.config_files import read_yaml
+from pytest_repro.core.paths import shown_path
+from pytest_repro.core.timeouts import DEFAULT_TIMEOUT
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
-from pytest_repro.options import DEFAULT_CONFIG, PORTABILITY_MODES, parse_variations, value_of
-from pytest_repro.paths import shown_path
 from pytest_repro.report import ReportPathError, check_report_path, render_html, write_report
-from pytest_repro.report.collect import vary_data
+from pytest_repro.report.gathering import vary_data
+from pytest_repro.settings.table import DEFAULT_CONFIG, PORTABILITY_MODES, parse_variations, value_of
 from pytest_repro.variations import (
     VARIATIONS,
     VariationError,

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.cli.project_settings import Project, configured_training, find_project, python_path
+from pytest_repro.core.paths import shown_path
 from pytest_repro.errors import EXIT_OK, ConfigError, Problem
-from pytest_repro.paths import shown_path
 
 PROG = "repro-run"
 

@@ -90,14 +90,9 @@ def numpy_simd() -> dict[str, list[str]] | None:
 
 
 def _multiarray_umath() -> Any:
-    import importlib
+    from pytest_repro.core.private_apis import numpy_umath_module
 
-    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):
-        try:
-            return importlib.import_module(name)
-        except ImportError:
-            continue
-    return None
+    return numpy_umath_module()
 
 
 def relevant_variables(environ: Mapping[str, str] | None = None) -> dict[str, str]:

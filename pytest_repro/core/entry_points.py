@@ -19,124 +19,15 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pytest_repro.core.run_records import RunRequest
 from pytest_repro.errors import ReproError
-
-SEED_MIN = 0
-SEED_MAX = 2**32 - 1
-SEED_RANGE_TEXT = "an integer in [0, 2**32 - 1]"
-# Knobs the variation hunt sets in a run's environment; a training may honour them.
-N_JOBS_VARIABLE = "REPRO_N_JOBS"
-ROW_ORDER_VARIABLE = "REPRO_ROW_ORDER_SEED"
-# The worker processes a run may use: the plugin sets it to the share of the cores it gives
-# the run (1 for each twin on two cores), so concurrent runs never oversubscribe the machine.
-WORKERS_VARIABLE = "REPRO_WORKERS"
-# The variables a training may read to cooperate with the variations (what `not exercised` is judged by).
-CONTRACT_VARIABLES = frozenset({N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, WORKERS_VARIABLE})
-# The thread-count variables BLAS and OpenMP libraries read once, when they load; the
-# plugin sets each to a run's share of the cores, and a training's own worker processes may
-# set them to 1.
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-)
-
-
-DEFAULT_TIMEOUT = 3600.0  # an hour: far above a test-sized training, and never a hung CI job
-
-
-def available_cores() -> int:
-    """The cores this process may run on (its CPU affinity), not merely those the machine has.
-
-    What a training without `REPRO_WORKERS` may use, and what the plugin shares among its runs.
-    """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # no sched_getaffinity on this platform
-        return max(1, os.cpu_count() or 1)
-
-
-def is_seed(value: Any) -> bool:
-    """Return whether `value` is a seed every library accepts: an int (not a bool) in [0, 2**32 - 1]."""
-    return isinstance(value, int) and not isinstance(value, bool) and SEED_MIN <= value <= SEED_MAX
 
 
 class ContractError(ReproError):
     """The entry point returned something the contract does not allow."""
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished training: where its artifacts are, their hashes, its folds and metrics."""
-
-    label: str
-    output_dir: Path
-    artifacts: dict[str, Path]
-    hashes: dict[str, str]
-    folds: list[list[int]] | None
-    metrics: dict[str, Any] | None  # None: unknown (a recorded run that kept no file of them)
-    lineage: Path | None
-    seconds: float
-    environment: dict[str, str] = field(default_factory=dict)
-    # The contract variables (REPRO_N_JOBS, REPRO_ROW_ORDER_SEED) the training read; None when unknown.
-    variables_read: tuple[str, ...] | None = None
-    # What the run's Python processes recorded (run_site's recorder), by kind; None when not recorded.
-    events: dict[str, list[dict[str, Any]]] | None = None
-    # The SHA-256 of the folds when only that is known: a recorded run's lineage keeps no rows.
-    folds_sha256: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "output_dir": str(self.output_dir),
-            "artifacts": {k: str(v) for k, v in self.artifacts.items()},
-            "hashes": self.hashes,
-            "folds": self.folds,
-            "metrics": self.metrics,
-            "lineage": str(self.lineage) if self.lineage else None,
-            "seconds": self.seconds,
-            "environment": self.environment,
-            "variables_read": list(self.variables_read) if self.variables_read is not None else None,
-            "events": self.events,
-            "folds_sha256": self.folds_sha256,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> RunRecord:
-        return cls(
-            label=data["label"],
-            output_dir=Path(data["output_dir"]),
-            artifacts={k: Path(v) for k, v in data["artifacts"].items()},
-            hashes=dict(data["hashes"]),
-            folds=data["folds"],
-            metrics=data["metrics"],
-            lineage=Path(data["lineage"]) if data["lineage"] else None,
-            seconds=data["seconds"],
-            environment=dict(data.get("environment") or {}),
-            variables_read=tuple(data["variables_read"]) if data.get("variables_read") is not None else None,
-            events=data.get("events"),
-            folds_sha256=data.get("folds_sha256"),
-        )
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    """What to train: the entry point, the config, and an optional seed and overrides."""
-
-    entry: str
-    config_path: Path
-    seed: int | None = None
-    overrides: Mapping[str, Any] | None = None
-    command: Any = None  # a running.command_training.CommandTraining, for a command line training
-    timeout: float | None = None  # seconds a run may take before it is stopped (None: no limit)
-    project: Any = None  # a running.isolation.ProjectIsolation: the project a run copies and may not write
 
 
 def load_entry_point(entry: str, setting: str = "repro_train") -> Callable[..., Any]:

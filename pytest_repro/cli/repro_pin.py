@@ -18,9 +18,9 @@ from pathlib import Path
 
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.cli.project_settings import configured_pins, find_project
+from pytest_repro.core.paths import shown_path
 from pytest_repro.errors import EXIT_OK
 from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin, pin_dataset
-from pytest_repro.paths import shown_path
 
 
 def main(argv: Sequence[str] | None = None) -> int:

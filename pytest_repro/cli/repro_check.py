@@ -10,7 +10,7 @@ from pathlib import Path
 from pytest_repro.cli.common import make_parser, run_cli
 from pytest_repro.cli.project_settings import configured_lineage
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED
-from pytest_repro.lineage.check import check
+from pytest_repro.lineage.checking import check
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from pytest_repro.checks.result import SEED_METRICS_PROPERTY, TWIN_SECONDS_PROPERTY
-from pytest_repro.items.base import SUMMARY_PROPERTY
-from pytest_repro.probe_settings import read_probe_settings
-from pytest_repro.settings import ReproSettings, read_settings
+from pytest_repro.core.private_apis import session_tmp_path_factory
+from pytest_repro.items.item_base import SUMMARY_PROPERTY
+from pytest_repro.settings.probes import read_probe_settings
+from pytest_repro.settings.resolved import ReproSettings, read_settings
 
 # The user properties a generated check reports with; a report without any needs no parsing.
 CHECK_PROPERTIES = frozenset({SUMMARY_PROPERTY, SEED_METRICS_PROPERTY, TWIN_SECONDS_PROPERTY})
@@ -36,7 +37,7 @@ class ReproPlugin:
         self.report: Any = None  # a report.collect.PytestCollector when an HTML report is asked for
         self.report_message: str | None = None
         if self.settings.enabled and self.settings.report_path is not None:
-            from pytest_repro.report.collect import PytestCollector
+            from pytest_repro.report.gathering import PytestCollector
 
             self.report = PytestCollector()
         self._cache: Any = None
@@ -86,7 +87,11 @@ class ReproPlugin:
         settings = self.settings
         if not settings.enabled or settings.entry is None or settings.isolation == "inprocess":
             return
-        if is_xdist_worker(self.config) or _xdist_controller(self.config) or self.config.option.collectonly:
+        if (
+            is_xdist_worker(self.config)
+            or _xdist_controller(self.config)
+            or self.config.getoption("collectonly")
+        ):
             return
         self._ahead = self.cache().start(settings.request(), settings.isolation, settings.recorded_run)
 
@@ -124,10 +129,10 @@ class ReproPlugin:
         return next(iter(batch.wait().values()))
 
     def _submit_probe(self, seed: int, like: Any) -> Any:
-        from pytest_repro.contract import THREAD_VARIABLES
+        from pytest_repro.core.environment_names import THREAD_VARIABLES
 
         label = f"seed-{seed}"
-        folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
+        folder = session_tmp_path_factory(self.config).mktemp("repro-seed-sensitivity")
         # The same BLAS/OpenMP threads as the run it is compared with, or a thread-dependent
         # sum could pass for the seed's effect; its worker processes take the free cores.
         threads = like.environment.get("OMP_NUM_THREADS")
@@ -146,7 +151,7 @@ class ReproPlugin:
 
     def shared_dir(self) -> Path:
         """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
-        factory = self.config._tmp_path_factory  # type: ignore[attr-defined]
+        factory = session_tmp_path_factory(self.config)
         base = factory.getbasetemp()
         if is_xdist_worker(self.config):
             base = base.parent
@@ -159,7 +164,7 @@ class ReproPlugin:
         plugin, and a property would build the relay (and import it) in every session.
         """
         if self._relay is None:
-            from pytest_repro.terminal_relay import TerminalRelay
+            from pytest_repro.plugin.terminal_relay import TerminalRelay
 
             enabled = self.config.get_verbosity() >= 0 and not is_xdist_worker(self.config)
             self._relay = TerminalRelay(self.config, enabled=enabled)
@@ -168,7 +173,7 @@ class ReproPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
         if self.settings.enabled and not is_xdist_worker(self.config):
-            from pytest_repro.items.base import is_check
+            from pytest_repro.items.item_base import is_check
 
             self._probe_planned = any(is_check(item, "seed-sensitivity") for item in session.items)
         if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
@@ -197,7 +202,7 @@ class ReproPlugin:
 
     def _read_check_properties(self, report: pytest.TestReport) -> None:
         from pytest_repro.checks.probe_checks import collect_seed_metrics
-        from pytest_repro.summary import parse_summary
+        from pytest_repro.plugin.summary import parse_summary
 
         for name, value in report.user_properties:
             if name == TWIN_SECONDS_PROPERTY:
@@ -227,10 +232,10 @@ class ReproPlugin:
         self._drain()
         if self.report is None or is_xdist_worker(self.config):
             return
-        from pytest_repro.options import rerun_options
-        from pytest_repro.paths import shown_path
+        from pytest_repro.core.paths import shown_path
+        from pytest_repro.plugin.summary import header_lines
         from pytest_repro.report import render_html, write_report
-        from pytest_repro.summary import header_lines
+        from pytest_repro.settings.table import rerun_options
 
         path = self.settings.report_path
         assert path is not None
@@ -275,7 +280,7 @@ class ReproPlugin:
         ):
             return
         from pytest_repro.checks.probe_checks import seed_spread
-        from pytest_repro.summary import summary_lines
+        from pytest_repro.plugin.summary import summary_lines
 
         lines = summary_lines(self.ordered_rows(), self.twin_seconds) + seed_spread(self.seed_metrics)
         if self.report_message is not None:

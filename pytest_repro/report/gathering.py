@@ -13,9 +13,10 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pytest_repro.contract import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES, RunRecord
+from pytest_repro.core.environment_names import N_JOBS_VARIABLE, ROW_ORDER_VARIABLE, THREAD_VARIABLES
+from pytest_repro.core.outcomes import Outcome
+from pytest_repro.core.run_records import RunRecord
 from pytest_repro.errors import ReproError
-from pytest_repro.outcomes import Outcome
 from pytest_repro.report.environments import environment_table
 from pytest_repro.report.model import EnvironmentRow, EnvironmentTable, Finding, ReportData, Row, SummaryTable
 from pytest_repro.variations.report import (

@@ -1,6 +1,6 @@
 """The resolved settings of a twin-run request: marker over command line over ini, as in pytest-timeout.
 
-Each setting is declared once in `options` (its flag, ini key, marker argument and
+Each setting is declared once in `table` (its flag, ini key, marker argument and
 parser); this module builds `ReproSettings` from those values, for a pytest session and,
 through `cli.project_settings`, for every command line.  Kept free of heavy imports: a
 plain `pytest` reads these settings and nothing more.
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.contract import DEFAULT_TIMEOUT
-from pytest_repro.options import (
+from pytest_repro.core.timeouts import DEFAULT_TIMEOUT
+from pytest_repro.settings.table import (
     BY_MARKER,
     DEFAULT_TRACKING,
     MARKER_ARGUMENTS,
@@ -88,12 +88,12 @@ class ReproSettings:
         config_path: Path | None = None,
     ) -> Any:
         """The RunRequest that trains these settings' training (the one place requests are built)."""
-        from pytest_repro.contract import RunRequest
+        from pytest_repro.core.run_records import RunRequest
 
         config_path = config_path or self.config_path
         seed = self.seed if seed is None else seed
         if seed is None and self.command is not None and self.command.takes_seed:
-            from pytest_repro.configs import config_seed
+            from pytest_repro.core.config_files import config_seed
 
             seed = config_seed(config_path)  # {seed} needs a value; a function reads its own config
         return RunRequest(

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pytest_repro.contract import DEFAULT_TIMEOUT, SEED_MAX, SEED_MIN, SEED_RANGE_TEXT, is_seed
+from pytest_repro.core.seed_bounds import SEED_MAX, SEED_MIN, SEED_RANGE_TEXT, is_seed
+from pytest_repro.core.timeouts import DEFAULT_TIMEOUT
 from pytest_repro.errors import ConfigError, Problem
 from pytest_repro.lineage import DEFAULT_LINEAGE
 

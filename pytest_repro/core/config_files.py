@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from pytest_repro.core.parsing import int_digits_problem
+from pytest_repro.core.regular_files import read_regular
 from pytest_repro.errors import ConfigError, Problem
-from pytest_repro.parsing import int_digits_problem
-from pytest_repro.regular_files import read_regular
 
 __all__ = ["parse_yaml_bytes", "read_config_bytes", "read_yaml"]
 
@@ -172,7 +172,7 @@ def _path_to(node: yaml.Node, index: int, path: list[str]) -> list[str] | None:
 
 def config_seed(path: Path) -> int | None:
     """The config's top-level integer `seed`, if it has a valid one: what a run uses when given none."""
-    from pytest_repro.contract import is_seed
+    from pytest_repro.core.seed_bounds import is_seed
 
     try:
         data = read_yaml(path)

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import pytest
 
-from pytest_repro.options import DEFAULT_CONFIG, PytestSources, where_from
-from pytest_repro.settings import ReproSettings
+from pytest_repro.settings.resolved import ReproSettings
+from pytest_repro.settings.table import DEFAULT_CONFIG, PytestSources, where_from
 
 INI_PREFIX = "repro"
 NO_SEED_FOR_COMMAND = (
@@ -68,7 +68,7 @@ def check_session(config: pytest.Config, settings: ReproSettings) -> None:
     if settings.command is not None and settings.command.takes_seed and settings.request().seed is None:
         raise pytest.UsageError(f"pytest --repro: {NO_SEED_FOR_COMMAND}")
     if settings.command is None:
-        from pytest_repro.contract import ContractError, load_entry_point
+        from pytest_repro.core.entry_points import ContractError, load_entry_point
 
         try:
             load_entry_point(settings.entry)
@@ -101,7 +101,7 @@ def _todays_seed(settings: ReproSettings) -> int | None:
     """The seed a function training will use: the one given, else its config's (it reads its own)."""
     if settings.seed is not None:
         return settings.seed
-    from pytest_repro.configs import config_seed
+    from pytest_repro.core.config_files import config_seed
 
     return config_seed(settings.config_path)
 
@@ -149,7 +149,7 @@ def _check_config(settings: ReproSettings, *, named: bool) -> None:
     the twins, its seed is looked up) and by the training: a FIFO there would block
     them all forever, so anything but a regular file stops the session before it starts.
     """
-    from pytest_repro.regular_files import irregular_kind
+    from pytest_repro.core.regular_files import irregular_kind
 
     kind = irregular_kind(settings.config_path)
     if kind is not None:
@@ -165,14 +165,9 @@ def _check_config(settings: ReproSettings, *, named: bool) -> None:
 
 
 def _unknown_ini_keys(config: pytest.Config) -> list[str]:
-    # pytest knows which keys of the ini file no plugin registered (it warns about them
-    # itself) but offers no public accessor; `config.inicfg` is deprecated in pytest 9.
-    # The private method exists from pytest 6 to 9; without it, nothing is checked.
-    unknown = getattr(config, "_get_unknown_ini_keys", None)
-    try:
-        return sorted(str(key) for key in unknown()) if callable(unknown) else []
-    except Exception:  # a changed private API must not break a session
-        return []
+    from pytest_repro.core.private_apis import unknown_ini_keys
+
+    return unknown_ini_keys(config)
 
 
 def _inifile(config: pytest.Config) -> str:

@@ -1,6 +1,6 @@
 """Settings of the probes beyond the twin runs: environment variations, seed sweep, seed sensitivity.
 
-Declared in `options` like every setting (command line over ini); kept free of heavy
+Declared in `table` like every setting (command line over ini); kept free of heavy
 imports, like `settings`.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from pytest_repro.options import PytestSources, SettingError, value_of
+from pytest_repro.settings.table import PytestSources, SettingError, value_of
 
 
 @dataclass(frozen=True)

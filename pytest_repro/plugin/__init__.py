@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from pytest_repro.items.base import PLUGIN_KEY
-from pytest_repro.options import INI_NAMES, add_options, rerun_options
-from pytest_repro.preflight import check_ini_names, check_session
-from pytest_repro.session import ReproPlugin, XdistSession
-from pytest_repro.settings import ReproSettings
+from pytest_repro.items.item_base import PLUGIN_KEY
+from pytest_repro.plugin.session import ReproPlugin, XdistSession
+from pytest_repro.settings.preflight import check_ini_names, check_session
+from pytest_repro.settings.resolved import ReproSettings
+from pytest_repro.settings.table import INI_NAMES, add_options, rerun_options
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
@@ -78,7 +78,7 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
         return None
-    from pytest_repro.summary import header_lines
+    from pytest_repro.plugin.summary import header_lines
 
     return header_lines(plugin.settings, config.rootpath, rerun_options(config))
 
@@ -91,7 +91,7 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path == _checks_path(parent.config):
         return _config_file(parent, file_path)
     if file_path == plugin.settings.lineage_path:
-        from pytest_repro.items.collect import LineageManifest
+        from pytest_repro.items.generation import LineageManifest
 
         return LineageManifest.from_parent(parent, path=file_path)
     return None
@@ -106,7 +106,7 @@ def _checks_path(config: pytest.Config) -> Path:
 
 
 def _config_file(parent: pytest.Collector, path: Path) -> pytest.Collector:
-    from pytest_repro.items.collect import ReproConfigFile
+    from pytest_repro.items.generation import ReproConfigFile
 
     config_file = ReproConfigFile.from_parent(parent, path=path)
     config_file.settings = _plugin(parent.config).settings
@@ -127,7 +127,7 @@ def pytest_collection_modifyitems(
         if checks_path.exists() and checks_path not in present:
             items.extend(_collect(_config_file(session, checks_path)))
         if plugin.settings.lineage_path not in present:
-            from pytest_repro.items.collect import LineageManifest
+            from pytest_repro.items.generation import LineageManifest
 
             manifest = LineageManifest.from_parent(session, path=plugin.settings.lineage_path)
             items.extend(_collect(manifest))
@@ -171,9 +171,13 @@ def _allow_function_scoped_fixtures(item: pytest.Item) -> None:
         return
     from hypothesis import HealthCheck, settings
 
-    current = getattr(function, "_hypothesis_internal_use_settings", None) or settings()
-    suppressed = {*current.suppress_health_check, HealthCheck.function_scoped_fixture}
-    function._hypothesis_internal_use_settings = settings(current, suppress_health_check=list(suppressed))
+    from pytest_repro.core.private_apis import update_hypothesis_settings
+
+    def suppress(current: Any) -> Any:
+        suppressed = {*current.suppress_health_check, HealthCheck.function_scoped_fixture}
+        return settings(current, suppress_health_check=list(suppressed))
+
+    update_hypothesis_settings(function, suppress)
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -189,12 +193,14 @@ def repro_settings(pytestconfig: pytest.Config) -> ReproSettings:
 def repro_config(repro_settings: ReproSettings) -> Any:
     """The training config, loaded by `repro_config_loader` (validated) or as plain YAML."""
     if repro_settings.config_loader:
-        from pytest_repro.contract import load_entry_point
+        from pytest_repro.core.entry_points import load_entry_point
 
         return load_entry_point(repro_settings.config_loader)(repro_settings.config_path)
     import yaml
 
-    from pytest_repro.configs import read_config_bytes  # a regular file only: a FIFO is refused, not read
+    from pytest_repro.core.config_files import (
+        read_config_bytes,  # a regular file only: a FIFO is refused, not read
+    )
 
     return yaml.safe_load(read_config_bytes(repro_settings.config_path).decode("utf-8-sig"))
 
@@ -257,7 +263,7 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
 def repro_lineage(request: pytest.FixtureRequest) -> dict[str, Any]:
     """The on-disk lineage manifest, verified against its files (fails naming any mismatch)."""
     from pytest_repro.errors import ReproError
-    from pytest_repro.lineage.check import check
+    from pytest_repro.lineage.checking import check
     from pytest_repro.lineage.manifest import read_lineage
 
     path = _plugin(request.config).settings.lineage_path

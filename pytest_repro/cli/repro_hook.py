@@ -3,7 +3,7 @@
 `repro-hook config FILE...` validates each config with the project's own loader (the
 ini setting `repro_config_loader`, e.g. `mypackage.config:load_config`, or `--loader`),
 or parses it as strict YAML when the project sets none.
-`repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.check.check`:
+`repro-hook lineage` runs the reproducibility check (`pytest_repro.lineage.checking.check`:
 the signature if any, then `verify_lineage` on every file the manifest names).
 With `--changed FILE...` (the pre-commit hooks pass every changed file), each hook
 first keeps the files that concern it, from the project's own settings and lineage
@@ -33,10 +33,10 @@ from pytest_repro.cli.project_settings import (
     find_project,
     read_project_settings,
 )
-from pytest_repro.configs import read_yaml
-from pytest_repro.contract import load_entry_point
+from pytest_repro.core.config_files import read_yaml
+from pytest_repro.core.entry_points import load_entry_point
 from pytest_repro.errors import EXIT_OK, EXIT_VERIFICATION_FAILED, ConfigError, Problem, ReproError
-from pytest_repro.lineage.check import check
+from pytest_repro.lineage.checking import check
 from pytest_repro.lineage.manifest import DEFAULT_LINEAGE
 from pytest_repro.lineage.signing import UNVERIFIED, require_from_env
 
