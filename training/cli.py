@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pytest_repro.cli import make_parser, run_cli
+from training.run import check_inside_project, train
 
 
 def _integer(text: str, low: int | None = None) -> int:
@@ -40,8 +41,6 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def command() -> int:
-        from training.run import check_inside_project, train
-
         config = Path(args.config)
         if args.output_dir is not None and config.is_file():  # a missing config is named by train
             # Published for people to verify, so inside the project, unlike train()'s output_dir.
@@ -51,16 +50,16 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         record = train(config, args.output_dir, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
         if not args.quiet:  # each model's CV ROC AUC was printed as it was measured
             metrics, threshold = record["metrics"], record["metrics"]["threshold"]
-            print(
-                f"selected {metrics['selected_model']}; threshold {threshold['value']:.6g} ({metrics['score_kind']}), "
-                f"target precision {threshold['target_precision']} {'met' if threshold['target_met'] else 'NOT met'}"
+            test = "  ".join(
+                f"{k} {metrics['test'][k]:.4f}" for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")
+            )
+            missed = (
+                ""
+                if threshold["target_met"]
+                else f" (target precision {threshold['target_precision']} NOT met)"
             )
             print(
-                "test: "
-                + "  ".join(
-                    f"{k} {metrics['test'][k]:.4f}"
-                    for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")
-                )
+                f"selected {metrics['selected_model']}, threshold {threshold['value']:.6g}{missed}; test: {test}"
             )
             print(
                 f"artifacts: {Path(record['lineage']).parent} (trained in {time.perf_counter() - started:.1f}s)"

@@ -1,8 +1,7 @@
 """Load the purchase dataset strictly and split it: bad input stops training with one line naming the cell.
 
-Every row is kept, in file order; only an empty field is missing, so the country code
-"NA" (Namibia) stays a country.  Numbers are parsed by Python's `float` (correctly
-rounded), so the frame does not depend on the CSV parser's float routine.
+Only an empty field is missing, so the country code "NA" (Namibia) stays a country; numbers
+are parsed by Python's `float`, so the frame does not depend on the CSV parser's float routine.
 """
 
 from __future__ import annotations

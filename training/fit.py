@@ -1,8 +1,4 @@
-"""Fit: cross-validate every model, refit the best, choose its threshold, measure it on the test split.
-
-Everything returned besides the pipeline is plain Python data, so it serialises to the
-same JSON bytes whenever the inputs are the same.
-"""
+"""Fit: cross-validate every model, refit the best, choose its threshold, measure it on the test split."""
 
 from __future__ import annotations
 
@@ -164,10 +160,7 @@ def cross_validate(pipeline: Any, X: Any, y: Any, folds: list, workers: int) -> 
 
 
 def choose_threshold(y_true: Any, scores: Any, target_precision: float) -> dict[str, Any]:
-    """The lowest threshold (positive: score ≥ it) whose precision reaches the target, so recall is highest.
-
-    When none reaches it, the one with the highest precision (the lowest of equals), target_met False.
-    """
+    """The lowest threshold (score ≥ it is positive) reaching the target precision, else the most precise."""
     precision, recall, thresholds = sk.precision_recall_curve(y_true, scores)
     precision, recall = precision[:-1], recall[:-1]  # the last point (recall 0) has no threshold
     qualifying = np.flatnonzero(precision >= target_precision)
@@ -202,11 +195,7 @@ def holdout_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any
 
 
 def drift_baseline(features: pd.DataFrame) -> dict[str, Any]:
-    """Summarise each training feature: the reference a later drift check compares against.
-
-    Numeric: count, missing_rate, mean, std (ddof=0), min, max, q01…q99 (None when nothing is
-    observed).  Categorical: count, missing_rate and each category's share, in sorted order.
-    """
+    """Summarise each training feature (count, missing rate, moments and quantiles, or category shares)."""
     n = len(features)
     summary: dict[str, Any] = {"n_rows": n, "numeric": {}, "categorical": {}}
     for name in NUMERIC_FEATURES:

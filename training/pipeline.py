@@ -1,8 +1,4 @@
-"""The model pipeline: derived features, learned preprocessing and the configured, seeded estimators.
-
-One scikit-learn Pipeline goes from raw rows to scores, so the saved model applies exactly
-the bounds, fill values, scales and categories learned in training.
-"""
+"""One scikit-learn Pipeline from raw rows to scores: derived features, learned preprocessing, an estimator."""
 
 from __future__ import annotations
 
