@@ -686,6 +686,12 @@ CASES: list[Case] = [
     ),
     # --- the dataset ---------------------------------------------------------------------
     Case(
+        "dataset-without-a-header-row",
+        _dataset_bytes(lambda data: data.split(b"\n", 1)[1]),
+        2,
+        f"{DATASET}: no header line; the first line holds values (",
+    ),
+    Case(
         "dataset-empty-file",
         _dataset_bytes(lambda _: b""),
         2,

@@ -35,6 +35,7 @@ from typing import Any
 
 import pytest
 import yaml
+from demo_config_yaml import config_to_dict, dump_config, validate_config
 from demo_strategies import SHIPPED_STRINGS, invalid_configs, valid_configs, valid_values
 from hypothesis import assume, given, settings
 from hypothesis.errors import InvalidArgument
@@ -46,7 +47,7 @@ from pytest_repro.lineage.pins import check_dataset_pin, pin_dataset
 from pytest_repro.running.launcher import run_inprocess
 from pytest_repro.running.twins import train_twins
 from pytest_repro.settings.resolved import ReproSettings
-from training.config import config_to_dict, dump_config, load_config, validate_config
+from training.config import load_config
 
 FILE = "fuzz.yaml"
 SLICE_ROWS = 400

@@ -111,7 +111,6 @@ TRAINING_STACK = (
     "pytest_repro.running.twins",
     "pytest_repro.lineage.environment",
     "training.data",
-    "training.evaluation",
     "training.fit",
     "training.pipeline",
     "training.run",

@@ -1,9 +1,7 @@
-"""Load the purchase dataset strictly and split it, so bad input stops training with one clear line.
+"""Load the purchase dataset strictly and split it: bad input stops training with one line naming the cell.
 
-The bytes parsed are the bytes checked against the dataset's pin (`read_pinned_dataset`).
-Every row is kept, in file order; only an empty field is missing, so the country code
-"NA" (Namibia) stays a country.  Numbers are parsed by Python's `float` (correctly
-rounded), so the frame does not depend on the CSV parser's float routine.
+Only an empty field is missing, so the country code "NA" (Namibia) stays a country; numbers
+are parsed by Python's `float`, so the frame does not depend on the CSV parser's float routine.
 """
 
 from __future__ import annotations
@@ -11,15 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pytest_repro.core import short_repr
-from pytest_repro.errors import ConfigError, DatasetError, Problem
+from pytest_repro.errors import DatasetError
+from training.config import env_int
 
 COUNTRY = "student_country"
 NUMERIC_INPUTS = (
@@ -37,39 +34,35 @@ MAX_CELL = 1e12
 
 def load_dataset(data: bytes, name: str, target: str) -> pd.DataFrame:
     """Parse the dataset's CSV bytes into a frame (float64 inputs, int64 0/1 target), or raise DatasetError."""
-    text = _decode(data, name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{name}: not UTF-8 text (byte {exc.start})") from None
     header = next((row for row in csv.reader(io.StringIO(text)) if any(f.strip() for f in row)), None)
     if header is None:
         raise DatasetError(f"{name}: empty file; expected a header line naming the columns")
     _check_header(header, target, name)
     try:
-        raw = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_values=[""])
+        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_values=[""])
     except pd.errors.ParserError as exc:
         raise DatasetError(f"{name}: cannot parse the CSV: {' '.join(str(exc).split())}") from None
-    if raw.empty:
-        raise DatasetError(f"{name}: no data rows below the header")
-    for column in (*INPUT_COLUMNS, target):
-        if raw[column].isna().all():
+    for column in (*INPUT_COLUMNS, target):  # also when there are no rows at all
+        if frame[column].isna().all():
             raise DatasetError(f"{name}: column {column!r} is empty in every row")
-    frame = raw.copy()
     for column in NUMERIC_INPUTS:
-        frame[column] = _numbers(raw[column], column, name)
-    frame[target] = _labels(raw[target], target, name)
+        frame[column] = _numbers(frame[column], column, name)
+    frame[target] = _labels(frame[target], target, name)
     return frame
-
-
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{name}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _check_header(header: list[str], target: str, name: str) -> None:
     """Check the names before pandas reads rows: it would silently rename a duplicate 'a' to 'a.1'."""
-    for number, field in enumerate(header, start=1):
-        if not field.strip():
-            raise DatasetError(f"{name}: column {number} has no name in the header; name it, or remove it")
+    required = (*INPUT_COLUMNS, target)
+    if not set(header) & set(required) and any(_number(f) is not None for f in header):
+        raise DatasetError(
+            f"{name}: no header line; the first line holds values ({', '.join(map(short_repr, header[:4]))}, "
+            f"...), expected column names such as {', '.join(required)}"
+        )
     repeated = [f for f, count in Counter(header).items() if count > 1]
     if repeated:
         where = "; ".join(
@@ -77,16 +70,14 @@ def _check_header(header: list[str], target: str, name: str) -> None:
             for f in repeated
         )
         raise DatasetError(f"{name}: duplicate column names in the header: {where}")
-    if target in INPUT_COLUMNS:
-        raise DatasetError(f"{name}: target column {target!r} is one of the input columns")
     if target not in header:
         raise DatasetError(
             f"{name}: target column {target!r} (data.target) is missing; the header has: {', '.join(header)}"
         )
-    missing = [c for c in INPUT_COLUMNS if c not in header]
+    missing = ", ".join(repr(c) for c in INPUT_COLUMNS if c not in header)
     if missing:
         raise DatasetError(
-            f"{name}: required column(s) {', '.join(map(repr, missing))} missing; the header has: {', '.join(header)}"
+            f"{name}: required column(s) {missing} missing; the header has: {', '.join(header)}"
         )
 
 
@@ -135,18 +126,11 @@ def _labels(cells: pd.Series, column: str, name: str) -> np.ndarray:
 
 
 def reorder_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """Shuffle the rows when a harness sets REPRO_ROW_ORDER_SEED (pytest-repro's row_order variation).
-
-    Each row keeps its label, so folds are still recorded as row numbers of the file.
-    """
-    text = os.environ.get("REPRO_ROW_ORDER_SEED", "").strip()
-    if not text:
+    """Shuffle the rows, each keeping its row number, when REPRO_ROW_ORDER_SEED is set (the row_order variation)."""
+    seed = env_int("REPRO_ROW_ORDER_SEED", -1, 0)
+    if seed < 0:
         return frame
-    if not text.isdigit() or int(text) > 2**32 - 1:
-        raise ConfigError(
-            [Problem("<environment>", "REPRO_ROW_ORDER_SEED", f"got {text!r}; expected 0 to 2**32 - 1")]
-        )
-    return frame.iloc[np.random.default_rng(int(text)).permutation(len(frame))]
+    return frame.iloc[np.random.default_rng(seed).permutation(len(frame))]
 
 
 def split_data(frame: pd.DataFrame, config) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
@@ -164,6 +148,6 @@ def split_data(frame: pd.DataFrame, config) -> tuple[pd.DataFrame, pd.DataFrame,
         )
     except ValueError as exc:
         raise DatasetError(
-            f"{Path(config.data.path)}: cannot split {len(frame)} rows with data.test_size="
+            f"{config.data.path}: cannot split {len(frame)} rows with data.test_size="
             f"{config.data.test_size} stratified on {target!r}: {exc}"
         ) from None

@@ -1,40 +1,37 @@
-"""Fit: load and split the data, cross-validate every model, refit the best, choose its threshold."""
+"""Fit: cross-validate every model, refit the best, choose its threshold, measure it on the test split."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+from joblib import parallel_backend
+from sklearn import metrics as sk
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from pytest_repro import ReproError
+from pytest_repro.errors import DatasetError
 from pytest_repro.lineage import read_pinned_dataset
 from training.config import Config
 from training.data import load_dataset, reorder_rows, split_data
-from training.evaluation import (
-    choose_threshold,
-    cross_validate,
-    drift_baseline,
-    make_folds,
-    positive_scores,
-    score_method,
-    select_best,
-    test_metrics,
-)
 from training.pipeline import (
     CATEGORICAL_FEATURES,
     NUMERIC_FEATURES,
     build_estimators,
     build_pipeline,
-    unseeded_estimators,
 )
 
+QUANTILES = {"q01": 0.01, "q05": 0.05, "q25": 0.25, "q50": 0.50, "q75": 0.75, "q95": 0.95, "q99": 0.99}
 
-class UnseededEstimatorError(ReproError):
-    """The pipeline about to be saved holds an estimator whose random_state is None."""
+
+class UnseededError(ReproError):
+    """A CV splitter or the model about to be saved draws random numbers without a seed."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +51,26 @@ def set_global_seed(seed: int) -> None:
     np.random.seed(seed)
 
 
+def refuse_unseeded(**parts: Any) -> None:
+    """Refuse what draws unseeded in `parts` (estimators, CV splitters), naming its path `a__b`.
+
+    Unseeded: a random_state of None, or a shuffling one whose random_state is not an integer,
+    such as `KFold(shuffle=True)`.
+    """
+    found = set()
+    for name, part in parts.items():
+        params = {f"{name}__{key}": value for key, value in getattr(part, "get_params", dict)().items()}
+        for path, value in {name: part, **params}.items():
+            if path.endswith("__random_state") and value is None:
+                found.add(path)
+            elif getattr(value, "shuffle", False) is True and not isinstance(
+                getattr(value, "random_state", None), Integral
+            ):
+                found.add(f"{path}__random_state")
+    if found:
+        raise UnseededError(f"refusing to train or save an unseeded random_state: {', '.join(sorted(found))}")
+
+
 def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None]) -> Fitted:
     """Train on the pinned dataset; `workers` threads run the CV fits (any count, the same result)."""
     # The bytes parsed are the bytes checked against the pin: a file swapped meanwhile is never trained on.
@@ -64,35 +81,141 @@ def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None])
     say(f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test")
     folds = make_folds(y_train, config)
     pipelines = {name: build_pipeline(config, model) for name, model in build_estimators(config).items()}
-    results = cross_validate(pipelines, x_train, y_train, folds, workers)
-    for name, result in results.items():
-        say(f"[{name}] CV ROC AUC {result['mean_roc_auc']:.4f} ± {result['std_roc_auc']:.4f}")
-    best = select_best(results)
-    say(f"best model by mean CV ROC AUC: {best}; refitting")
-    pipeline = build_pipeline(config, build_estimators(config)[best]).fit(x_train, y_train)
-    unseeded = unseeded_estimators(pipeline)
-    if unseeded:
-        raise UnseededEstimatorError(
-            f"refusing to save a model with random_state None at: {', '.join(unseeded)}"
-        )
-    threshold = choose_threshold(y_train, results[best]["oof_scores"], config.business.target_precision)
+    refuse_unseeded(**pipelines)
+    results, oof = {}, {}
+    for name, pipeline in pipelines.items():
+        results[name], oof[name] = cross_validate(pipeline, x_train, y_train, folds, workers)
+        say(f"[{name}] CV ROC AUC {results[name]['mean_roc_auc']:.4f} ± {results[name]['std_roc_auc']:.4f}")
+    # The best mean CV ROC AUC wins; on a tie, the model listed first.  CV fitted clones: refit the original.
+    best = max(results, key=lambda name: (results[name]["mean_roc_auc"], -list(results).index(name)))
+    pipeline = pipelines[best].fit(x_train, y_train)
+    threshold = choose_threshold(y_train, oof[best], config.business.target_precision)
     method = score_method(pipeline)
-    test_scores = positive_scores(getattr(pipeline, method)(x_test))
+    test_scores = positive_column(getattr(pipeline, method)(x_test))
     metrics = {
         "selected_model": best,
         "score_kind": "probability" if method == "predict_proba" else "decision",
-        "cv": {name: {k: v for k, v in r.items() if k != "oof_scores"} for name, r in results.items()},
+        "cv": results,
         "threshold": threshold,
-        "test": test_metrics(y_test, test_scores, threshold["value"]),
+        "test": holdout_metrics(y_test, test_scores, threshold["value"]),
         "data": {"rows": len(frame), "train_rows": len(x_train), "test_rows": len(x_test)},
         "seed": config.seed,
     }
-    features = pipeline.named_steps["features"].transform(x_train)
     rows = x_train.index.to_numpy()
     return Fitted(
         pipeline=pipeline,
         metrics=metrics,
-        drift=drift_baseline(features, NUMERIC_FEATURES, CATEGORICAL_FEATURES),
+        drift=drift_baseline(pipeline.named_steps["features"].transform(x_train)),
         folds=[sorted(int(r) for r in rows[valid]) for _, valid in folds],
         dataset_sha256=dataset_sha256,
     )
+
+
+def make_folds(y_train: Any, config: Config) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Seeded stratified folds as positional (train, validation) indices; too little data is a DatasetError."""
+    y, n_splits = np.asarray(y_train), config.cv.n_splits
+    for label in (0, 1):
+        if (count := int((y == label).sum())) < n_splits:
+            raise DatasetError(
+                f"{config.data.path}: cv.n_splits is {n_splits} but the training split holds {count} row(s) of "
+                f"class {label}; every fold needs both classes: lower cv.n_splits or data.test_size, or use more data"
+            )
+    splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=config.seed)
+    refuse_unseeded(cv=splitter)
+    folds = list(splitter.split(np.zeros(len(y)), y))
+    smallest = min(len(train) for train, _ in folds)
+    if config.models.knn is not None and config.models.knn.n_neighbors > smallest:
+        raise DatasetError(
+            f"{config.data.path}: models.knn.n_neighbors is {config.models.knn.n_neighbors} but a "
+            f"cross-validation fold trains on {smallest} rows; lower it or use more data"
+        )
+    return folds
+
+
+def score_method(model: Any) -> str:
+    """How a model scores the positive class: predict_proba when it has it, else decision_function (SVC)."""
+    return "predict_proba" if hasattr(model, "predict_proba") else "decision_function"
+
+
+def positive_column(scores: np.ndarray) -> np.ndarray:
+    """The positive class's column of predict_proba, or decision_function's values as they are."""
+    return np.asarray(scores[:, 1] if scores.ndim == 2 else scores, dtype=np.float64)
+
+
+def cross_validate(pipeline: Any, X: Any, y: Any, folds: list, workers: int) -> tuple[dict, np.ndarray]:
+    """Return the fold ROC AUCs with their mean and population std, and the out-of-fold scores.
+
+    Threads, not processes: each fits a clone of its own (the same result for any count), the
+    caller's one-BLAS-thread limit holds for all, and a killed training leaves no worker behind.
+    """
+    with parallel_backend("threading"):
+        scores = cross_val_predict(pipeline, X, y, cv=folds, method=score_method(pipeline), n_jobs=workers)
+    oof, y = positive_column(scores), np.asarray(y)
+    aucs = [float(sk.roc_auc_score(y[valid], oof[valid])) for _, valid in folds]
+    return {
+        "fold_roc_auc": aucs,
+        "mean_roc_auc": float(np.mean(aucs)),
+        "std_roc_auc": float(np.std(aucs)),
+    }, oof
+
+
+def choose_threshold(y_true: Any, scores: Any, target_precision: float) -> dict[str, Any]:
+    """The lowest threshold (score ≥ it is positive) reaching the target precision, else the most precise."""
+    precision, recall, thresholds = sk.precision_recall_curve(y_true, scores)
+    precision, recall = precision[:-1], recall[:-1]  # the last point (recall 0) has no threshold
+    qualifying = np.flatnonzero(precision >= target_precision)
+    index = int(qualifying[0]) if qualifying.size else int(np.argmax(precision))
+    return {
+        "value": float(thresholds[index]),
+        "target_precision": target_precision,
+        "target_met": bool(qualifying.size),
+        "oof_precision": float(precision[index]),
+        "oof_recall": float(recall[index]),
+        "chosen_on": "out-of-fold scores of the training split",
+    }
+
+
+def holdout_metrics(y_true: Any, scores: Any, threshold: float) -> dict[str, Any]:
+    """Measure the chosen model on held-out rows; roc_auc and pr_auc are None for a single class."""
+    y, s = np.asarray(y_true).astype(np.int64), np.asarray(scores, dtype=np.float64)
+    predicted = (s >= threshold).astype(np.int64)
+    tn, fp, fn, tp = (int(v) for v in sk.confusion_matrix(y, predicted, labels=[0, 1]).ravel())
+    both = np.unique(y).size == 2
+    return {
+        "threshold": float(threshold),
+        "precision": float(sk.precision_score(y, predicted, zero_division=0)),
+        "recall": float(sk.recall_score(y, predicted, zero_division=0)),
+        "f1": float(sk.f1_score(y, predicted, zero_division=0)),
+        "roc_auc": float(sk.roc_auc_score(y, s)) if both else None,
+        "pr_auc": float(sk.average_precision_score(y, s)) if both else None,
+        "confusion_matrix": {"tn": tn, "fp": fp, "fn": fn, "tp": tp},
+        "support": {"negative": int((y == 0).sum()), "positive": int((y == 1).sum())},
+        "n": int(y.size),
+    }
+
+
+def drift_baseline(features: pd.DataFrame) -> dict[str, Any]:
+    """Summarise each training feature (count, missing rate, moments and quantiles, or category shares)."""
+    n = len(features)
+    summary: dict[str, Any] = {"n_rows": n, "numeric": {}, "categorical": {}}
+    for name in NUMERIC_FEATURES:
+        values = features[name].to_numpy(dtype="float64", na_value=np.nan)
+        seen = values[~np.isnan(values)]
+        stats: dict[str, Any] = {"count": int(seen.size), "missing_rate": (n - seen.size) / n if n else 0.0}
+        keys = ("mean", "std", "min", "max", *QUANTILES)
+        if seen.size:
+            levels = np.quantile(seen, list(QUANTILES.values()))
+            numbers = (seen.mean(), seen.std(), seen.min(), seen.max(), *levels)
+            stats.update(zip(keys, map(float, numbers), strict=True))
+        else:
+            stats.update(dict.fromkeys(keys))
+        summary["numeric"][name] = stats
+    for name in CATEGORICAL_FEATURES:
+        counts = features[name].dropna().astype(str).value_counts(sort=False)
+        total = int(counts.sum())
+        summary["categorical"][name] = {
+            "count": total,
+            "missing_rate": (n - total) / n if n else 0.0,
+            "frequencies": {str(k): int(v) / total for k, v in sorted(counts.items())},
+        }
+    return summary

@@ -1,14 +1,7 @@
-"""The model pipeline: derived features, learned preprocessing and the configured estimators.
-
-One scikit-learn Pipeline goes from raw rows to scores, so the saved model applies exactly
-the bounds, fill values, scales and categories learned in training.  Every estimator
-that takes a `random_state` gets the config's seed; `n_jobs` is 1 unless a harness sets
-`REPRO_N_JOBS` (pytest-repro's n_jobs variation), which must not change the result.
-"""
+"""One scikit-learn Pipeline from raw rows to scores: derived features, learned preprocessing, an estimator."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import numpy as np
@@ -25,8 +18,7 @@ from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import FLOAT_DTYPES, check_is_fitted, validate_data
 
-from pytest_repro.errors import ConfigError, Problem
-from training.config import Config
+from training.config import Config, env_int
 from training.data import COUNTRY, NUMERIC_INPUTS
 
 DERIVED_FEATURES = ("engagement", "exam_pass_rate", "minutes_per_day")
@@ -41,12 +33,7 @@ def add_features(
     days_on_platform_weight: float,
     courses_started_weight: float,
 ) -> pd.DataFrame:
-    """Return a new frame: the inputs, then engagement, exam_pass_rate and minutes_per_day.
-
-    engagement = weighted sum of minutes watched, days on the platform and courses started;
-    the ratios add `epsilon` to their denominators so they stay finite.  A missing input
-    gives a missing derived value, which the imputer fills later.
-    """
+    """Return the inputs, then engagement (a weighted sum), exam_pass_rate and minutes_per_day."""
     minutes, days = X["minutes_watched"], X["days_on_platform"]
     derived = pd.DataFrame(
         {
@@ -66,16 +53,12 @@ def _feature_names(transformer: FunctionTransformer, names: Any) -> np.ndarray:
 
 
 class IQRClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
-    """Clip each column to [Q1 − factor·IQR, Q3 + factor·IQR], bounds learned in fit; NaN passes through.
-
-    A column with no observed value in fit is not clipped.
-    """
+    """Clip each column to [Q1 − factor·IQR, Q3 + factor·IQR], bounds learned in fit; NaN passes through."""
 
     def __init__(self, factor: float = 1.5):
         self.factor = factor
 
     def fit(self, X: Any, y: Any = None) -> IQRClipper:
-        """Learn `lower_` and `upper_`, one bound per column (quartiles ignore NaN)."""
         values = validate_data(self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan", reset=True)
         observed = ~np.isnan(values).all(axis=0)
         q1 = np.full(values.shape[1], np.nan)
@@ -87,7 +70,6 @@ class IQRClipper(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: Any) -> np.ndarray:
-        """Return a clipped float copy of X."""
         check_is_fitted(self)
         values = validate_data(
             self, X, dtype=FLOAT_DTYPES, ensure_all_finite="allow-nan", reset=False, copy=True
@@ -116,51 +98,29 @@ def build_preprocessor(config: Config) -> ColumnTransformer:
     )
 
 
-def n_jobs() -> int:
-    """The n_jobs estimators get: REPRO_N_JOBS when a harness sets it (a positive integer or -1), else 1."""
-    text = os.environ.get("REPRO_N_JOBS", "").strip() or "1"
-    if text != "-1" and not (text.isdigit() and int(text) > 0):
-        raise ConfigError(
-            [Problem("<environment>", "REPRO_N_JOBS", f"got {text!r}; expected a positive integer or -1")]
-        )
-    return int(text)
-
-
 def build_estimators(config: Config) -> dict[str, BaseEstimator]:
     """Build the configured models by name, in the config's fixed order, seeded."""
-    models, seed, jobs = config.models, config.seed, n_jobs()
-    # SVC without probability=True (deprecated, and an internal CV): it scores by decision_function.
+    # REPRO_N_JOBS: set by pytest-repro's n_jobs variation, which must not change the result.
+    models, seed, jobs = config.models, config.seed, env_int("REPRO_N_JOBS", 1, 1)
+    # Each section's keys are the estimator's own parameter names.  SVC scores by decision_function
+    # (probability=True would run an internal CV).
     built = {
-        "logistic_regression": lambda m: LogisticRegression(max_iter=m.max_iter, random_state=seed),
-        "knn": lambda m: KNeighborsClassifier(n_neighbors=m.n_neighbors, n_jobs=jobs),
-        "svm": lambda m: SVC(C=m.C, kernel=m.kernel, gamma=m.gamma, random_state=seed),
-        "decision_tree": lambda m: DecisionTreeClassifier(
-            max_depth=m.max_depth, min_samples_leaf=m.min_samples_leaf, random_state=seed
-        ),
-        "random_forest": lambda m: RandomForestClassifier(
-            n_estimators=m.n_estimators, min_samples_leaf=m.min_samples_leaf, random_state=seed, n_jobs=jobs
-        ),
+        "logistic_regression": lambda params: LogisticRegression(**params, random_state=seed),
+        "knn": lambda params: KNeighborsClassifier(**params, n_jobs=jobs),
+        "svm": lambda params: SVC(**params, random_state=seed),
+        "decision_tree": lambda params: DecisionTreeClassifier(**params, random_state=seed),
+        "random_forest": lambda params: RandomForestClassifier(**params, random_state=seed, n_jobs=jobs),
     }
-    return {name: built[name](section) for name, section in models.present().items()}
+    return {name: built[name](vars(section)) for name, section in models.present().items()}
 
 
 def build_pipeline(config: Config, estimator: BaseEstimator) -> Pipeline:
     """Wrap an estimator with feature building and preprocessing."""
-    weights = config.features.engagement
     features = FunctionTransformer(
         add_features,
-        kw_args={"epsilon": config.features.epsilon, **vars(weights)},
+        kw_args={"epsilon": config.features.epsilon, **vars(config.features.engagement)},
         feature_names_out=_feature_names,
     )
     return Pipeline(
         [("features", features), ("preprocess", build_preprocessor(config)), ("model", estimator)]
-    )
-
-
-def unseeded_estimators(estimator: Any) -> list[str]:
-    """Return the parameter paths (scikit-learn's `a__b` notation) whose random_state is None."""
-    return sorted(
-        path
-        for path, value in estimator.get_params(deep=True).items()
-        if path.rsplit("__", 1)[-1] == "random_state" and value is None
     )

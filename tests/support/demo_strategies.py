@@ -68,7 +68,7 @@ def valid_configs(
     bounds: Bounds | None = None,
     fixed: Mapping[str, Any] | None = None,
 ) -> st.SearchStrategy[dict[str, Any]]:
-    """Draw raw demo configs that `training.config.validate_config` accepts.
+    """Draw raw demo configs that `demo_config_yaml.validate_config` accepts.
 
     Which models are present is drawn (at least one, from `models` when given, by name);
     `data_path`, `target` and the artifact names of the shipped config are fixed.  The

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 import yaml
+from demo_config_yaml import config_to_dict, dump_config, validate_config
 
 from pytest_repro.core.config_files import read_yaml
 from pytest_repro.core.schema import LeafSpec, Rule, iter_leaves
 from pytest_repro.errors import ConfigError
-from training.config import SEED_MAX, Config, config_to_dict, dump_config, load_config, validate_config
+from training.config import SEED_MAX, Config, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config.yaml"

@@ -53,13 +53,13 @@ def test_training_signs_when_the_key_is_set_and_stages_the_envelope_first(
     monkeypatch.setenv(KEY_ENV, KEY.hex())
     result = run_module.train(fake_training, tmp_path / "out")
     assert staged[-2:] == ["lineage.json.dsse.json", "lineage.json"]
-    assert verify_signature(result.lineage_path, KEY, required=True).status == "signed"
+    assert verify_signature(Path(result["lineage"]), KEY, required=True).status == "signed"
 
     # Training again without a key removes the envelope that no longer matches.
     monkeypatch.delenv(KEY_ENV)
     result = run_module.train(fake_training, tmp_path / "out")
-    assert not envelope_path(result.lineage_path).exists()
-    assert verify_signature(result.lineage_path, None, required=False).status == "unsigned"
+    assert not envelope_path(Path(result["lineage"])).exists()
+    assert verify_signature(Path(result["lineage"]), None, required=False).status == "unsigned"
 
 
 def test_training_with_a_too_short_key_stops_before_fitting(
@@ -92,7 +92,7 @@ def test_training_signs_with_an_ed25519_private_key_and_the_public_key_verifies(
     envelopes = []
     for _ in range(2):  # the same training twice, into the same folder
         result = run_module.train(fake_training, tmp_path / "out")
-        envelopes.append(envelope_path(result.lineage_path).read_bytes())
+        envelopes.append(envelope_path(Path(result["lineage"])).read_bytes())
     public = public_key_from(str(tmp_path / "ci.pem.pub"))
-    assert verify_signature(result.lineage_path, public, required=True).status == "signed"
+    assert verify_signature(Path(result["lineage"]), public, required=True).status == "signed"
     assert envelopes[0] == envelopes[1]
