@@ -107,7 +107,7 @@ class ReproItem(pytest.Item):
         except TwinFailure as exc:
             message = str(exc)
             key = request_key(settings.request(seed), settings.isolation)
-            owner = self.plugin.shared_cache().claim(f"{key}.failure", self.nodeid)
+            owner = self.plugin.runs().shared_cache().claim(f"{key}.failure", self.nodeid)
             label = failed_label(message)
             if owner == self.nodeid:
                 self.summary(Outcome.FAILED, _cause(message))

@@ -179,14 +179,11 @@ class SeedSensitivityCheck(ProbeCheck):
     def _train(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in run-a's isolation and thread count (queued behind the twins)."""
         from pytest_repro.contract import ContractError
-        from pytest_repro.running.launcher import TrainingFailed, run_inprocess
+        from pytest_repro.running.launcher import TrainingFailed
 
         settings = self.settings
         try:
-            if settings.isolation == "inprocess":
-                folder = self.config._tmp_path_factory.mktemp("repro-seed-sensitivity")  # type: ignore[attr-defined]
-                return run_inprocess(settings.request(seed), folder / f"seed-{seed}", f"seed-{seed}")
-            return self.plugin.probe_run(seed, like)
+            return self.plugin.runs().probe_run(seed, settings.request(seed), like, settings.isolation)
         except (TrainingFailed, ContractError) as exc:
             raise ReproCheckError(f"the run with seed {seed} failed:\n{exc}") from None
 
@@ -211,6 +208,31 @@ def sensitivity_seed(settings: Any, probes: Any) -> int | None:
         return None
     other = other_seed(seed)
     return None if other in probes.seeds else other
+
+
+def plan_seed_probe(plugin: Any, items: list[pytest.Item]) -> None:
+    """When a selected seed-sensitivity check will train seed + 1, have it queued right behind the twins.
+
+    It queues once the configured twins are known to agree: twins that differ make the
+    probe inconclusive, so it must not train then.  In process, nothing is queued.
+    """
+    settings = plugin.settings
+    if settings.isolation == "inprocess" or not any(isinstance(i, SeedSensitivityCheck) for i in items):
+        return
+    seed = sensitivity_seed(settings, plugin.probes)
+    if seed is not None:
+        plugin.runs().plan_seed_probe(
+            seed, settings.request(seed), lambda twins: twins_agree(twins, settings.tolerance)
+        )
+
+
+def twins_agree(twins: Any, tolerance: float) -> bool:
+    """Whether the twins agree by their digests, folds and metrics alone (the checks diagnose the rest)."""
+    from pytest_repro.diagnose.compare import compare_metrics
+
+    if twins.a.hashes != twins.b.hashes or twins.a.folds != twins.b.folds:
+        return False
+    return twins.a.metrics is None or compare_metrics(twins.a, twins.b, tolerance) is None
 
 
 class VariationCheck(ProbeCheck):
@@ -333,7 +355,8 @@ def shared_variation_report(
         [rule.text for rule in settings.ignore],
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
-    return plugin.shared_cache().get(
+    runs = plugin.runs()
+    return runs.shared_cache().get(
         key,
         lambda folder: run_variations(
             request,
@@ -346,6 +369,7 @@ def shared_variation_report(
             fail_portability=plugin.probes.fail_portability,
             variables_read=variables_read,
             ignore=settings.ignore,
+            scheduler=runs.scheduler,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

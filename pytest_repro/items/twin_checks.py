@@ -185,9 +185,10 @@ class TwinCheck(ReproItem):
         request = settings.request()
         key = "narrow-" + request_key(request, settings.isolation)
         try:
-            found = self.plugin.shared_cache().get(
+            runs = self.plugin.runs()
+            found = runs.shared_cache().get(
                 key,
-                lambda folder: narrow_twins(request, folder, self.plugin.cache().scheduler, twins.a),
+                lambda folder: narrow_twins(request, folder, runs, twins.a),
                 to_json=Narrowing.to_json,
                 from_json=Narrowing.from_json,
                 failure=TwinFailure,
