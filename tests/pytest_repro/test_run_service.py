@@ -67,6 +67,9 @@ def logged_project(root: Path, ini: str, log: Path, monkeypatch: pytest.MonkeyPa
         subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
     monkeypatch.setenv("TRAININGS_LOG", str(log))
     monkeypatch.setenv("TRAINING_SLEEP", str(sleep))
+    # When this suite itself runs under xdist, the inner sessions must not believe they are workers.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
     monkeypatch.chdir(root)
     return root
 
