@@ -190,16 +190,11 @@ def section(cls: type, doc: str, *, optional: bool = False, at_least_one: str | 
 
 @dataclass(frozen=True)
 class LeafSpec:
-    """A leaf of the schema with its dotted key, as walked by `iter_leaves`.
-
-    `optional_section` is the dotted key of the innermost optional section holding the
-    leaf, or None when the leaf is always present.
-    """
+    """A leaf of the schema with its dotted key, as walked by `iter_leaves`."""
 
     key: str
     rule: Rule
     doc: str
-    optional_section: str | None
 
 
 @dataclass(frozen=True)
@@ -219,15 +214,14 @@ class SectionSpec:
         return tuple(name for name in self.names if name not in self.required)
 
 
-def iter_leaves(root: type, prefix: str = "", optional: str | None = None) -> Iterator[LeafSpec]:
+def iter_leaves(root: type, prefix: str = "") -> Iterator[LeafSpec]:
     """Yield every leaf of the schema rooted at the dataclass `root`, with its dotted key."""
     for f in fields(root):
         key = f"{prefix}{f.name}"
         if "section" in f.metadata:
-            sub_optional = key if f.metadata["optional"] else optional
-            yield from iter_leaves(f.metadata["section"], key + ".", sub_optional)
+            yield from iter_leaves(f.metadata["section"], key + ".")
         else:
-            yield LeafSpec(key, f.metadata["rule"], f.metadata["doc"], optional)
+            yield LeafSpec(key, f.metadata["rule"], f.metadata["doc"])
 
 
 def iter_sections(

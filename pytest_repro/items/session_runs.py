@@ -17,7 +17,6 @@ import pytest
 
 from pytest_repro.checks.result import CheckResult, CheckStopped
 from pytest_repro.core.outcomes import Outcome
-from pytest_repro.core.private_apis import session_tmp_path_factory
 
 
 class SessionRuns:
@@ -47,7 +46,7 @@ class SessionRuns:
         except TwinFailure as exc:
             message = str(exc)
             key = request_key(settings.request(seed), settings.isolation)
-            owner = self.plugin.shared_cache().claim(f"{key}.failure", nodeid)
+            owner = self.plugin.runs().shared_cache().claim(f"{key}.failure", nodeid)
             label = failed_label(message)
             if owner == nodeid:
                 failed = CheckResult(Outcome.FAILED, _cause(message), f"the twin runs failed:\n{message}")
@@ -64,10 +63,11 @@ class SessionRuns:
 
         request = self.settings.request()
         key = "narrow-" + request_key(request, self.settings.isolation)
+        runs = self.plugin.runs()
         try:
-            found = self.plugin.shared_cache().get(
+            found = runs.shared_cache().get(
                 key,
-                lambda folder: narrow_twins(request, folder, self.plugin.cache().scheduler, twins.a),
+                lambda folder: narrow_twins(request, folder, runs, twins.a),
                 to_json=Narrowing.to_json,
                 from_json=Narrowing.from_json,
                 failure=TwinFailure,
@@ -79,12 +79,8 @@ class SessionRuns:
 
     def train_seed(self, seed: int, like: Any) -> Any:
         """One run with `seed`, in `like`'s isolation and thread count (queued behind the twins)."""
-        from pytest_repro.running.launcher import run_inprocess
-
-        if self.settings.isolation == "inprocess":
-            folder = session_tmp_path_factory(self.item.config).mktemp("repro-seed-sensitivity")
-            return run_inprocess(self.settings.request(seed), folder / f"seed-{seed}", f"seed-{seed}")
-        return self.plugin.probe_run(seed, like)
+        settings = self.settings
+        return self.plugin.runs().probe_run(seed, settings.request(seed), like, settings.isolation)
 
     def variation_report(self, names: Sequence[str], variables_read: tuple[str, ...] | None) -> Any:
         return shared_variation_report(
@@ -125,7 +121,8 @@ def shared_variation_report(
         [rule.text for rule in settings.ignore],
     ]
     key = "vary-" + sha256_bytes(json.dumps(identity, default=str).encode())[:16]
-    return plugin.shared_cache().get(
+    runs = plugin.runs()
+    return runs.shared_cache().get(
         key,
         lambda folder: run_variations(
             request,
@@ -138,6 +135,7 @@ def shared_variation_report(
             fail_portability=plugin.probes.fail_portability,
             variables_read=variables_read,
             ignore=settings.ignore,
+            scheduler=runs.scheduler,
         ),
         to_json=VariationReport.to_json,
         from_json=VariationReport.from_json,

@@ -234,8 +234,6 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     Call it as `repro_run(seed=None, overrides=None, config=None, isolation=None, label="run")`;
     `overrides` maps dotted config keys to values (the entry point must accept `overrides`).
     """
-    from pytest_repro.running.launcher import run_inprocess
-
     settings = _marked_settings(request)
     plugin = _plugin(request.config)
 
@@ -251,10 +249,9 @@ def repro_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
         config_path = Path(config) if config is not None else settings.config_path
         run_request = settings.request(seed, overrides, config_path)
         folder = tmp_path_factory.mktemp("repro-run") / label
-        if (isolation or settings.isolation) == "inprocess":
-            return run_inprocess(run_request, folder, label)
         # Through the session's queue: behind the twins, with every core once they are done.
-        return plugin.scheduler().submit(run_request, {label: folder}).wait()[label]
+        in_process = (isolation or settings.isolation) == "inprocess"
+        return plugin.runs().run_once(run_request, folder, label, in_process=in_process)
 
     return train
 

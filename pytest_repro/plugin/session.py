@@ -40,13 +40,7 @@ class ReproPlugin:
             from pytest_repro.report.gathering import PytestCollector
 
             self.report = PytestCollector()
-        self._cache: Any = None
-        self._shared: Any = None
-        self._scheduler: Any = None
-        self._ahead: Any = None  # the batch of the configured twins, when started at session start
-        self._probe_planned: bool = False  # a selected seed-sensitivity check will train seed + 1
-        self._probes: dict[int, Any] = {}  # seed -> its batch, queued behind the twins
-        self._probes_queued: set[int] = set()  # every seed ever queued ahead, so none is queued twice
+        self._runs: Any = None  # the RunService, built when a training is first asked for
         self._relay: Any = None
 
     def twins(self, settings: ReproSettings, seed: int | None = None) -> Any:
@@ -58,25 +52,16 @@ class ReproPlugin:
         configured = seed is None and request == self.settings.request()
         # A recorded run stands in for run-a of the configured training only: it is of its seed and config.
         against = self.settings.recorded_run if configured else None
-        twins = self.cache().get(request, settings.isolation, against)
-        if configured:
-            self._start_seed_probe(twins)
-        return twins
+        return self.runs().twins(request, settings.isolation, against, configured=configured)
 
-    def cache(self) -> Any:
-        from pytest_repro.running.twins import TwinCache
+    def runs(self) -> Any:
+        """The session's one owner of trainings (`pytest_repro.running.service.RunService`)."""
+        if self._runs is None:
+            from pytest_repro.running.service import RunService
 
-        if self._cache is None:
-            self._cache = TwinCache(self.shared_dir(), sink=self.progress(), scheduler=self.scheduler())
-        return self._cache
-
-    def scheduler(self) -> Any:
-        """The session's one queue of trainings (`pytest_repro.running.scheduler`)."""
-        from pytest_repro.running.scheduler import TrainingScheduler
-
-        if self._scheduler is None:
-            self._scheduler = TrainingScheduler(sink=self.progress())
-        return self._scheduler
+            factory = session_tmp_path_factory(self.config)
+            self._runs = RunService(self.shared_dir(), factory.mktemp, sink=self.progress())
+        return self._runs
 
     def start_twins_ahead(self) -> None:
         """Start the configured twins now, so that pytest collects while they train.
@@ -93,61 +78,7 @@ class ReproPlugin:
             or self.config.getoption("collectonly")
         ):
             return
-        self._ahead = self.cache().start(settings.request(), settings.isolation, settings.recorded_run)
-
-    def _start_seed_probe(self, twins: Any) -> None:
-        """Queue the seed-sensitivity run behind the twins, as soon as they are known to agree.
-
-        Twins that differ make the probe inconclusive, so it must not train then; a
-        difference is decided here by the digests alone (the check itself diagnoses).
-        """
-        if not self._probe_planned or twins.isolation == "inprocess":
-            return
-        from pytest_repro.checks.probe_checks import sensitivity_seed
-
-        seed = sensitivity_seed(self.settings, self.probes)
-        if seed is None or seed in self._probes_queued:
-            return
-        if twins.a.hashes != twins.b.hashes or twins.a.folds != twins.b.folds:
-            return
-        from pytest_repro.diagnose.compare import compare_metrics
-
-        if (
-            twins.a.metrics is not None
-            and compare_metrics(twins.a, twins.b, self.settings.tolerance) is not None
-        ):
-            return
-        self._probes_queued.add(seed)
-        self._probes[seed] = self._submit_probe(seed, twins.a)
-
-    def probe_run(self, seed: int, like: Any) -> Any:
-        """The run of the configured training with `seed`, in `like`'s BLAS/OpenMP thread count.
-
-        Reuses the run queued behind the twins when there is one; otherwise queues it now.
-        """
-        batch = self._probes.pop(seed, None) or self._submit_probe(seed, like)
-        return next(iter(batch.wait().values()))
-
-    def _submit_probe(self, seed: int, like: Any) -> Any:
-        from pytest_repro.core.environment_names import THREAD_VARIABLES
-
-        label = f"seed-{seed}"
-        folder = session_tmp_path_factory(self.config).mktemp("repro-seed-sensitivity")
-        # The same BLAS/OpenMP threads as the run it is compared with, or a thread-dependent
-        # sum could pass for the seed's effect; its worker processes take the free cores.
-        threads = like.environment.get("OMP_NUM_THREADS")
-        overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
-        return self.scheduler().submit(
-            self.settings.request(seed), {label: folder / label}, env_overrides=overrides, cwd=Path.cwd()
-        )
-
-    def shared_cache(self) -> Any:
-        """The session's on-disk memo for results other than the twins (the variation report)."""
-        from pytest_repro.running.shared_cache import SharedCache
-
-        if self._shared is None:
-            self._shared = SharedCache(self.shared_dir())
-        return self._shared
+        self.runs().start_twins_ahead(settings.request(), settings.isolation, settings.recorded_run)
 
     def shared_dir(self) -> Path:
         """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
@@ -173,12 +104,9 @@ class ReproPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
         if self.settings.enabled and not is_xdist_worker(self.config):
-            from pytest_repro.items.item_base import is_check
-
-            self._probe_planned = any(is_check(item, "seed-sensitivity") for item in session.items)
-        if self._ahead is not None and not any(_may_need_twins(item) for item in session.items):
-            self.cache().cancel(self.settings.request(), self.settings.isolation, self.settings.recorded_run)
-            self._ahead = None
+            _plan_seed_probe(self, session.items)
+        if self._runs is not None and not any(_may_need_twins(item) for item in session.items):
+            self._runs.cancel_twins_ahead()
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self._drain()
@@ -227,8 +155,8 @@ class ReproPlugin:
         The HTML report is written in the controller under xdist, before the terminal
         summary names it.
         """
-        if self._scheduler is not None:
-            self._scheduler.shutdown()
+        if self._runs is not None:
+            self._runs.shutdown()
         self._drain()
         if self.report is None or is_xdist_worker(self.config):
             return
@@ -264,9 +192,8 @@ class ReproPlugin:
         So the seed probe queues behind them at once, while the rest of the suite runs,
         instead of when the first twin check comes up.
         """
-        if self._ahead is None or not self._ahead.exited:
+        if self._runs is None or not self._runs.twins_ahead_exited():
             return
-        self._ahead = None
         from pytest_repro.running.twins import TwinFailure
 
         # A failure is stored: every check that needs the twins reports it.
@@ -316,3 +243,31 @@ def _xdist_controller(config: pytest.Config) -> bool:
 def is_xdist_worker(config: pytest.Config) -> bool:
     """Return whether this process is a pytest-xdist worker (it has the controller's workerinput)."""
     return hasattr(config, "workerinput")
+
+
+def _plan_seed_probe(plugin: Any, items: list[pytest.Item]) -> None:
+    """When a selected seed-sensitivity check will train seed + 1, have it queued right behind the twins.
+
+    It queues once the configured twins are known to agree: twins that differ make the
+    probe inconclusive, so it must not train then.  In process, nothing is queued.
+    """
+    from pytest_repro.checks.probe_checks import sensitivity_seed
+    from pytest_repro.items.item_base import is_check
+
+    settings = plugin.settings
+    if settings.isolation == "inprocess" or not any(is_check(i, "seed-sensitivity") for i in items):
+        return
+    seed = sensitivity_seed(settings, plugin.probes)
+    if seed is not None:
+        plugin.runs().plan_seed_probe(
+            seed, settings.request(seed), lambda twins: _twins_agree(twins, settings.tolerance)
+        )
+
+
+def _twins_agree(twins: Any, tolerance: float) -> bool:
+    """Whether the twins agree by their digests, folds and metrics alone (the checks diagnose the rest)."""
+    from pytest_repro.diagnose.compare import compare_metrics
+
+    if twins.a.hashes != twins.b.hashes or twins.a.folds != twins.b.folds:
+        return False
+    return twins.a.metrics is None or compare_metrics(twins.a, twins.b, tolerance) is None

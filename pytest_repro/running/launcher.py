@@ -1,4 +1,8 @@
-"""Start training runs: in fresh subprocesses, concurrently, or in this process, and record what they produced."""
+"""Run one training: in a fresh subprocess (`RunningTraining`) or in this process, and record what it produced.
+
+When and where runs start is the scheduler's and the executor's business (`running.scheduler`,
+`running.executor`); this module is what one run is.
+"""
 
 from __future__ import annotations
 
@@ -276,7 +280,10 @@ def subprocess_environment(
 
 
 class RunningTraining:
-    """A training subprocess whose stderr is relayed line by line and whose tail is kept."""
+    """A training subprocess whose stderr is relayed line by line and whose tail is kept.
+
+    The local `executor.RunHandle`: only `executor.LocalExecutor` starts one.
+    """
 
     def __init__(
         self,
@@ -370,7 +377,7 @@ class RunningTraining:
     def wait(self) -> RunRecord:
         code = self._wait_for_exit()
         if code is None:
-            self.kill()
+            self.cancel()
             self._reader.join()
             self._drain()
             raise TrainingFailed(
@@ -428,7 +435,15 @@ class RunningTraining:
         if drain is not None:
             drain()
 
-    def kill(self) -> None:
+    def exited(self) -> bool:
+        """Whether the process has exited."""
+        return self.process.poll() is not None
+
+    def overdue(self) -> bool:
+        """Whether the run has outlived its timeout (repro_timeout), counted from its start."""
+        return self.timeout is not None and time.perf_counter() - self.started >= self.timeout
+
+    def cancel(self) -> None:
         """Stop the run and every process it started (its process group)."""
         if self.process.poll() is None:
             try:
@@ -468,72 +483,3 @@ def _dropped_note(cut: int, unrelayed: int) -> str:
     if unrelayed:
         parts.append(f"{unrelayed} characters not relayed past the first {MAX_RELAYED_CHARS}")
     return f"[pytest-repro: output dropped: {'; '.join(parts)}]" if parts else ""
-
-
-def start_runs(
-    request: RunRequest,
-    runs: Mapping[str, Path],
-    share: int,
-    *,
-    sink: ProgressSink | None = None,
-    cwd: Path | None = None,
-    env_overrides: Mapping[str, Mapping[str, str]] | None = None,
-) -> list[RunningTraining]:
-    """Start one subprocess per label without waiting: hash seeds 1, 2, 3...; `share` cores each."""
-    started: list[RunningTraining] = []
-    try:
-        for index, (label, folder) in enumerate(runs.items()):
-            hash_seed = HASH_SEEDS[index % len(HASH_SEEDS)] if index < len(HASH_SEEDS) else str(index + 1)
-            env = subprocess_environment(hash_seed, share, (env_overrides or {}).get(label))
-            started.append(RunningTraining(request, folder, label, env, sink, cwd or Path.cwd()))
-    except BaseException:
-        for running in started:
-            running.kill()
-        raise
-    return started
-
-
-def wait_runs(started: list[RunningTraining]) -> dict[str, RunRecord]:
-    """Wait for every run and return their records by label; the first failure is raised.
-
-    Whatever happens, no run outlives this call: an interruption stops them all.
-    """
-    try:
-        records = {}
-        failures = []
-        for running in started:
-            try:
-                records[running.label] = running.wait()
-            except (TrainingFailed, ContractError) as exc:
-                failures.append(exc)
-        if failures:
-            raise _first_failure(failures)
-        return records
-    finally:
-        for running in started:
-            running.kill()
-
-
-def _first_failure(failures: list[TrainingFailed | ContractError]) -> TrainingFailed | ContractError:
-    """The first run's failure, with one line for each other run that failed: one cause, told once."""
-    first, others = failures[0], failures[1:]
-    if not others:
-        return first
-    notes = []
-    for other in others:
-        label, cause = _label_and_cause(other)
-        notes.append(
-            f"[{label} failed the same way]" if cause == _label_and_cause(first)[1] else f"[{label}: {cause}]"
-        )
-    if isinstance(first, TrainingFailed):
-        return TrainingFailed(first.label, first.message, "\n".join([first.tail, *notes]).strip("\n"))
-    return ContractError("\n".join([str(first), *notes]))
-
-
-def _label_and_cause(failure: TrainingFailed | ContractError) -> tuple[str, str]:
-    """A failed run's label and its cause in one line: the message without the label, and the last output line."""
-    if isinstance(failure, TrainingFailed):
-        last = failure.tail.strip().splitlines()[-1:]
-        return failure.label, " ".join([failure.message.removesuffix(" the end of its output:"), *last])
-    label, _, cause = str(failure).partition(": ")
-    return (label, cause.splitlines()[0]) if cause else ("another run", label)

@@ -25,7 +25,7 @@ from typing import Any
 from pytest_repro.core.environment_names import THREAD_VARIABLES, WORKERS_VARIABLE
 from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.running.launcher import HASH_SEEDS
-from pytest_repro.running.scheduler import TrainingScheduler
+from pytest_repro.running.service import RunService
 
 HASH_SEED_CAUSE = (
     f"cause: the twins ran with PYTHONHASHSEED {HASH_SEEDS[0]} and {HASH_SEEDS[1]}; with equal hash seeds "
@@ -52,9 +52,7 @@ class Narrowing:
         return cls(data.get("line"))
 
 
-def narrow_twins(
-    request: RunRequest, folder: Path, scheduler: TrainingScheduler, twin: RunRecord
-) -> Narrowing:
+def narrow_twins(request: RunRequest, folder: Path, runs: RunService, twin: RunRecord) -> Narrowing:
     """Train again without one deliberate difference at a time (see the module's docstring).
 
     `twin` is run-a (hash seed 1): one more run with hash seed 1 is compared with it, and
@@ -63,22 +61,20 @@ def narrow_twins(
     threads = twin.environment.get("OMP_NUM_THREADS")
     shares = {**dict.fromkeys(THREAD_VARIABLES, threads), WORKERS_VARIABLE: threads} if threads else {}
     equal_seed = {"PYTHONHASHSEED": HASH_SEEDS[0], **shares}
-    again = _train_in(folder / "equal-hash-seeds", request, scheduler, equal_seed)
+    again = _train_in(folder / "equal-hash-seeds", request, runs, equal_seed)
     if _agree(twin, again):
         return Narrowing(HASH_SEED_CAUSE)
     place = folder / "same-folder"
-    first = _train_in(place, request, scheduler, equal_seed)
-    second = _train_in(place, request, scheduler, equal_seed)
+    first = _train_in(place, request, runs, equal_seed)
+    second = _train_in(place, request, runs, equal_seed)
     return Narrowing(PLACE_CAUSE if _agree(first, second) else None)
 
 
-def _train_in(
-    place: Path, request: RunRequest, scheduler: TrainingScheduler, env: dict[str, str]
-) -> RunRecord:
+def _train_in(place: Path, request: RunRequest, runs: RunService, env: dict[str, str]) -> RunRecord:
     """One run in `place/run`, emptied first: every run there has the same paths."""
     shutil.rmtree(place, ignore_errors=True)
     label = f"narrowing ({place.name})"
-    return scheduler.submit(request, {label: place / "run"}, env_overrides={label: env}).wait()[label]
+    return runs.run_once(request, place / "run", label, env_overrides=env)
 
 
 def _agree(a: RunRecord, b: RunRecord) -> bool:

@@ -140,16 +140,16 @@ class TwinCache:
     """Twin runs by request, trained once per session and shared across xdist workers.
 
     `start` launches a request's twins ahead of the first check that needs them (at
-    session start), through the session's scheduler; `get` then waits for those runs
+    session start), through the session's scheduler (`service.RunService` owns both); `get` then waits for those runs
     instead of starting new ones.
     """
 
     def __init__(
-        self, shared_dir: Path, sink: ProgressSink | None = None, scheduler: TrainingScheduler | None = None
+        self, cache: SharedCache, sink: ProgressSink | None = None, scheduler: TrainingScheduler | None = None
     ):
         self.sink = sink
         self.scheduler = scheduler or TrainingScheduler(sink)
-        self._cache = SharedCache(shared_dir)
+        self._cache = cache
         self._started: dict[str, Batch] = {}
 
     def start(self, request: RunRequest, isolation: str, against: RecordedRun | None = None) -> Batch | None:

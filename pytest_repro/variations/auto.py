@@ -18,6 +18,7 @@ from pytest_repro.core.outcomes import Outcome
 from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.diagnose.difference import Difference
 from pytest_repro.running.launcher import ProgressSink
+from pytest_repro.running.scheduler import TrainingScheduler
 from pytest_repro.variations.catalogue import (
     ALONE,
     INFORMATIONAL,
@@ -50,6 +51,7 @@ def run_variations(
     fail_portability: bool = False,
     variables_read: Sequence[str] | None = None,
     ignore: Sequence[Any] = (),
+    scheduler: TrainingScheduler | None = None,
 ) -> VariationReport:
     """Compare the reference with all variations at once, then, only if that differs, each alone.
 
@@ -58,7 +60,8 @@ def run_variations(
     `ignore` (`repro_ignore`'s rules) sets aside what may differ by design, as in the twins.
     `variables_read`, when known (the twins of a pytest session recorded them), are the
     cooperation variables the training reads: a variation whose variable is not among
-    them is `not exercised` without being trained.
+    them is `not exercised` without being trained.  The runs go to `scheduler` (a pytest
+    session's, queued behind its twins), or to one of their own.
     """
     names = tuple(name for name in VARIATIONS if name in names)
     if not names:
@@ -75,6 +78,7 @@ def run_variations(
         fail_portability,
         variables_read,
         tuple(ignore),
+        scheduler,
     )
     return hunt.run()
 
@@ -96,8 +100,10 @@ class _Hunt:
         fail_portability: bool = False,
         variables_read: Sequence[str] | None = None,
         ignore: tuple[Any, ...] = (),
+        scheduler: TrainingScheduler | None = None,
     ):
         self.ws = ws
+        self.scheduler = scheduler or TrainingScheduler(sink)
         self.ignore = ignore
         self.fail_portability = fail_portability
         self.names = names
@@ -215,7 +221,9 @@ class _Hunt:
     def _train(self, runs: Mapping[str, RunSpec]) -> dict[str, RunResult]:
         self.trainings += len(runs)
         self.specs.update(runs)
-        return train_specs(runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel)
+        return train_specs(
+            runs, self.ws.folder / "runs", sink=self.sink, parallel=self.parallel, scheduler=self.scheduler
+        )
 
     def _alone(self, name: str, result: RunResult) -> VariationResult:
         return self._compare(name, result, [name], "alone")

@@ -35,8 +35,8 @@ def log(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
         def __init__(self, labels):
             self.labels = labels
 
-        def kill(self):
-            events.append(("kill", self.labels, 0))
+        def cancel(self):
+            events.append(("cancel", self.labels, 0))
 
     def start_runs(request, runs, share, **_):
         events.append(("start", ",".join(runs), share))
@@ -90,7 +90,7 @@ def test_a_cancelled_batch_never_starts_and_lets_the_next_one_go(log, tmp_path: 
 
     first.cancel()
 
-    assert log[-2:] == [("kill", "run-a,run-b", 0), ("start", "seed-4", 2)]
+    assert log[-2:] == [("cancel", "run-a,run-b", 0), ("start", "seed-4", 2)]
     assert second.wait() == {"seed-4": "record"}
 
 

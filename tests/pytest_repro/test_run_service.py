@@ -1,0 +1,164 @@
+"""The session's one run service: each training once, probes behind the twins, nothing left running.
+
+Real sessions of the nearest-centroid project of `support/script_projects.py`, trained as
+a command and as a function.  Its `fit` (shared by both kinds) logs, to a file outside
+the project, when a training starts and when its process ends, and the process id, so
+the tests read what the service did from the trainings themselves.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from script_projects import command_ini, function_ini, script_project
+
+pytestmark = pytest.mark.slow
+
+SEED = 7
+KINDS = {
+    "command": lambda **ini: command_ini(repro_seed=str(SEED), **ini).replace(
+        'python src/train.py"', 'python src/train.py --seed {seed}"'
+    ),
+    "function": lambda **ini: function_ini(repro_seed=str(SEED), **ini),
+}
+
+# Prepended to `fit`: the start (and process id) now, the end when the process exits.
+LOGGED_FIT = """\
+def fit(seed, root=Path(".")):
+    import atexit
+    import os
+    import time
+
+    def log(line):
+        with open(os.environ["TRAININGS_LOG"], "a") as file:
+            file.write(line + "\\n")
+
+    log(f"start {seed} {os.getpid()}")
+    atexit.register(log, f"end {seed}")
+    time.sleep(float(os.environ.get("TRAINING_SLEEP", "0")))
+    return _fit(seed, root)
+
+
+def _fit(seed, root=Path(".")):"""
+
+USER_TESTS = """\
+import pytest
+
+
+@pytest.mark.repro
+@pytest.mark.parametrize("case", range(3))
+def test_user_check_asks_for_the_twins(repro_twins, case):
+    assert repro_twins.a.hashes == repro_twins.b.hashes
+"""
+
+
+def logged_project(root: Path, ini: str, log: Path, monkeypatch: pytest.MonkeyPatch, sleep: float) -> Path:
+    """The script project with a logging `fit`, committed; trainings log to `log`, outside the project."""
+    script_project(root, ini)
+    model = root / "src" / "model.py"
+    model.write_text(model.read_text().replace('def fit(seed, root=Path(".")):', LOGGED_FIT, 1))
+    (root / "test_user.py").write_text(USER_TESTS)
+    for command in (["add", "-A"], ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "log"]):
+        subprocess.run(["git", *command], cwd=root, check=True, capture_output=True)
+    monkeypatch.setenv("TRAININGS_LOG", str(log))
+    monkeypatch.setenv("TRAINING_SLEEP", str(sleep))
+    # When this suite itself runs under xdist, the inner sessions must not believe they are workers.
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    monkeypatch.chdir(root)
+    return root
+
+
+def log_lines(log: Path) -> list[list[str]]:
+    return [line.split() for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_three_tests_and_every_check_asking_for_the_twins_share_one_pair_of_trainings(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    logged_project(pytester.path / kind, KINDS[kind](repro_seed_sensitivity="off"), log, monkeypatch, sleep=0)
+
+    result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(["test_user.py ...*"])
+    assert result.ret == pytest.ExitCode.OK
+    # Two trainings in all: the twins, once, however many tests and checks asked for them.
+    assert (
+        sorted(line[:2] for line in log_lines(log)) == [["end", str(SEED)]] * 2 + [["start", str(SEED)]] * 2
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_seed_probe_starts_only_after_both_twins_have_ended(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    # Long enough that a probe started beside the twins would log its start before their end.
+    logged_project(
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
+    )
+
+    result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(["seed-sensitivity * seed used *"])
+    assert result.ret == pytest.ExitCode.OK
+    events = [line[:2] for line in log_lines(log)]
+    twins, probe = [["start", str(SEED)]] * 2 + [["end", str(SEED)]] * 2, str(SEED + 1)
+    assert events == [*twins, ["start", probe], ["end", probe]]  # the probe trained once, after both
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_an_interrupted_session_leaves_no_training_process_alive(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    root = logged_project(
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="off"), log, monkeypatch, sleep=120
+    )
+    session = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider", "-q"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert _wait_for(lambda: len(log_lines(log)) >= 2), "the twins never started"
+        pids = [int(line[2]) for line in log_lines(log)]
+        session.send_signal(signal.SIGINT)  # as Ctrl-C does: pytest stops and ends its session
+        assert session.wait(timeout=60) == pytest.ExitCode.INTERRUPTED
+        gone = _wait_for(lambda: not any(_alive(pid) for pid in pids))
+        assert gone, f"still running after the session ended: {[pid for pid in pids if _alive(pid)]}"
+    finally:
+        if session.poll() is None:
+            session.kill()
+            session.wait()
+
+
+def _wait_for(condition, limit: float = 60.0) -> bool:
+    """Poll `condition` until it holds (True) or `limit` seconds pass (False); a bound, not a measurement."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process `pid` exists and is not a zombie (an ended process its parent has not reaped)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+if not Path("/proc/self/status").exists():  # pragma: no cover - the process table is read from /proc
+    pytestmark = [pytestmark, pytest.mark.skip(reason="reads the process table from /proc (Linux)")]
