@@ -9,43 +9,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib import import_module
 from typing import Any
 
-from pytest_repro.checks.lineage_file import check_lineage_file
-from pytest_repro.checks.probe_checks import check_seed, check_seed_sensitivity, check_variation
 from pytest_repro.checks.result import CheckContext, CheckResult, CheckStopped
-from pytest_repro.checks.twin_comparisons import (
-    check_artifact,
-    check_every_artifact,
-    check_folds,
-    check_metrics,
-    check_replay,
-    check_run_lineage,
-)
+
+CheckFunction = Callable[[CheckContext, Any], CheckResult]
 
 
 @dataclass(frozen=True)
 class CheckKind:
-    """A registered check: its function, the markers its items carry, and the word before its name in reports."""
+    """A registered check: its function, the markers its items carry, and the word before its name in reports.
 
-    function: Callable[[CheckContext, Any], CheckResult]
+    The function is named `module.function` in this package and imported when a check of
+    its kind first runs: a session that collects the checks without `--repro` (they are
+    skipped) loads none of them.
+    """
+
+    function: str | CheckFunction
     markers: tuple[str, ...]
     label: str = "repro"
+
+    def load(self) -> CheckFunction:
+        if callable(self.function):
+            return self.function
+        module, _, name = self.function.rpartition(".")
+        return getattr(import_module(f"pytest_repro.checks.{module}"), name)
 
 
 # `repro` selects the twin checks; probes train beyond the twins (`repro_probe`), so `-m repro`
 # leaves them out; `lineage` selects every lineage verification.
 REGISTRY: dict[str, CheckKind] = {
-    "artifact": CheckKind(check_artifact, ("repro",)),
-    "artifacts": CheckKind(check_every_artifact, ("repro",)),
-    "folds": CheckKind(check_folds, ("repro",)),
-    "metrics": CheckKind(check_metrics, ("repro",)),
-    "lineage": CheckKind(check_run_lineage, ("repro", "lineage")),
-    "replay": CheckKind(check_replay, ("repro",)),
-    "seed": CheckKind(check_seed, ("repro_probe",)),
-    "seed-sensitivity": CheckKind(check_seed_sensitivity, ("repro_probe",)),
-    "vary": CheckKind(check_variation, ("repro_probe",)),
-    "lineage-file": CheckKind(check_lineage_file, ("lineage",), label="lineage"),
+    "artifact": CheckKind("twin_comparisons.check_artifact", ("repro",)),
+    "artifacts": CheckKind("twin_comparisons.check_every_artifact", ("repro",)),
+    "folds": CheckKind("twin_comparisons.check_folds", ("repro",)),
+    "metrics": CheckKind("twin_comparisons.check_metrics", ("repro",)),
+    "lineage": CheckKind("twin_comparisons.check_run_lineage", ("repro", "lineage")),
+    "replay": CheckKind("twin_comparisons.check_replay", ("repro",)),
+    "seed": CheckKind("probe_checks.check_seed", ("repro_probe",)),
+    "seed-sensitivity": CheckKind("probe_checks.check_seed_sensitivity", ("repro_probe",)),
+    "vary": CheckKind("probe_checks.check_variation", ("repro_probe",)),
+    "lineage-file": CheckKind("lineage_file.check_lineage_file", ("lineage",), label="lineage"),
 }
 
 
@@ -88,6 +92,6 @@ def planned_checks(settings: Any, probes: Any, *, sensitivity_asked: bool) -> It
 def run_check(planned: PlannedCheck, context: CheckContext) -> CheckResult:
     """Run one check: its result, or the one it stopped with."""
     try:
-        return planned.registered.function(context, planned.subject)
+        return planned.registered.load()(context, planned.subject)
     except CheckStopped as stopped:
         return stopped.result

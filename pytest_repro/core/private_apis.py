@@ -62,6 +62,26 @@ def unknown_ini_keys(config: Any) -> list[str]:
         return []
 
 
+def ini_keys(config: Any) -> list[str] | None:
+    """The keys the ini file sets; None when pytest cannot say.
+
+    Why: a session whose ini sets no `repro*` key and whose command line gives no
+    `--repro*` flag leaves the plugin alone, and knowing that without reading every
+    setting keeps such a session from loading the plugin's settings.  pytest 9 keeps the
+    keys in `_inicfg` (its `inicfg` property is deprecated), pytest 8 in `inicfg`, both
+    instance attributes.  Fallback: None, and the caller reads every setting.
+    """
+    attributes = vars(config)
+    for name in ("_inicfg", "inicfg"):
+        keys = attributes.get(name)
+        if keys is not None:
+            try:
+                return [str(key) for key in keys]
+            except Exception:
+                return None
+    return None
+
+
 def update_hypothesis_settings(function: Any, update: Callable[[Any], Any]) -> None:
     """Replace the settings of the hypothesis test `function` with `update(its settings)`.
 

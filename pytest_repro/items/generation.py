@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from pytest_repro.checks.registry import PlannedCheck, planned_checks
-from pytest_repro.items.item_base import PLUGIN_KEY, ReproItem
-from pytest_repro.settings.resolved import ReproSettings
+from pytest_repro.items.item_base import ReproItem
+from pytest_repro.settings.resolved import PLUGIN_KEY, ReproSettings
 
 
 class ReproConfigFile(pytest.File):

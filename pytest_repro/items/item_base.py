@@ -12,11 +12,11 @@ import pytest
 from pytest_repro.checks.result import CheckResult, Effect
 from pytest_repro.core.outcomes import Outcome
 from pytest_repro.errors import ReproError
+from pytest_repro.settings.resolved import PLUGIN_KEY
 
 SUMMARY_PROPERTY = "repro_summary"
 # The JUnit property holding a check's outcome word (`pytest_repro.core.outcomes`).
 OUTCOME_PROPERTY = "repro_outcome"
-PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
 
 
 class ReproMismatch(ReproError):

@@ -1,26 +1,30 @@
 """pytest-repro hooks and fixtures; the logic lives in the modules they call.
 
 Registered through the `pytest11` entry point as `repro` (`-p no:repro` turns it off).
-A session without `--repro` pays for registering the options and markers and reading
-the settings, nothing more: the generated items' modules load only when a training is
-configured and the session collects its checks, the runs and the summary only when a
-check runs, and scikit-learn, numpy and joblib only when a check compares two models
-(`tests/pytest_repro/test_plugin_cost.py` lists what a plain session imports).
+A session that leaves the plugin alone (no `--repro*` flag, no `repro_*` ini key) pays
+for registering the options and markers, nothing more: the session's state, settings
+and preflight load when the project configures the plugin or a test asks for it (a
+`repro` marker, a fixture); the generated items' modules when the session collects its
+checks, the runs and the summary only when a check runs, and scikit-learn, numpy and
+joblib only when a check compares two models (`tests/pytest_repro/test_plugin_cost.py`
+lists what each kind of session imports).  Every module loaded here costs a parse and an
+assertion rewrite in each pytest process where bytecode is not cached
+(`PYTHONDONTWRITEBYTECODE`, a read-only site-packages).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_repro.items.item_base import PLUGIN_KEY
-from pytest_repro.plugin.session import ReproPlugin, XdistSession
-from pytest_repro.settings.preflight import check_ini_names, check_session
-from pytest_repro.settings.resolved import ReproSettings
-from pytest_repro.settings.table import INI_NAMES, add_options, rerun_options
+from pytest_repro.settings.table import INI_NAMES, add_options, leaves_the_plugin_alone, rerun_options
+
+if TYPE_CHECKING:
+    from pytest_repro.plugin.session import ReproPlugin
+    from pytest_repro.settings.resolved import ReproSettings
 
 SKIP_REASON = "reproducibility check: run with pytest --repro"
 
@@ -45,6 +49,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "lineage: a lineage check; `pytest -m lineage` runs them alone and fails when no manifest exists.",
     )
+    if not leaves_the_plugin_alone(config):
+        _start(config)
+
+
+def _start(config: pytest.Config) -> ReproPlugin:
+    """Read and check the settings and register the session's state: at configure, or when first asked."""
+    from pytest_repro.plugin.session import ReproPlugin, XdistSession
+    from pytest_repro.settings.preflight import check_ini_names, check_session
+    from pytest_repro.settings.resolved import PLUGIN_KEY
+
     check_ini_names(config, INI_NAMES)
     plugin = ReproPlugin(config)
     check_session(config, plugin.settings)
@@ -52,15 +66,27 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(plugin, "repro-session")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistSession(plugin), "repro-xdist")
+    return plugin
+
+
+def _started(config: pytest.Config) -> bool:
+    """Whether the session's state exists: the project configures the plugin, or a test asked for it."""
+    return config.pluginmanager.has_plugin("repro-session")
 
 
 def _plugin(config: pytest.Config) -> ReproPlugin:
+    if not _started(config):
+        return _start(config)
+    from pytest_repro.settings.resolved import PLUGIN_KEY
+
     return config.stash[PLUGIN_KEY]
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Start the twins before collection when this run will hold their checks, so the two overlap."""
     config = session.config
+    if not _started(config):
+        return
     plugin = _plugin(config)
     if plugin.settings.enabled and plugin.settings.entry is not None and _may_collect_checks(config):
         plugin.start_twins_ahead()
@@ -75,6 +101,8 @@ def _may_collect_checks(config: pytest.Config) -> bool:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str] | None:
+    if not _started(config):
+        return None
     plugin = _plugin(config)
     if plugin.settings.entry is None and not plugin.settings.enabled:
         return None
@@ -85,6 +113,8 @@ def pytest_report_header(config: pytest.Config) -> list[str] | None:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     """Collect the config and the manifest when pytest is pointed at them (`pytest --repro config.yaml`)."""
+    if not _started(parent.config):
+        return None
     plugin = _plugin(parent.config)
     if plugin.settings.entry is None:
         return None
@@ -118,6 +148,8 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Add the generated checks, validate repro markers, and let repro marks coexist with @given."""
+    if not _started(config) and not any(item.get_closest_marker("repro") for item in items):
+        return
     plugin = _plugin(config)
     if plugin.settings.entry is not None and _whole_project_run(config):
         # A whole-project run: the config and manifest usually lie outside testpaths, so

@@ -26,6 +26,9 @@ from pytest_repro.settings.table import (
     value_of,
 )
 
+# Where a session keeps its state (`plugin.session.ReproPlugin`): set by the plugin, read by the items.
+PLUGIN_KEY: pytest.StashKey[Any] = pytest.StashKey()
+
 
 @dataclass(frozen=True)
 class ReproSettings:

@@ -502,6 +502,20 @@ def add_options(parser: Any) -> None:
             parser.addini(setting.ini, setting.help, type=setting.ini_type, default=default)
 
 
+def leaves_the_plugin_alone(config: Any) -> bool:
+    """Whether a pytest session gives no `--repro*` flag and its ini file no `repro*` key.
+
+    Such a session has nothing to check, configure or refuse: the plugin reads no
+    settings until a test asks for them (a `repro` marker, a fixture).
+    """
+    from pytest_repro.core.private_apis import ini_keys
+
+    if any(config.getoption(s.dest) not in (None, "", False) for s in SETTINGS if s.flag is not None):
+        return False
+    keys = ini_keys(config)
+    return keys is not None and not any(key.startswith("repro") for key in keys)
+
+
 def rerun_options(config: Any) -> list[str]:
     """The probe options and recorded run-a given on this command line, as words for the "rerun with" command.
 

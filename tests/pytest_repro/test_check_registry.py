@@ -200,3 +200,9 @@ def test_the_registry_is_the_only_place_a_check_kind_is_named():
         source = path.read_text(encoding="utf-8")
         for kind in kinds:
             assert not re.search(rf"kind\s*==\s*['\"]{re.escape(kind)}['\"]", source), (where, kind)
+
+
+def test_every_registered_check_names_a_function_that_loads():
+    """The registry names its functions as text (imported when a check runs): a wrong name fails here."""
+    for kind in REGISTRY.values():
+        assert callable(kind.load()), kind.function

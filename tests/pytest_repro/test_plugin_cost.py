@@ -14,26 +14,29 @@ from pathlib import Path
 
 import pytest
 
-# What registering the options and markers and reading the settings needs.
-REGISTRATION = {
+# What registering the options and markers needs: all a session that leaves the plugin alone loads.
+OPTIONS = {
     "pytest_repro",
-    "pytest_repro.checks",
-    "pytest_repro.checks.result",  # what a check returns: the outcome and its words
     "pytest_repro.core",
     "pytest_repro.core.seed_bounds",  # the seed option's bounds
     "pytest_repro.core.timeouts",  # the timeout option's default
-    "pytest_repro.core.private_apis",  # the unknown ini keys; standard library only
+    "pytest_repro.core.private_apis",  # which ini keys are set; standard library only
     "pytest_repro.errors",
+    "pytest_repro.lineage",  # the default lineage path (the package's lazy table, nothing else)
+    "pytest_repro.plugin",
+    "pytest_repro.settings",
+    "pytest_repro.settings.table",  # the settings table: flags, ini keys, parsers
+}
+# A project that configures the plugin adds reading and checking the settings and the session's state.
+REGISTRATION = OPTIONS | {
+    "pytest_repro.checks",
+    "pytest_repro.checks.result",  # what a check returns: the outcome and its words
     "pytest_repro.items",
     "pytest_repro.items.item_base",
-    "pytest_repro.lineage",
-    "pytest_repro.settings.table",  # the settings table: flags, ini keys, parsers
     "pytest_repro.core.outcomes",  # the items' outcome words: one small enum
-    "pytest_repro.plugin",
     "pytest_repro.settings.preflight",
     "pytest_repro.settings.probes",
     "pytest_repro.plugin.session",
-    "pytest_repro.settings",
     "pytest_repro.settings.resolved",
 }
 # A configured training adds the generated items (collected, then skipped) and their light helpers.
@@ -107,8 +110,28 @@ def test_a_project_that_does_not_configure_the_plugin_loads_only_its_registratio
 
     ours, heavy = _modules_loaded(pytester)
 
-    assert ours <= REGISTRATION, sorted(ours - REGISTRATION)
+    assert ours <= OPTIONS, sorted(ours - OPTIONS)
     assert not heavy
+
+
+def test_a_repro_marked_test_in_a_project_that_does_not_configure_the_plugin_is_skipped(
+    pytester: pytest.Pytester,
+):
+    """The settings load when a test asks for them: the marker is checked, and the test skipped."""
+    _write_project(pytester, "")
+    pytester.makepyfile(
+        test_marked="import pytest\n\n@pytest.mark.repro(seed=3)\ndef test_twins():\n    pass\n"
+    )
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
+
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*reproducibility check: run with pytest --repro*"])
+    pytester.makepyfile(
+        test_marked="import pytest\n\n@pytest.mark.repro(sede=3)\ndef test_twins():\n    pass\n"
+    )
+    refused = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert refused.ret == pytest.ExitCode.USAGE_ERROR, refused.stdout.str()
 
 
 def test_a_configured_function_training_is_neither_imported_nor_run_without_the_repro_flag(
