@@ -1,8 +1,7 @@
 """A small, config-driven scikit-learn pipeline: pytest-repro's first user.
 
-`train` trains and publishes the artifacts, `load_config` validates a config file, and
-`train_for_repro` is what the `repro_train` ini setting names.  scikit-learn is imported
-only when a training starts.
+`train` (alias `train_for_repro`, what `repro_train` names) trains and publishes the artifacts,
+`load_config` validates a config file; scikit-learn is imported only when a training starts.
 """
 
 from training.config import load_config

@@ -17,9 +17,8 @@ def _integer(text: str, low: int | None = None) -> int:
     except ValueError:
         value = None
     if value is None or (low is not None and value < low):
-        raise argparse.ArgumentTypeError(
-            f"expected {'a positive integer' if low else 'an integer'}, got {text!r}"
-        )
+        noun = "a positive integer" if low else "an integer"
+        raise argparse.ArgumentTypeError(f"expected {noun}, got {text!r}")
     return value
 
 
@@ -32,12 +31,10 @@ def train_main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=_integer, help="override the config's seed")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
-    parser.add_argument(
-        "--jobs",
-        type=lambda text: _integer(text, low=1),
-        metavar="N",
-        help="threads for the cross-validation fits (default: REPRO_WORKERS, else every core); any N, same bytes",
+    jobs = (
+        "threads for the cross-validation fits (default: REPRO_WORKERS, else every core); any N, same bytes"
     )
+    parser.add_argument("--jobs", type=lambda text: _integer(text, low=1), metavar="N", help=jobs)
     args = parser.parse_args(argv)
 
     def command() -> int:
@@ -49,21 +46,15 @@ def train_main(argv: Sequence[str] | None = None) -> int:
         started = time.perf_counter()
         record = train(config, args.output_dir, seed=args.seed, jobs=args.jobs, quiet=args.quiet)
         if not args.quiet:  # each model's CV ROC AUC was printed as it was measured
-            metrics, threshold = record["metrics"], record["metrics"]["threshold"]
-            test = "  ".join(
-                f"{k} {metrics['test'][k]:.4f}" for k in ("precision", "recall", "f1", "roc_auc", "pr_auc")
-            )
-            missed = (
-                ""
-                if threshold["target_met"]
-                else f" (target precision {threshold['target_precision']} NOT met)"
-            )
-            print(
-                f"selected {metrics['selected_model']}, threshold {threshold['value']:.6g}{missed}; test: {test}"
-            )
-            print(
-                f"artifacts: {Path(record['lineage']).parent} (trained in {time.perf_counter() - started:.1f}s)"
-            )
+            _summarise(record["metrics"], Path(record["lineage"]).parent, time.perf_counter() - started)
         return 0
 
     return run_cli(command)
+
+
+def _summarise(metrics: dict, folder: Path, seconds: float) -> None:
+    scores, chosen = metrics["test"], metrics["threshold"]
+    test = "  ".join(f"{k} {scores[k]:.4f}" for k in ("precision", "recall", "f1", "roc_auc", "pr_auc"))
+    missed = "" if chosen["target_met"] else f" (target precision {chosen['target_precision']} NOT met)"
+    print(f"selected {metrics['selected_model']}, threshold {chosen['value']:.6g}{missed}; test: {test}")
+    print(f"artifacts: {folder} (trained in {seconds:.1f}s)")

@@ -1,7 +1,7 @@
 """Load the purchase dataset strictly and split it: bad input stops training with one line naming the cell.
 
-Only an empty field is missing, so the country code "NA" (Namibia) stays a country; numbers
-are parsed by Python's `float`, so the frame does not depend on the CSV parser's float routine.
+Only an empty field is missing, so the country code "NA" (Namibia) stays a country; Python's `float`
+parses the numbers, so the frame does not depend on the CSV parser's float routine.
 """
 
 from __future__ import annotations
@@ -13,20 +13,16 @@ from collections import Counter
 
 import numpy as np
 import pandas as pd
+from sklearn.model_selection import train_test_split
 
 from pytest_repro.core import short_repr
 from pytest_repro.errors import DatasetError
 from training.config import env_int
 
 COUNTRY = "student_country"
-NUMERIC_INPUTS = (
-    "days_on_platform",
-    "minutes_watched",
-    "courses_started",
-    "practice_exams_started",
-    "practice_exams_passed",
-    "minutes_spent_on_exams",
-)
+_ACTIVITY = ("days_on_platform", "minutes_watched", "courses_started")
+_EXAMS = ("practice_exams_started", "practice_exams_passed", "minutes_spent_on_exams")
+NUMERIC_INPUTS = (*_ACTIVITY, *_EXAMS)
 INPUT_COLUMNS = (COUNTRY, *NUMERIC_INPUTS)
 # Every numeric input is a count or a duration: bounded, so no derived feature overflows to infinity.
 MAX_CELL = 1e12
@@ -41,22 +37,7 @@ def load_dataset(data: bytes, name: str, target: str) -> pd.DataFrame:
     header = next((row for row in csv.reader(io.StringIO(text)) if any(f.strip() for f in row)), None)
     if header is None:
         raise DatasetError(f"{name}: empty file; expected a header line naming the columns")
-    _check_header(header, target, name)
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_values=[""])
-    except pd.errors.ParserError as exc:
-        raise DatasetError(f"{name}: cannot parse the CSV: {' '.join(str(exc).split())}") from None
-    for column in (*INPUT_COLUMNS, target):  # also when there are no rows at all
-        if frame[column].isna().all():
-            raise DatasetError(f"{name}: column {column!r} is empty in every row")
-    for column in NUMERIC_INPUTS:
-        frame[column] = _numbers(frame[column], column, name)
-    frame[target] = _labels(frame[target], target, name)
-    return frame
-
-
-def _check_header(header: list[str], target: str, name: str) -> None:
-    """Check the names before pandas reads rows: it would silently rename a duplicate 'a' to 'a.1'."""
+    # The names are checked before pandas reads rows: it would silently rename a duplicate 'a' to 'a.1'.
     required = (*INPUT_COLUMNS, target)
     if not set(header) & set(required) and any(_number(f) is not None for f in header):
         raise DatasetError(
@@ -70,15 +51,25 @@ def _check_header(header: list[str], target: str, name: str) -> None:
             for f in repeated
         )
         raise DatasetError(f"{name}: duplicate column names in the header: {where}")
+    listed = ", ".join(header)
     if target not in header:
         raise DatasetError(
-            f"{name}: target column {target!r} (data.target) is missing; the header has: {', '.join(header)}"
+            f"{name}: target column {target!r} (data.target) is missing; the header has: {listed}"
         )
     missing = ", ".join(repr(c) for c in INPUT_COLUMNS if c not in header)
     if missing:
-        raise DatasetError(
-            f"{name}: required column(s) {missing} missing; the header has: {', '.join(header)}"
-        )
+        raise DatasetError(f"{name}: required column(s) {missing} missing; the header has: {listed}")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=object, keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as exc:
+        raise DatasetError(f"{name}: cannot parse the CSV: {' '.join(str(exc).split())}") from None
+    for column in (*INPUT_COLUMNS, target):  # also when there are no rows at all
+        if frame[column].isna().all():
+            raise DatasetError(f"{name}: column {column!r} is empty in every row")
+    for column in NUMERIC_INPUTS:
+        frame[column] = _numbers(frame[column], column, name)
+    frame[target] = _labels(frame[target], target, name)
+    return frame
 
 
 def _number(text: object) -> float | None:
@@ -128,24 +119,15 @@ def _labels(cells: pd.Series, column: str, name: str) -> np.ndarray:
 def reorder_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """Shuffle the rows, each keeping its row number, when REPRO_ROW_ORDER_SEED is set (the row_order variation)."""
     seed = env_int("REPRO_ROW_ORDER_SEED", -1, 0)
-    if seed < 0:
-        return frame
-    return frame.iloc[np.random.default_rng(seed).permutation(len(frame))]
+    return frame if seed < 0 else frame.iloc[np.random.default_rng(seed).permutation(len(frame))]
 
 
 def split_data(frame: pd.DataFrame, config) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, pd.Series]:
     """Split into train and test, stratified on the target and seeded; X keeps the dataset's row labels."""
-    from sklearn.model_selection import train_test_split
-
     target = config.data.target
+    x, y = frame.drop(columns=[target]), frame[target]
     try:
-        return train_test_split(
-            frame.drop(columns=[target]),
-            frame[target],
-            test_size=config.data.test_size,
-            random_state=config.seed,
-            stratify=frame[target],
-        )
+        return train_test_split(x, y, test_size=config.data.test_size, random_state=config.seed, stratify=y)
     except ValueError as exc:
         raise DatasetError(
             f"{config.data.path}: cannot split {len(frame)} rows with data.test_size="

@@ -20,12 +20,7 @@ from pytest_repro.errors import DatasetError
 from pytest_repro.lineage import read_pinned_dataset
 from training.config import Config
 from training.data import load_dataset, reorder_rows, split_data
-from training.pipeline import (
-    CATEGORICAL_FEATURES,
-    NUMERIC_FEATURES,
-    build_estimators,
-    build_pipeline,
-)
+from training.pipeline import CATEGORICAL_FEATURES, NUMERIC_FEATURES, build_estimators, build_pipeline
 
 QUANTILES = {"q01": 0.01, "q05": 0.05, "q25": 0.25, "q50": 0.50, "q75": 0.75, "q95": 0.95, "q99": 0.99}
 
@@ -45,27 +40,16 @@ class Fitted:
     dataset_sha256: str
 
 
-def set_global_seed(seed: int) -> None:
-    """Seed `random` and numpy's global state: the safety net for code that draws without a random_state."""
-    random.seed(seed)
-    np.random.seed(seed)
-
-
 def refuse_unseeded(**parts: Any) -> None:
-    """Refuse what draws unseeded in `parts` (estimators, CV splitters), naming its path `a__b`.
-
-    Unseeded: a random_state of None, or a shuffling one whose random_state is not an integer,
-    such as `KFold(shuffle=True)`.
-    """
+    """Refuse, naming its path `a__b`, a random_state of None or a shuffling splitter's non-integer one."""
     found = set()
     for name, part in parts.items():
         params = {f"{name}__{key}": value for key, value in getattr(part, "get_params", dict)().items()}
         for path, value in {name: part, **params}.items():
+            seeded = isinstance(getattr(value, "random_state", None), Integral)
             if path.endswith("__random_state") and value is None:
                 found.add(path)
-            elif getattr(value, "shuffle", False) is True and not isinstance(
-                getattr(value, "random_state", None), Integral
-            ):
+            elif getattr(value, "shuffle", False) is True and not seeded:
                 found.add(f"{path}__random_state")
     if found:
         raise UnseededError(f"refusing to train or save an unseeded random_state: {', '.join(sorted(found))}")
@@ -75,7 +59,8 @@ def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None])
     """Train on the pinned dataset; `workers` threads run the CV fits (any count, the same result)."""
     # The bytes parsed are the bytes checked against the pin: a file swapped meanwhile is never trained on.
     data, dataset_sha256 = read_pinned_dataset(dataset)
-    set_global_seed(config.seed)
+    random.seed(config.seed)  # the global generators: a safety net for code that draws without a random_state
+    np.random.seed(config.seed)
     frame = reorder_rows(load_dataset(data, config.data.path, config.data.target))
     x_train, x_test, y_train, y_test = split_data(frame, config)
     say(f"loaded {len(frame)} rows from {config.data.path}: {len(x_train)} train, {len(x_test)} test")
@@ -101,14 +86,10 @@ def fit(config: Config, dataset: Path, workers: int, say: Callable[[str], None])
         "data": {"rows": len(frame), "train_rows": len(x_train), "test_rows": len(x_test)},
         "seed": config.seed,
     }
+    drift = drift_baseline(pipeline.named_steps["features"].transform(x_train))
     rows = x_train.index.to_numpy()
-    return Fitted(
-        pipeline=pipeline,
-        metrics=metrics,
-        drift=drift_baseline(pipeline.named_steps["features"].transform(x_train)),
-        folds=[sorted(int(r) for r in rows[valid]) for _, valid in folds],
-        dataset_sha256=dataset_sha256,
-    )
+    fold_rows = [sorted(int(r) for r in rows[valid]) for _, valid in folds]
+    return Fitted(pipeline, metrics, drift, fold_rows, dataset_sha256)
 
 
 def make_folds(y_train: Any, config: Config) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,18 +126,15 @@ def positive_column(scores: np.ndarray) -> np.ndarray:
 def cross_validate(pipeline: Any, X: Any, y: Any, folds: list, workers: int) -> tuple[dict, np.ndarray]:
     """Return the fold ROC AUCs with their mean and population std, and the out-of-fold scores.
 
-    Threads, not processes: each fits a clone of its own (the same result for any count), the
-    caller's one-BLAS-thread limit holds for all, and a killed training leaves no worker behind.
+    Threads, not processes: each fits its own clone (any count, the same result), the caller's
+    one-BLAS-thread limit holds for all, and a killed training leaves no worker behind.
     """
     with parallel_backend("threading"):
         scores = cross_val_predict(pipeline, X, y, cv=folds, method=score_method(pipeline), n_jobs=workers)
     oof, y = positive_column(scores), np.asarray(y)
     aucs = [float(sk.roc_auc_score(y[valid], oof[valid])) for _, valid in folds]
-    return {
-        "fold_roc_auc": aucs,
-        "mean_roc_auc": float(np.mean(aucs)),
-        "std_roc_auc": float(np.std(aucs)),
-    }, oof
+    summary = {"fold_roc_auc": aucs, "mean_roc_auc": float(np.mean(aucs)), "std_roc_auc": float(np.std(aucs))}
+    return summary, oof
 
 
 def choose_threshold(y_true: Any, scores: Any, target_precision: float) -> dict[str, Any]:
@@ -201,15 +179,13 @@ def drift_baseline(features: pd.DataFrame) -> dict[str, Any]:
     for name in NUMERIC_FEATURES:
         values = features[name].to_numpy(dtype="float64", na_value=np.nan)
         seen = values[~np.isnan(values)]
-        stats: dict[str, Any] = {"count": int(seen.size), "missing_rate": (n - seen.size) / n if n else 0.0}
-        keys = ("mean", "std", "min", "max", *QUANTILES)
+        stats = dict.fromkeys(("mean", "std", "min", "max", *QUANTILES))
         if seen.size:
             levels = np.quantile(seen, list(QUANTILES.values()))
-            numbers = (seen.mean(), seen.std(), seen.min(), seen.max(), *levels)
-            stats.update(zip(keys, map(float, numbers), strict=True))
-        else:
-            stats.update(dict.fromkeys(keys))
-        summary["numeric"][name] = stats
+            numbers = map(float, (seen.mean(), seen.std(), seen.min(), seen.max(), *levels))
+            stats = dict(zip(stats, numbers, strict=True))
+        missing_rate = (n - seen.size) / n if n else 0.0
+        summary["numeric"][name] = {"count": int(seen.size), "missing_rate": missing_rate, **stats}
     for name in CATEGORICAL_FEATURES:
         counts = features[name].dropna().astype(str).value_counts(sort=False)
         total = int(counts.sum())

@@ -8,19 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pytest_repro import Publication, lineage
 from pytest_repro.errors import ConfigError, Problem
-from pytest_repro.lineage import (
-    OutputNameError,
-    Publication,
-    canonical_json,
-    check_output_names,
-    code_version,
-    registry_path,
-)
 from training.config import env_int, load_config_with_digest
-
-# The design document's lineage layout: these entries also appear at the manifest's top level.
-DESIGN_FIELDS = ("dataset", "config", "model", "threshold")
 
 
 def train(
@@ -43,15 +33,13 @@ def train(
     project = config_path.resolve().parent
     dataset_path = project / config.data.path
     out = Path(output_dir) if output_dir is not None else project / config.artifacts.model_dir
-    inside = {"data.path": (config.data.path, dataset_path)}
-    if output_dir is None:
-        inside["artifacts.model_dir"] = (config.artifacts.model_dir, out)
-    check_inside_project(config_path, project, inside)
+    model_dir = {} if output_dir is not None else {"artifacts.model_dir": (config.artifacts.model_dir, out)}
+    check_inside_project(config_path, project, {"data.path": (config.data.path, dataset_path), **model_dir})
     names = config.artifacts.output_names()
-    inputs = {"config": config_path, "dataset": dataset_path, "pins": registry_path(dataset_path)}
+    inputs = {"config": config_path, "dataset": dataset_path, "pins": lineage.registry_path(dataset_path)}
     try:
-        check_output_names(out, names, lineage_file=config.artifacts.lineage_file, inputs=inputs)
-    except OutputNameError as error:
+        lineage.check_output_names(out, names, lineage_file=config.artifacts.lineage_file, inputs=inputs)
+    except lineage.OutputNameError as error:
         key = f"artifacts.{error.entry}_file"
         raise ConfigError([Problem(str(config_path), key, f"{error.file_name!r} {error.reason}")]) from None
     workers = jobs or env_int("REPRO_WORKERS", -1, 1)  # pytest-repro sets it to a run's share of the cores
@@ -62,22 +50,20 @@ def train(
                 f"published {', '.join(publication.recovered)}",
                 file=sys.stderr,
             )
-        code = code_version(project)  # before the fit: the code that trains, not the code after it
+        code = lineage.code_version(project)  # before the fit: the code that trains, not the code after it
+        import joblib
         from threadpoolctl import threadpool_limits
 
-        # Imported first: threadpool_limits reaches only the BLAS and OpenMP libraries already loaded.
-        from training import fit
+        from training import fit  # first: threadpool_limits reaches only the BLAS and OpenMP libraries loaded
 
         # They sum in an order that depends on their thread count, so every fit uses one thread.
         with threadpool_limits(limits=1):
             fitted = fit.fit(config, dataset_path, workers, say)
-        import joblib
-
         payloads = {
             "model": lambda handle: joblib.dump(fitted.pipeline, handle),
             "threshold": f"{fitted.metrics['threshold']['value']!r}\n".encode(),
-            "metrics": canonical_json(fitted.metrics),
-            "drift_baseline": canonical_json(fitted.drift),
+            "metrics": lineage.canonical_json(fitted.metrics),
+            "drift_baseline": lineage.canonical_json(fitted.drift),
         }
         paths = {entry: publication.add(entry, names[entry], data) for entry, data in payloads.items()}
         read = {"dataset": (dataset_path, fitted.dataset_sha256), "config": (config_path, config_sha256)}
@@ -87,14 +73,11 @@ def train(
             seed=config.seed,
             folds=fitted.folds,
             code=code,
-            mirror=DESIGN_FIELDS,
+            mirror=("dataset", "config", "model", "threshold"),  # the design's fields, also at the top level
         )
-    return {
-        "artifacts": {entry: str(path) for entry, path in paths.items()},
-        "lineage": str(publication.folder / config.artifacts.lineage_file),
-        "folds": fitted.folds,
-        "metrics": fitted.metrics,
-    }
+    artifacts = {entry: str(path) for entry, path in paths.items()}
+    manifest = str(publication.folder / config.artifacts.lineage_file)
+    return {"artifacts": artifacts, "lineage": manifest, "folds": fitted.folds, "metrics": fitted.metrics}
 
 
 def check_inside_project(where: str | Path, project: Path, paths: Mapping[str, tuple[str, Path]]) -> None:
