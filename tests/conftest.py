@@ -8,10 +8,16 @@ keeps no example database and prints the blob that replays a failure with
 
 Profiles are registered here, in a conftest pytest loads before it configures plugins,
 because hypothesis's plugin loads `--hypothesis-profile` while configuring.
+
+The session also compiles the plugin's, the demo's and the test helpers' bytecode once
+(`compileall`, skipping what is up to date): hundreds of tests start a Python process
+that imports them, and where `PYTHONDONTWRITEBYTECODE` is set (as on this project's CI
+machines) each of those processes would otherwise compile every module again.
 """
 
 from __future__ import annotations
 
+import compileall
 import os
 from pathlib import Path
 
@@ -27,6 +33,16 @@ settings.register_profile("nightly", max_examples=2000, deadline=None, print_blo
 
 _CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 settings.load_profile("ci" if _CI else "dev")
+
+REPO = Path(__file__).resolve().parent.parent
+COMPILED = ("pytest_repro", "training", "tests/support")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput"):  # an xdist worker: the controller compiled them
+        return
+    for folder in COMPILED:
+        compileall.compile_dir(REPO / folder, quiet=2, workers=1)
 
 
 @pytest.fixture

@@ -220,6 +220,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_cli_generate_pin_verify_round_trip(tmp_path: Path) -> None:
     generated = _cli("generate", "--output", "d.csv", "--seed", "5", "--rows", "300", cwd=tmp_path)
     assert generated.returncode == EXIT_OK, generated.stderr

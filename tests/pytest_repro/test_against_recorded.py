@@ -39,6 +39,7 @@ def _record(example, monkeypatch, **knobs) -> tuple[Path, Path]:
     return recorded, log
 
 
+@pytest.mark.slow
 def test_a_matching_recorded_run_passes_and_only_run_b_trains(example, monkeypatch):
     recorded, log = _record(example, monkeypatch, isolation=None)  # run-b in a subprocess, as in CI
 

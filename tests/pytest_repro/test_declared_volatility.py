@@ -57,6 +57,7 @@ def test_a_wall_clock_stamp_passes_when_declared_and_says_so_everywhere(pytester
     assert describe_difference(before, after) == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", COMMAND_FIRST)
 def test_the_same_stamp_fails_without_the_declaration_naming_it(pytester, kind):
     script_project(pytester.path, KINDS[kind](), metadata=True)

@@ -154,6 +154,7 @@ def write(example, **knobs: str):
 TWIN_ITEMS = 8
 
 
+@pytest.mark.slow
 def test_deterministic_training_passes_every_variation_after_one_all_at_once_run(example):
     write(example)
 

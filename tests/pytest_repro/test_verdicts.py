@@ -175,6 +175,7 @@ def test_an_output_glob_that_matches_nothing_is_one_failure_naming_what_the_comm
     )
 
 
+@pytest.mark.slow
 def test_a_seed_command_without_a_seed_is_one_usage_error_and_repro_seed_gives_it_one(pytester):
     script_project(pytester.path, command_ini().replace("src/train.py", "src/train.py --seed {seed}"))
 

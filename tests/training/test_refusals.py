@@ -90,6 +90,7 @@ raise SystemExit(train_main(["--quiet"]))
 """
 
 
+@pytest.mark.slow
 def test_python_m_training_refuses_an_unseeded_splitter_before_any_fit(tmp_path: Path):
     project = write_small_project(tmp_path / "project")
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPRO_")}
