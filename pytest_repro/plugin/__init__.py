@@ -148,7 +148,7 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Add the generated checks, validate repro markers, and let repro marks coexist with @given."""
-    if not _started(config) and not any(item.get_closest_marker("repro") for item in items):
+    if not _started(config) and not any(_asks_for_the_plugin(item) for item in items):
         return
     plugin = _plugin(config)
     if plugin.settings.entry is not None and _whole_project_run(config):
@@ -174,6 +174,11 @@ def pytest_collection_modifyitems(
         _allow_function_scoped_fixtures(item)
         if not plugin.settings.enabled:
             item.add_marker(skip)
+
+
+def _asks_for_the_plugin(item: pytest.Item) -> bool:
+    """Whether a test carries one of the plugin's markers, which skip it without --repro."""
+    return any(item.get_closest_marker(name) is not None for name in ("repro", "repro_probe"))
 
 
 def _collect(collector: pytest.Collector) -> list[pytest.Item]:

@@ -119,13 +119,16 @@ def test_a_repro_marked_test_in_a_project_that_does_not_configure_the_plugin_is_
 ):
     """The settings load when a test asks for them: the marker is checked, and the test skipped."""
     _write_project(pytester, "")
+    pytester.makepyfile(test_probe="import pytest\n\n@pytest.mark.repro_probe\ndef test_probe():\n    pass\n")
+    alone = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    alone.assert_outcomes(passed=1, skipped=1)  # a probe marker alone also asks for the plugin
     pytester.makepyfile(
         test_marked="import pytest\n\n@pytest.mark.repro(seed=3)\ndef test_twins():\n    pass\n"
     )
 
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-rs")
 
-    result.assert_outcomes(passed=1, skipped=1)
+    result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(["*reproducibility check: run with pytest --repro*"])
     pytester.makepyfile(
         test_marked="import pytest\n\n@pytest.mark.repro(sede=3)\ndef test_twins():\n    pass\n"
