@@ -12,6 +12,11 @@ rules, documented in the README:
   BLAS/OpenMP threads and `REPRO_WORKERS` worker processes, so a running batch fills
   the cores and never oversubscribes them (the twins, 1 each on two cores; a probe's
   single run, both).  Twins always start together, even on one core.
+- **Alongside.** One exception, `submit_alongside`: a batch that starts at once beside
+  the running one, with the share it is given.  The session's seed probe does this
+  where the twins get one core each (`RunService.plan_seed_probe`): three single-core
+  runs on two cores end sooner than the twins followed by a two-worker probe, because a
+  training's own parallelism is seldom perfect.
 
 The scheduler lives in one process (a pytest session's `RunService`, or `repro-vary`).
 Under pytest-xdist each worker has its own, and the on-disk cache (`shared_cache`)
@@ -55,8 +60,10 @@ class Batch:
         runs: Mapping[str, Path],
         env_overrides: Mapping[str, Mapping[str, str]] | None,
         cwd: Path,
+        share: int | None = None,
     ):
         self.scheduler = scheduler
+        self.share = share  # cores per run; by default an equal share of every core
         self.request = request
         self.runs = dict(runs)
         self.env_overrides = env_overrides
@@ -79,7 +86,7 @@ class Batch:
         """Start the runs now, each with its share of the cores."""
         if self._running is not None or self.done:
             return
-        share = core_share(len(self.runs), self.scheduler.cores)
+        share = self.share or core_share(len(self.runs), self.scheduler.cores)
         self.started_at = time.perf_counter()
         try:
             self._running = start_runs(
@@ -154,6 +161,20 @@ class TrainingScheduler:
         self._queue.append(batch)
         if self._queue[0] is batch:
             batch.start()
+        return batch
+
+    def submit_alongside(
+        self,
+        request: RunRequest,
+        runs: Mapping[str, Path],
+        share: int,
+        *,
+        cwd: Path | None = None,
+    ) -> Batch:
+        """Start a batch now, beside the running one, with `share` cores per run; it is read right after it."""
+        batch = Batch(self, request, runs, None, cwd or Path.cwd(), share)
+        self._queue.insert(1, batch)
+        batch.start()
         return batch
 
     def submit_pool(self, launches: Sequence[Launch], limit: int | None = None) -> Pool:

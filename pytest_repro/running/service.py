@@ -9,8 +9,9 @@ are computed once in.  Every run of the session goes through it:
 
 - the twins, trained once per request (`twins`), started ahead when the session knows
   it will need them (`start_twins_ahead`) and stopped when no selected test does;
-- the seed-sensitivity run, queued right behind the twins once they agree
-  (`plan_seed_probe`), read by its check (`probe_run`);
+- the seed-sensitivity run (`plan_seed_probe`), read by its check (`probe_run`): where
+  the twins get one core each it trains alongside them, on the same one core, and is
+  stopped if they differ; elsewhere it queues right behind them once they agree;
 - single runs in a fresh folder (`run_once`: the `repro_run` fixture);
 - the variation hunt's and the narrowing's runs, submitted to `scheduler`.
 
@@ -30,9 +31,9 @@ from pytest_repro.core.run_records import RunRecord, RunRequest
 from pytest_repro.running.executor import Executor
 from pytest_repro.running.launcher import ProgressSink, run_inprocess
 from pytest_repro.running.recorded import RecordedRun
-from pytest_repro.running.scheduler import Batch, TrainingScheduler
+from pytest_repro.running.scheduler import Batch, TrainingScheduler, core_share
 from pytest_repro.running.shared_cache import SharedCache
-from pytest_repro.running.twins import TwinCache, TwinRuns
+from pytest_repro.running.twins import TwinCache, TwinFailure, TwinRuns
 
 # Where a run of this session may write: a fresh folder named after `name` (pytest's tmp_path_factory.mktemp).
 Scratch = Callable[[str], Path]
@@ -86,7 +87,12 @@ class RunService:
         `configured`: these are the configured training's twins, so the planned seed
         probe queues behind them as soon as they are known to agree.
         """
-        twins = self._twins.get(request, isolation, against)
+        try:
+            twins = self._twins.get(request, isolation, against)
+        except TwinFailure:
+            if configured:
+                self._stop_planned_probe()
+            raise
         if configured:
             self._queue_planned_probe(twins)
         return twins
@@ -114,17 +120,42 @@ class RunService:
         return True
 
     def plan_seed_probe(self, seed: int, request: RunRequest, agree: Callable[[TwinRuns], bool]) -> None:
-        """A selected check will train `request` (with `seed`): queue it behind the configured twins when `agree`."""
+        """A selected check will train `request` (with `seed`): start it now, or queue it behind the twins.
+
+        Where the twins started ahead get one core each and are still training, the probe
+        starts now on one core too: the twins' thread count, as its comparison needs.  Three
+        single-core runs on two cores end sooner than the twins followed by a two-worker
+        probe (benchmarks/performance.py), and if the twins then differ (or fail) the probe
+        is stopped unread.  Otherwise it queues behind the twins once they `agree`.
+        """
         self._planned = _PlannedProbe(seed, request, agree)
+        if self._ahead is None or seed in self._probes_queued:
+            return
+        ahead = self._ahead[0]
+        share = ahead.share or core_share(len(ahead.runs), self.scheduler.cores)
+        if ahead.exited or share != 1:
+            return
+        label = f"seed-{seed}"
+        folder = self.scratch(SEED_PROBE_FOLDER) / label
+        self._probes_queued.add(seed)
+        self._probes[seed] = self.scheduler.submit_alongside(request, {label: folder}, share, cwd=Path.cwd())
 
     def _queue_planned_probe(self, twins: TwinRuns) -> None:
         planned = self._planned
-        if planned is None or twins.isolation == "inprocess" or planned.seed in self._probes_queued:
+        if planned is None or twins.isolation == "inprocess":
             return
         if not planned.agree(twins):
+            self._stop_planned_probe()
+            return
+        if planned.seed in self._probes_queued:
             return
         self._probes_queued.add(planned.seed)
         self._probes[planned.seed] = self._submit_probe(planned.seed, planned.request, twins.a)
+
+    def _stop_planned_probe(self) -> None:
+        """Stop the probe started alongside twins that then differed or failed: nothing will read it."""
+        if self._planned is not None and (batch := self._probes.pop(self._planned.seed, None)) is not None:
+            batch.cancel()
 
     def probe_run(self, seed: int, request: RunRequest, like: RunRecord, isolation: str) -> RunRecord:
         """The run of `request` with `seed`, in `like`'s BLAS/OpenMP thread count.
@@ -135,15 +166,19 @@ class RunService:
         label = f"seed-{seed}"
         if isolation == "inprocess":
             return run_inprocess(request, self.scratch(SEED_PROBE_FOLDER) / label, label)
-        batch = self._probes.pop(seed, None) or self._submit_probe(seed, request, like)
-        return next(iter(batch.wait().values()))
+        batch = self._probes.pop(seed, None)
+        if batch is not None:
+            record = next(iter(batch.wait().values()))
+            if _threads(record) == _threads(like):
+                return record
+        return next(iter(self._submit_probe(seed, request, like).wait().values()))
 
     def _submit_probe(self, seed: int, request: RunRequest, like: RunRecord) -> Batch:
         label = f"seed-{seed}"
         folder = self.scratch(SEED_PROBE_FOLDER)
         # The same BLAS/OpenMP threads as the run it is compared with, or a thread-dependent
         # sum could pass for the seed's effect; its worker processes take the free cores.
-        threads = like.environment.get("OMP_NUM_THREADS")
+        threads = _threads(like)
         overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
         return self.scheduler.submit(
             request, {label: folder / label}, env_overrides=overrides, cwd=Path.cwd()
@@ -170,3 +205,8 @@ class RunService:
     def shutdown(self) -> None:
         """Stop every run still going (end of session: nothing will read them)."""
         self.scheduler.shutdown()
+
+
+def _threads(record: RunRecord) -> str | None:
+    """The BLAS/OpenMP thread count a run trained with."""
+    return record.environment.get("OMP_NUM_THREADS")

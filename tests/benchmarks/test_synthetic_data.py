@@ -6,16 +6,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pytest
 from checkout import demo_environment
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from benchmarks.synthetic_data import (
     DATASET_COLUMNS,
@@ -30,7 +25,9 @@ from benchmarks.synthetic_data import (
 from pytest_repro.errors import EXIT_OK, EXIT_USAGE, EXIT_VERIFICATION_FAILED, DatasetError, DatasetPinError
 from pytest_repro.lineage.hashing import sha256_file
 from pytest_repro.lineage.pins import PINS_FILE, check_dataset_pin, pin_dataset
-from training.data import load_dataset
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "ml_datasource.csv"
@@ -39,7 +36,7 @@ SMALL_ROWS = 400
 
 @pytest.fixture(scope="module")
 def bundled() -> pd.DataFrame:
-    return load_dataset(BUNDLED.read_bytes(), str(BUNDLED), col.PURCHASED)
+    return _load_dataset(BUNDLED.read_bytes(), str(BUNDLED), col.PURCHASED)
 
 
 @pytest.fixture
@@ -80,7 +77,7 @@ def test_csv_has_fixed_decimals_lf_line_ends_and_no_index() -> None:
 
 
 def test_small_dataset_has_requested_rows_both_classes_and_namibia(small_csv: Path) -> None:
-    frame = load_dataset(small_csv.read_bytes(), str(small_csv), col.PURCHASED)
+    frame = _load_dataset(small_csv.read_bytes(), str(small_csv), col.PURCHASED)
     assert len(frame) == SMALL_ROWS
     assert set(frame[col.PURCHASED]) == {0, 1}
     assert "NA" in set(frame[col.COUNTRY])
@@ -140,6 +137,13 @@ def test_bundled_passed_exams_never_exceed_started(bundled: pd.DataFrame) -> Non
 
 
 def test_quick_logistic_regression_learns_but_not_perfectly(bundled: pd.DataFrame) -> None:
+    # Imported here: collecting this module must not import scikit-learn (every `pytest --repro` collects it).
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     X = np.log1p(bundled[list(col.NUMERIC_INPUTS)].to_numpy())
     y = bundled[col.PURCHASED].to_numpy()
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
@@ -207,6 +211,13 @@ def test_malformed_registry_is_reported_and_not_overwritten(small_csv: Path) -> 
 
 
 # Command line
+
+
+def _load_dataset(data: bytes, source: str, target: str) -> pd.DataFrame:
+    """The demo's loader, imported when a test reads a dataset (it imports pandas)."""
+    from training.data import load_dataset
+
+    return load_dataset(data, source, target)
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

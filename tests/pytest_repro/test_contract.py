@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.model_selection import KFold, StratifiedKFold
 
 from pytest_repro.core.entry_points import ContractError, normalise_folds, normalise_result
 
@@ -19,11 +18,15 @@ def test_test_row_lists_are_kept_as_they_are():
 
 
 def test_train_test_pairs_from_a_splitter_give_their_test_rows():
+    from sklearn.model_selection import StratifiedKFold
+
     pairs = list(StratifiedKFold(3, shuffle=True, random_state=0).split(X, Y))
     assert normalise_folds(pairs) == [test.tolist() for _, test in pairs]
 
 
 def test_a_generator_of_pairs_is_accepted():
+    from sklearn.model_selection import KFold
+
     assert normalise_folds(KFold(4).split(X)) == [[0, 1, 2], [3, 4, 5], [6, 7, 8], [9, 10, 11]]
 
 

@@ -14,13 +14,18 @@ import json
 import os
 import subprocess
 import sys
+from importlib.util import find_spec
 
 import pytest
 from tree_snapshot import describe_difference, snapshot
 
-pytest.importorskip("mlflow")
-pytest.importorskip("sklearn")
-pytestmark = pytest.mark.slow
+# Looked up, not imported: importing mlflow costs a second, and every session collects this module.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        find_spec("mlflow") is None or find_spec("sklearn") is None, reason="needs mlflow and sklearn"
+    ),
+]
 
 TRAIN = """\
 import os

@@ -1,4 +1,4 @@
-"""The session's one run service: each training once, probes behind the twins, nothing left running.
+"""The session's one run service: each training once, the seed probe beside the twins, nothing left running.
 
 Real sessions of the nearest-centroid project of `support/script_projects.py`, trained as
 a command and as a function.  Its `fit` (shared by both kinds) logs, to a file outside
@@ -8,6 +8,7 @@ the tests read what the service did from the trainings themselves.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -27,6 +28,9 @@ KINDS = {
     "function": lambda **ini: function_ini(repro_seed=str(SEED), **ini),
 }
 
+# At most two cores, whatever this machine has: there the twins get one core each.
+ON_TWO_CORES = ("taskset", "-c", "0,1" if len(os.sched_getaffinity(0)) > 1 else "0")
+
 # Prepended to `fit`: the start (and process id) now, the end when the process exits.
 LOGGED_FIT = """\
 def fit(seed, root=Path(".")):
@@ -38,10 +42,12 @@ def fit(seed, root=Path(".")):
         with open(os.environ["TRAININGS_LOG"], "a") as file:
             file.write(line + "\\n")
 
-    log(f"start {seed} {os.getpid()}")
+    log(f"start {seed} {os.getpid()} {os.environ.get('OMP_NUM_THREADS')}")
     atexit.register(log, f"end {seed}")
-    time.sleep(float(os.environ.get("TRAINING_SLEEP", "0")))
-    return _fit(seed, root)
+    time.sleep(float(os.environ.get(f"TRAINING_SLEEP_{seed}", os.environ.get("TRAINING_SLEEP", "0"))))
+    fitted = _fit(seed, root)
+    log(f"fitted {seed}")
+    return fitted
 
 
 def _fit(seed, root=Path(".")):"""
@@ -57,9 +63,11 @@ def test_user_check_asks_for_the_twins(repro_twins, case):
 """
 
 
-def logged_project(root: Path, ini: str, log: Path, monkeypatch: pytest.MonkeyPatch, sleep: float) -> Path:
+def logged_project(
+    root: Path, ini: str, log: Path, monkeypatch: pytest.MonkeyPatch, sleep: float, noise: str = "0.0"
+) -> Path:
     """The script project with a logging `fit`, committed; trainings log to `log`, outside the project."""
-    script_project(root, ini)
+    script_project(root, ini, noise=noise)
     model = root / "src" / "model.py"
     model.write_text(model.read_text().replace('def fit(seed, root=Path(".")):', LOGGED_FIT, 1))
     (root / "test_user.py").write_text(USER_TESTS)
@@ -91,27 +99,87 @@ def test_three_tests_and_every_check_asking_for_the_twins_share_one_pair_of_trai
     assert result.ret == pytest.ExitCode.OK
     # Two trainings in all: the twins, once, however many tests and checks asked for them.
     assert (
-        sorted(line[:2] for line in log_lines(log)) == [["end", str(SEED)]] * 2 + [["start", str(SEED)]] * 2
+        sorted(line[:2] for line in log_lines(log) if line[0] != "fitted")
+        == [["end", str(SEED)]] * 2 + [["start", str(SEED)]] * 2
     )
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_the_seed_probe_starts_only_after_both_twins_have_ended(
+def test_the_seed_probe_trains_beside_twins_that_get_one_core_each_with_their_threads(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
     log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
-    # Long enough that a probe started beside the twins would log its start before their end.
+    # Long enough that a probe queued behind the twins would log its start after their end.
     logged_project(
-        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=3
     )
 
-    result = pytester.runpytest_subprocess("--repro", "-p", "no:cacheprovider")
+    # On at most two cores the twins get one core each (this machine may have more).
+    result = pytester.run(
+        "taskset",
+        "-c",
+        "0,1" if len(os.sched_getaffinity(0)) > 1 else "0",
+        sys.executable,
+        "-m",
+        "pytest",
+        "--repro",
+        "-p",
+        "no:cacheprovider",
+    )
 
     result.stdout.fnmatch_lines(["seed-sensitivity * seed used *"])
     assert result.ret == pytest.ExitCode.OK
-    events = [line[:2] for line in log_lines(log)]
-    twins, probe = [["start", str(SEED)]] * 2 + [["end", str(SEED)]] * 2, str(SEED + 1)
-    assert events == [*twins, ["start", probe], ["end", probe]]  # the probe trained once, after both
+    lines = log_lines(log)
+    starts = sorted((line[1], line[3]) for line in lines if line[0] == "start")
+    # The twins and the probe, each trained once, each with one BLAS/OpenMP thread.
+    assert starts == [(str(SEED), "1"), (str(SEED), "1"), (str(SEED + 1), "1")]
+    # All three started before any ended: the probe did not wait for the twins.
+    assert [line[0] for line in lines[:3]] == ["start"] * 3, lines
+
+
+# Runs after the twins have been read (it asks for them): the probe must be gone by then, not at session end.
+PROBE_GONE_TEST = """\
+import os
+import time
+from pathlib import Path
+
+
+def test_zz_the_probe_is_gone_once_the_twins_are_read(repro_twins):
+    lines = [line.split() for line in Path(os.environ["TRAININGS_LOG"]).read_text().splitlines()]
+    pid = next(int(line[2]) for line in lines if line[:2] == ["start", os.environ["PROBE_SEED"]])
+    for _ in range(600):
+        status = Path(f"/proc/{pid}/status")
+        if not status.exists() or "State:\\tZ" in status.read_text():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the probe {pid} still trains after the twins were found to differ")
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    # A metric the twins disagree on; the probe would sleep long after they end.
+    root = logged_project(
+        pytester.path / kind,
+        KINDS[kind](repro_seed_sensitivity="warn"),
+        log,
+        monkeypatch,
+        sleep=1,
+        noise="random.random()",
+    )
+    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST)
+    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
+    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
+
+    result = pytester.run(*ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(["test_zz_probe.py .*", "seed-sensitivity * inconclusive*"])
+    lines = log_lines(log)
+    assert ["start", str(SEED + 1)] in [line[:2] for line in lines]  # it started beside the twins
+    assert ["fitted", str(SEED + 1)] not in [line[:2] for line in lines]
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))

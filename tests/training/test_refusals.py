@@ -10,37 +10,45 @@ from pathlib import Path
 import numpy as np
 import pytest
 from checkout import ROOT
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from small_project import write_small_project
 
 from pytest_repro.errors import DatasetError
-from training.data import load_dataset
-from training.fit import UnseededError, refuse_unseeded
 
 DATASET = "ml_datasource.csv"
 
 
-@pytest.mark.parametrize(
-    ("parts", "paths"),
-    [
-        ({"cv": KFold(5, shuffle=True)}, "cv__random_state"),
-        ({"cv": StratifiedKFold(5, shuffle=True, random_state=np.random.RandomState(0))}, "cv__random_state"),
-        (
-            {"pipe": make_pipeline(StandardScaler(), LogisticRegression())},
-            "pipe__logisticregression__random_state",
-        ),
+# The parts are built when a test runs: collecting this module must not import scikit-learn.
+def _parts(name: str) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GridSearchCV, KFold, StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return {
+        "kfold-unseeded": {"cv": KFold(5, shuffle=True)},
+        "random-state-instance": {
+            "cv": StratifiedKFold(5, shuffle=True, random_state=np.random.RandomState(0))
+        },
+        "estimator-in-a-pipeline": {"pipe": make_pipeline(StandardScaler(), LogisticRegression())},
         # A shuffling splitter held as a parameter has no get_params: it is found by its attributes.
-        (
-            {
-                "search": GridSearchCV(
-                    LogisticRegression(random_state=0), {"C": [1.0]}, cv=KFold(3, shuffle=True)
-                )
-            },
-            "search__cv__random_state",
-        ),
+        "splitter-held-as-a-parameter": {
+            "search": GridSearchCV(
+                LogisticRegression(random_state=0), {"C": [1.0]}, cv=KFold(3, shuffle=True)
+            )
+        },
+        "no-shuffle": {"cv": KFold(5)},
+        "seeded": {"cv": KFold(5, shuffle=True, random_state=7)},
+        "numpy-integer-seed": {"cv": StratifiedKFold(5, shuffle=True, random_state=np.int64(7))},
+    }[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "paths"),
+    [
+        ("kfold-unseeded", "cv__random_state"),
+        ("random-state-instance", "cv__random_state"),
+        ("estimator-in-a-pipeline", "pipe__logisticregression__random_state"),
+        ("splitter-held-as-a-parameter", "search__cv__random_state"),
     ],
     ids=[
         "kfold-unseeded",
@@ -49,25 +57,23 @@ DATASET = "ml_datasource.csv"
         "splitter-held-as-a-parameter",
     ],
 )
-def test_unseeded_randomness_is_refused_naming_its_path(parts: dict, paths: str):
+def test_unseeded_randomness_is_refused_naming_its_path(name: str, paths: str):
+    from training.fit import UnseededError, refuse_unseeded
+
     with pytest.raises(UnseededError, match=f"unseeded random_state: {paths}$"):
-        refuse_unseeded(**parts)
+        refuse_unseeded(**_parts(name))
 
 
-@pytest.mark.parametrize(
-    "part",
-    [
-        KFold(5),
-        KFold(5, shuffle=True, random_state=7),
-        StratifiedKFold(5, shuffle=True, random_state=np.int64(7)),
-    ],
-    ids=["no-shuffle", "seeded", "numpy-integer-seed"],
-)
-def test_seeded_or_unshuffled_splitters_are_accepted(part: object):
-    refuse_unseeded(cv=part)
+@pytest.mark.parametrize("name", ["no-shuffle", "seeded", "numpy-integer-seed"])
+def test_seeded_or_unshuffled_splitters_are_accepted(name: str):
+    from training.fit import refuse_unseeded
+
+    refuse_unseeded(**_parts(name))
 
 
 def test_a_csv_without_a_header_row_is_one_line_naming_its_first_values():
+    from training.data import load_dataset
+
     data = (ROOT / DATASET).read_bytes().split(b"\n", 1)[1]
     with pytest.raises(DatasetError) as raised:
         load_dataset(data, DATASET, "purchased")

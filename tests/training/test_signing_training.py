@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from checkout import ROOT as REPO_ROOT
@@ -10,10 +12,13 @@ from checkout import ROOT as REPO_ROOT
 from pytest_repro.errors import ConfigError
 from pytest_repro.lineage.publish import StagedCommit
 from pytest_repro.lineage.signing import KEY_ENV, REQUIRE_ENV, envelope_path, verify_signature
-from training import fit as fit_module
-from training import run as run_module
 
 KEY = bytes(range(32))
+
+
+def _training(name: str) -> ModuleType:
+    """A module of the demo, imported when a test runs: collecting this file must not import scikit-learn."""
+    return importlib.import_module(f"training.{name}")
 
 
 @pytest.fixture(autouse=True)
@@ -28,14 +33,14 @@ def fake_training(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = REPO_ROOT
     config_path = tmp_path / "config.yaml"
     config_path.write_bytes((repo / "config.yaml").read_bytes())
-    fitted = fit_module.Fitted(
+    fitted = _training("fit").Fitted(
         pipeline={"fake": "model"},
         metrics={"selected_model": "fake", "threshold": {"value": 0.5}},
         drift={},
         folds=[[0, 1], [2, 3]],
         dataset_sha256="0" * 64,
     )
-    monkeypatch.setattr(fit_module, "fit", lambda *args: fitted)
+    monkeypatch.setattr(_training("fit"), "fit", lambda *args: fitted)
     return config_path
 
 
@@ -51,13 +56,13 @@ def test_training_signs_when_the_key_is_set_and_stages_the_envelope_first(
 
     monkeypatch.setattr(StagedCommit, "stage", record)
     monkeypatch.setenv(KEY_ENV, KEY.hex())
-    result = run_module.train(fake_training, tmp_path / "out")
+    result = _training("run").train(fake_training, tmp_path / "out")
     assert staged[-2:] == ["lineage.json.dsse.json", "lineage.json"]
     assert verify_signature(Path(result["lineage"]), KEY, required=True).status == "signed"
 
     # Training again without a key removes the envelope that no longer matches.
     monkeypatch.delenv(KEY_ENV)
-    result = run_module.train(fake_training, tmp_path / "out")
+    result = _training("run").train(fake_training, tmp_path / "out")
     assert not envelope_path(Path(result["lineage"])).exists()
     assert verify_signature(Path(result["lineage"]), None, required=False).status == "unsigned"
 
@@ -65,19 +70,19 @@ def test_training_signs_when_the_key_is_set_and_stages_the_envelope_first(
 def test_training_with_a_too_short_key_stops_before_fitting(
     fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setattr(_training("fit"), "fit", lambda *args: pytest.fail("fitted despite a bad key"))
     monkeypatch.setenv(KEY_ENV, "abc")
     with pytest.raises(ConfigError, match="REPRO_SIGNING_KEY"):
-        run_module.train(fake_training, tmp_path / "out")
+        _training("run").train(fake_training, tmp_path / "out")
 
 
 def test_training_with_a_missing_private_key_file_stops_before_fitting(
     fake_training: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(fit_module, "fit", lambda *args: pytest.fail("fitted despite a bad key"))
+    monkeypatch.setattr(_training("fit"), "fit", lambda *args: pytest.fail("fitted despite a bad key"))
     monkeypatch.setenv("REPRO_PRIVATE_KEY", str(tmp_path / "gone.pem"))
     with pytest.raises(ConfigError, match=r"REPRO_PRIVATE_KEY: .*gone\.pem: key file not found"):
-        run_module.train(fake_training, tmp_path / "out")
+        _training("run").train(fake_training, tmp_path / "out")
     assert not (tmp_path / "out" / "lineage.json").exists()
 
 
@@ -91,7 +96,7 @@ def test_training_signs_with_an_ed25519_private_key_and_the_public_key_verifies(
     monkeypatch.setenv(PRIVATE_KEY_ENV, str(tmp_path / "ci.pem"))
     envelopes = []
     for _ in range(2):  # the same training twice, into the same folder
-        result = run_module.train(fake_training, tmp_path / "out")
+        result = _training("run").train(fake_training, tmp_path / "out")
         envelopes.append(envelope_path(Path(result["lineage"])).read_bytes())
     public = public_key_from(str(tmp_path / "ci.pem.pub"))
     assert verify_signature(Path(result["lineage"]), public, required=True).status == "signed"

@@ -7,15 +7,15 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from pytest_repro.diagnose.model_diff import diff_models
 
 
 def test_changed_hyperparameter_is_named_by_its_get_params_path(data):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     features, labels = data
 
     def pipeline(c):
@@ -39,6 +39,10 @@ def test_changed_hyperparameter_is_named_by_its_get_params_path(data):
 
 def test_first_line_names_the_changed_parameter_not_an_unseeded_deterministic_estimator(data):
     # lbfgs uses no randomness: random_state=None is not why these runs differ, C is.
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     features, labels = data
 
     def pipeline(c):
@@ -51,6 +55,10 @@ def test_first_line_names_the_changed_parameter_not_an_unseeded_deterministic_es
 
 
 def test_unseeded_forest_whose_trees_differ_is_named_as_a_candidate_cause(data):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     features, labels = data
 
     def pipeline():
@@ -68,6 +76,8 @@ def test_unseeded_forest_whose_trees_differ_is_named_as_a_candidate_cause(data):
 
 
 def test_paths_start_at_the_root_the_caller_names(data):
+    from sklearn.linear_model import LogisticRegression
+
     features, labels = data
     a = LogisticRegression(C=1.0).fit(features, labels)
     b = LogisticRegression(C=2.0).fit(features, labels)
@@ -76,6 +86,8 @@ def test_paths_start_at_the_root_the_caller_names(data):
 
 
 def test_equal_models_give_no_lines_even_when_unseeded(data):
+    from sklearn.linear_model import LogisticRegression
+
     features, labels = data
     a = LogisticRegression().fit(features, labels)
     b = LogisticRegression().fit(features, labels)

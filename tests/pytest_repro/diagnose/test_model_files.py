@@ -8,9 +8,6 @@ import sys
 import textwrap
 
 import pytest
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 
 from pytest_repro.diagnose.bytes_diff import diff_bytes
 from pytest_repro.diagnose.model_diff import diff_models
@@ -94,6 +91,10 @@ def test_without_joblib_models_are_compared_as_bytes_saying_why(forest, dump_pai
 @pytest.fixture
 def user_models(tmp_path, data, dump_pair):
     """Two pipelines over a function of the user's package, saved; the package then off sys.path."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
     project = tmp_path / "project"
     (project / USER_PACKAGE).mkdir(parents=True)
     (project / USER_PACKAGE / "__init__.py").write_text(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 
 from pytest_repro.diagnose.digests import same_model_except
 
@@ -15,6 +13,9 @@ Y = (X[:, 0] + X[:, 1] > 0).astype(int)
 
 
 def _forest(path: Path, **params) -> Path:
+    import joblib
+    from sklearn.ensemble import RandomForestClassifier
+
     joblib.dump(RandomForestClassifier(n_estimators=20, random_state=0, **params).fit(X, Y), path)
     return path
 
@@ -27,6 +28,9 @@ def test_a_forest_trained_with_one_and_two_jobs_is_the_same_model_but_for_n_jobs
 
 
 def test_a_forest_with_other_trees_is_another_model(tmp_path: Path):
+    import joblib
+    from sklearn.ensemble import RandomForestClassifier
+
     one = _forest(tmp_path / "one.joblib", n_jobs=1)
     other = tmp_path / "other.joblib"
     joblib.dump(RandomForestClassifier(n_estimators=20, random_state=1, n_jobs=2).fit(X, Y), other)
