@@ -12,12 +12,15 @@ between its markers (`<!-- performance:start -->`, `<!-- performance:end -->`):
    `pytest --repro --repro-against artifacts/lineage.json -m "repro or lineage"`, in
    units of its own first step (one training); and the gate as it was before, with
    twins (`pytest --repro -m "repro or lineage"`), for comparison;
-3. `python -m pytest --collect-only -q` with the plugin vs `-p no:repro`, 15
-   alternating pairs, in a project that does not configure the plugin, in one that
-   configures a function training (whose module imports scikit-learn), and in this
-   checkout (the demo's function training, its whole test suite); and, steadier on a
-   busy machine than the difference of two process times, the time `python -X
-   importtime` gives for importing the plugin module.
+3. `python -m pytest --collect-only -q` with the plugin vs `-p no:repro`, 40
+   alternating pairs (the median of their differences), in a project that does not
+   configure the plugin and in one that configures a function training (whose module
+   imports scikit-learn), each again with CPython's garbage collector off and with the
+   full collections counted (a small session's few thousand more objects can bring one
+   full collection forward: tens of milliseconds that are the collector's threshold,
+   not the plugin's work); in this checkout (the demo's function training, its whole
+   test suite), 10 pairs; and the time `python -X importtime` gives for importing the
+   plugin module.
 
 Rows 1 and 2 run in a copy of this checkout (a git repository, so that lineages
 record a commit as in CI), so the gate's `artifacts/` never replace yours.  Every
@@ -212,10 +215,49 @@ def load_project(folder: Path, *, training: bool) -> Path:
     return folder
 
 
-def load_row(project: Path, env: dict[str, str], pairs: int) -> dict[str, Any]:
-    """`pytest --collect-only -q` with and without the plugin, alternating; medians and paired differences."""
-    with_plugin = pytest_command("--collect-only")
-    without = pytest_command("--collect-only", "-p", "no:repro")
+# pytest with CPython's cyclic garbage collector off: what the plugin's own work costs, without
+# the full collections its allocations may bring forward (see `load_row`).
+COLLECTOR_OFF = (
+    "python",
+    "-c",
+    "import gc, sys; gc.disable(); import pytest; sys.argv[0] = 'pytest'; raise SystemExit(pytest.console_main())",
+)
+# pytest counting the full (generation 2) collections it ran, printed last on stderr.
+FULL_COLLECTIONS = (
+    "python",
+    "-c",
+    "import atexit, gc, sys; atexit.register(lambda: print('full collections:', gc.get_stats()[2]['collections'],"
+    " file=sys.stderr)); import pytest; sys.argv[0] = 'pytest'; raise SystemExit(pytest.console_main())",
+)
+
+
+def load_row(project: Path, env: dict[str, str], pairs: int, *, collector_off: bool = True) -> dict[str, Any]:
+    """`pytest --collect-only -q` with and without the plugin, alternating; medians and paired differences.
+
+    With `collector_off`, the same pairs again with the garbage collector disabled, and the
+    full collections each session ran: in a small session, the plugin's few thousand
+    objects can bring forward one full collection of pytest's and its plugins' objects
+    (tens of milliseconds), a step that says more about CPython's thresholds than about
+    the plugin's work.
+    """
+    row = _paired(project, env, pairs, ("python", "-m", "pytest"))
+    if collector_off:
+        off = _paired(project, env, pairs, COLLECTOR_OFF)
+        row["collector_off_ms"] = off["added_ms"]
+        row["collector_off_pairs_ms"] = off["pair_differences_ms"]
+        row["full_collections"] = {
+            name: _full_collections(project, env, args)
+            for name, args in (("with", ()), ("without", NO_PLUGIN))
+        }
+    return row
+
+
+NO_PLUGIN = ("-p", "no:repro")
+
+
+def _paired(project: Path, env: dict[str, str], pairs: int, launcher: Sequence[str]) -> dict[str, Any]:
+    arguments = ("-p", "no:cacheprovider", "-q", "--collect-only")
+    with_plugin, without = (*launcher, *arguments), (*launcher, *arguments, *NO_PLUGIN)
     run(with_plugin, project, env)  # fill the bytecode caches before anything is timed
     run(without, project, env)
     samples: dict[str, list[tuple[float, float]]] = {"with": [], "without": []}
@@ -228,10 +270,22 @@ def load_row(project: Path, env: dict[str, str], pairs: int) -> dict[str, Any]:
     return {
         "with": median["with"],
         "without": median["without"],
-        "added_ms": 1000 * (median["with"] - median["without"]),
+        "added_ms": statistics.median(differences),
         "added_cpu_ms": 1000 * (cpu["with"] - cpu["without"]),
         "pair_differences_ms": spread(differences),
     }
+
+
+def _full_collections(project: Path, env: dict[str, str], plugin: Sequence[str]) -> int:
+    command = [sys.executable if w == "python" else w for w in FULL_COLLECTIONS]
+    result = subprocess.run(
+        [*command, "-p", "no:cacheprovider", "-q", "--collect-only", *plugin],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    return int(result.stderr.strip().splitlines()[-1].split()[-1])
 
 
 def plugin_import(env: dict[str, str], runs: int) -> dict[str, float]:
@@ -293,10 +347,17 @@ def markdown(result: dict[str, Any]) -> str:
         verdict = f"≤ +{TARGETS['load_ms']:.0f} ms: {_verdict(row['added_ms'], TARGETS['load_ms'])}"
         rows.append(
             f"| `python -m pytest --collect-only -q` with the plugin vs `-p no:repro`, {label} "
-            f"| **{row['added_ms']:+.0f} ms** (pairs {pair['min']:+.0f} to {pair['max']:+.0f}) "
-            f"| {row['added_cpu_ms']:+.0f} ms | {row['with']:.3f} vs {row['without']:.3f} "
+            f"| **{row['added_ms']:+.0f} ms** (median of paired differences; pairs {pair['min']:+.0f} to "
+            f"{pair['max']:+.0f}) | {row['added_cpu_ms']:+.0f} ms | {row['with']:.3f} vs {row['without']:.3f} "
             f"| {verdict if target else '–'} |"
         )
+        if "collector_off_ms" in row:
+            off, full = row["collector_off_pairs_ms"], row["full_collections"]
+            rows.append(
+                f"| the same, garbage collector off (the plugin's own work); full collections run with / "
+                f"without the plugin: {full['with']} / {full['without']} "
+                f"| {row['collector_off_ms']:+.0f} ms (pairs {off['min']:+.0f} to {off['max']:+.0f}) | – | – | – |"
+            )
     imported = result["plugin_import_ms"]
     rows.append(
         "| importing `pytest_repro.plugin` after pytest (`python -X importtime`; what any session with the "
@@ -308,7 +369,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Machine: {result['machine']}; BLAS: {result['blas']}. Load average (1, 5, 15 min) before: "
         f"{', '.join(f'{v:.2f}' for v in before)}; after: {', '.join(f'{v:.2f}' for v in after)}. "
-        f"{result['rounds']} rounds of the session rows, {result['pairs']} pairs per load row, "
+        f"{result['rounds']} rounds of the session rows, {result['pairs']} pairs per load row "
+        f"({max(5, result['pairs'] // 4)} for this checkout), "
         f"{result['seconds'] / 60:.0f} minutes in all.",
     ]
     return "\n".join(rows) + "\n"
@@ -324,7 +386,9 @@ def write_readme(table: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the session rows (default 3)")
-    parser.add_argument("--pairs", type=int, default=15, help="pairs per load row (default 15)")
+    parser.add_argument(
+        "--pairs", type=int, default=40, help="pairs per load row (default 40; a quarter for the checkout)"
+    )
     parser.add_argument("--no-readme", action="store_true", help="write the results, not the README")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -337,7 +401,7 @@ def main() -> int:
         load = {
             "unconfigured": load_row(load_project(scratch / "unconfigured", training=False), env, args.pairs),
             "function": load_row(load_project(scratch / "function", training=True), env, args.pairs),
-            "checkout": load_row(ROOT, env, args.pairs),
+            "checkout": load_row(ROOT, env, max(5, args.pairs // 4), collector_off=False),
         }
         plugin_import_ms = plugin_import(env, args.pairs)
         print("sessions ...", flush=True)
