@@ -28,8 +28,9 @@ command runs with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE removed), 
 a developer's machine and in CI; if OPENBLAS_CORETYPE is set it is removed with
 OPENBLAS_L2_SIZE for these commands alone, and the BLAS kernel they ran is reported.
 A row's ratio is the median over rounds, with its min and max.  The run recorder's
-overhead has a benchmark of its own, `benchmarks/recorder_overhead.py` (the demo with
-and without the recorder and write guard, alternating, and the model bytes compared).
+overhead is measured in the same rounds: a `--jobs 1` training recorded and guarded as in
+a `pytest --repro` run, ÷ the round's plain one (`benchmarks/recorder_overhead.py`, which
+also compares the model bytes, measures it alone).
 
 Usage: python benchmarks/performance.py [--rounds N] [--pairs N] [--no-readme]
 Writes benchmarks/results/performance.json and performance.md.  Times are never
@@ -53,6 +54,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _machine import describe_machine, load_average
+from recorder_overhead import recorded_environment
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -167,23 +169,34 @@ def spread(values: Sequence[float]) -> dict[str, float]:
 
 def session_rows(project: Path, env: dict[str, str], rounds: int) -> dict[str, Any]:
     """Rows 1 and 2, alternating every command within each round; ratios of wall and of CPU seconds."""
-    measured: dict[str, list[Any]] = {"single": [], "full": [], "gate": [], "twin_gate": []}
-    steps: list[tuple[str, Callable[[], Any]]] = [
-        ("single", lambda: run(("python", "-m", "training", "--jobs", "1", "--quiet"), project, env)),
-        ("full", lambda: run(pytest_command("--repro", "-m", "repro or repro_probe"), project, env)),
-        ("gate", lambda: gate(project, env, AGAINST_GATE)),
-        ("twin_gate", lambda: gate(project, env, TWIN_GATE)),
+    measured: dict[str, list[Any]] = {"single": [], "recorded": [], "full": [], "gate": [], "twin_gate": []}
+    single = ("python", "-m", "training", "--jobs", "1", "--quiet")
+    recorded = (*single, "--output-dir", "artifacts/recorded")
+
+    def record(number: int) -> tuple[float, float]:
+        extra = recorded_environment(project, project.parent / f"record-{number}", env)
+        return run(recorded, project, {**env, **extra})
+
+    steps: list[tuple[str, Callable[[int], Any]]] = [
+        ("single", lambda number: run(single, project, env)),
+        ("recorded", record),
+        ("full", lambda number: run(pytest_command("--repro", "-m", "repro or repro_probe"), project, env)),
+        ("gate", lambda number: gate(project, env, AGAINST_GATE)),
+        ("twin_gate", lambda number: gate(project, env, TWIN_GATE)),
     ]
     for number in range(1, rounds + 1):
         for name, measure in steps:
-            measured[name].append(measure())
+            measured[name].append(measure(number))
             print(f"  round {number}: {name} done", flush=True)
     ratios: dict[str, Any] = {}
     for index, clock in enumerate(("wall", "cpu")):
         ratios[clock] = {
-            "full": spread(
-                [f[index] / s[index] for f, s in zip(measured["full"], measured["single"], strict=True)]
-            ),
+            **{
+                name: spread(
+                    [f[index] / s[index] for f, s in zip(measured[name], measured["single"], strict=True)]
+                )
+                for name in ("full", "recorded")
+            },
             **{
                 name: spread([g["total"][index] / g["training"][index] for g in measured[name]])
                 for name in ("gate", "twin_gate")
@@ -192,6 +205,7 @@ def session_rows(project: Path, env: dict[str, str], rounds: int) -> dict[str, A
     return {
         "seconds": {
             "single": spread([wall for wall, _ in measured["single"]]),
+            "recorded": spread([wall for wall, _ in measured["recorded"]]),
             "full": spread([wall for wall, _ in measured["full"]]),
             "training": spread([g["training"][0] for g in measured["gate"]]),
             "gate": spread([g["total"][0] for g in measured["gate"]]),
@@ -332,6 +346,9 @@ def markdown(result: dict[str, Any]) -> str:
         f'| the same gate with twins (`pytest --repro -m "repro or lineage"`, before `--repro-against`) '
         f"| {_ratio(ratios['twin_gate'], ' trainings')} | {cpu['twin_gate']['median']:.2f} "
         f"| {seconds['twin_gate']['median']:.1f} | – |",
+        "| the run recorder and write guard: one `python -m training --jobs 1` recorded and guarded as in a "
+        f"`pytest --repro` run ÷ the same without | {_ratio(ratios['recorded'])} | {cpu['recorded']['median']:.2f}× "
+        f"| {seconds['recorded']['median']:.1f} / {seconds['single']['median']:.1f} | – |",
     ]
     for key, label, target in (
         ("unconfigured", "a project that does not configure it", True),

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,6 +29,24 @@ from _machine import describe_machine, load_average
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "pytest_repro" / "running" / "run_site"
+
+
+def recorded_environment(project: Path, record: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """What a training's environment gains to be recorded and guarded as in a `pytest --repro` run.
+
+    The run site comes first on PYTHONPATH, so that every Python process of the training
+    (its fold workers included) starts it; its events go to the folder `record` (made
+    here), its guard's settings beside it, and the guard refuses writes into the project's `training` package.
+    """
+    record.mkdir(parents=True)
+    guard = record.parent / f"{record.name}-guard.json"
+    guard.write_text(json.dumps({"protected": [str(project / "training")], "allowed": [], "shared": []}))
+    path = env.get("PYTHONPATH", "")
+    return {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(project / SITE.relative_to(ROOT)), path])),
+        "REPRO_RECORD": str(record),
+        "REPRO_GUARD": str(guard),
+    }
 
 
 def _train(output: Path, jobs: int, extra_env: dict[str, str]) -> tuple[float, str]:
@@ -62,17 +81,7 @@ def main() -> None:
                 extra: dict[str, str] = {}
                 if kind == "recorded":
                     record = folder / f"record-{index}"
-                    record.mkdir()
-                    guard = folder / f"guard-{index}.json"
-                    guard.write_text(
-                        json.dumps({"protected": [str(ROOT / "training")], "allowed": [], "shared": []})
-                    )
-                    path = os.environ.get("PYTHONPATH", "")
-                    extra = {
-                        "PYTHONPATH": os.pathsep.join(filter(None, [str(SITE), path])),
-                        "REPRO_RECORD": str(record),
-                        "REPRO_GUARD": str(guard),
-                    }
+                    extra = recorded_environment(ROOT, record, os.environ)
                 seconds, model = _train(output, args.jobs, extra)
                 times[kind].append(seconds)
                 models.add(model)
