@@ -84,8 +84,9 @@ class RunService:
     ) -> TwinRuns:
         """The twin runs of `request`, trained at most once per session; `TwinFailure` when they failed.
 
-        `configured`: these are the configured training's twins, so the planned seed
-        probe queues behind them as soon as they are known to agree.
+        `configured`: these are the configured training's twins: the planned seed probe
+        queues behind them once they are known to agree, and one started beside them is
+        stopped if they differ or fail.
         """
         try:
             twins = self._twins.get(request, isolation, against)
