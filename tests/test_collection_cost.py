@@ -13,6 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# A second of collection in a subprocess: the slow run (and so CI) keeps the guard.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("sklearn", "pandas", "scipy", "lightgbm", "xgboost", "mlflow", "training.fit")
 
