@@ -229,6 +229,7 @@ def load_project(folder: Path, *, training: bool) -> Path:
     return folder
 
 
+NO_PLUGIN = ("-p", "no:repro")
 # pytest with CPython's cyclic garbage collector off: what the plugin's own work costs, without
 # the full collections its allocations may bring forward (see `load_row`).
 COLLECTOR_OFF = (
@@ -264,9 +265,6 @@ def load_row(project: Path, env: dict[str, str], pairs: int, *, collector_off: b
             for name, args in (("with", ()), ("without", NO_PLUGIN))
         }
     return row
-
-
-NO_PLUGIN = ("-p", "no:repro")
 
 
 def _paired(project: Path, env: dict[str, str], pairs: int, launcher: Sequence[str]) -> dict[str, Any]:

@@ -136,10 +136,10 @@ class RunService:
         share = ahead.share or core_share(len(ahead.runs), self.scheduler.cores)
         if ahead.exited or share != 1:
             return
-        label = f"seed-{seed}"
-        folder = self.scratch(SEED_PROBE_FOLDER) / label
         self._probes_queued.add(seed)
-        self._probes[seed] = self.scheduler.submit_alongside(request, {label: folder}, share, cwd=Path.cwd())
+        self._probes[seed] = self.scheduler.submit_alongside(
+            request, self._probe_folder(seed), share, cwd=Path.cwd()
+        )
 
     def _queue_planned_probe(self, twins: TwinRuns) -> None:
         planned = self._planned
@@ -174,16 +174,19 @@ class RunService:
                 return record
         return next(iter(self._submit_probe(seed, request, like).wait().values()))
 
-    def _submit_probe(self, seed: int, request: RunRequest, like: RunRecord) -> Batch:
+    def _probe_folder(self, seed: int) -> dict[str, Path]:
+        """The probe run's label and the fresh folder it trains in."""
         label = f"seed-{seed}"
-        folder = self.scratch(SEED_PROBE_FOLDER)
+        return {label: self.scratch(SEED_PROBE_FOLDER) / label}
+
+    def _submit_probe(self, seed: int, request: RunRequest, like: RunRecord) -> Batch:
+        runs = self._probe_folder(seed)
+        (label,) = runs
         # The same BLAS/OpenMP threads as the run it is compared with, or a thread-dependent
         # sum could pass for the seed's effect; its worker processes take the free cores.
         threads = _threads(like)
         overrides = {label: dict.fromkeys(THREAD_VARIABLES, threads)} if threads else None
-        return self.scheduler.submit(
-            request, {label: folder / label}, env_overrides=overrides, cwd=Path.cwd()
-        )
+        return self.scheduler.submit(request, runs, env_overrides=overrides, cwd=Path.cwd())
 
     def run_once(
         self,

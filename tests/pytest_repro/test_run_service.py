@@ -28,8 +28,8 @@ KINDS = {
     "function": lambda **ini: function_ini(repro_seed=str(SEED), **ini),
 }
 
-# At most two cores, whatever this machine has: there the twins get one core each.
-ON_TWO_CORES = ("taskset", "-c", "0,1" if len(os.sched_getaffinity(0)) > 1 else "0")
+# At most two of the cores this process may use, whatever this machine has: there the twins get one core each.
+ON_TWO_CORES = ("taskset", "-c", ",".join(str(cpu) for cpu in sorted(os.sched_getaffinity(0))[:2]))
 
 # Prepended to `fit`: the start (and process id) now, the end when the process exits.
 LOGGED_FIT = """\
@@ -115,17 +115,7 @@ def test_the_seed_probe_trains_beside_twins_that_get_one_core_each_with_their_th
     )
 
     # On at most two cores the twins get one core each (this machine may have more).
-    result = pytester.run(
-        "taskset",
-        "-c",
-        "0,1" if len(os.sched_getaffinity(0)) > 1 else "0",
-        sys.executable,
-        "-m",
-        "pytest",
-        "--repro",
-        "-p",
-        "no:cacheprovider",
-    )
+    result = pytester.run(*ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider")
 
     result.stdout.fnmatch_lines(["seed-sensitivity * seed used *"])
     assert result.ret == pytest.ExitCode.OK
