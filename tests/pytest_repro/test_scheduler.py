@@ -177,9 +177,12 @@ def test_twins_start_before_collection_ends_and_the_seed_probe_trains_beside_or_
     # Two twins with half the cores each, and one probe run with the twins' BLAS threads: beside
     # them with their one core where they get one core each, else behind them with every core
     # for its worker processes.
-    assert runs[:2] == [{"seed": 3, "workers": share, "threads": share}] * 2
+    # The probe may log its start before a twin's: beside them, the three start together.
+    assert [run for run in runs if run["seed"] == 3][:2] == [
+        {"seed": 3, "workers": share, "threads": share}
+    ] * 2
     workers = share if share == "1" else str(core_share(1))
-    assert runs[2] == {"seed": 4, "workers": workers, "threads": share}
+    assert [run for run in runs if run["seed"] == 4] == [{"seed": 4, "workers": workers, "threads": share}]
     # Queued once, however many later checks ask for the twins (the variation hunt trains seed 3).
     assert [run["seed"] for run in runs].count(4) == 1
 
