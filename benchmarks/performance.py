@@ -25,7 +25,8 @@ between its markers (`<!-- performance:start -->`, `<!-- performance:end -->`):
 Rows 1 and 2 run in a copy of this checkout (a git repository, so that lineages
 record a commit as in CI), so the gate's `artifacts/` never replace yours.  Every
 command runs with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE removed), as on
-a developer's machine and in CI; if OPENBLAS_CORETYPE is set it is removed with
+a developer's machine and in CI, and with a `TMPDIR` of the benchmark's own (see
+`private_temporary_folder`); if OPENBLAS_CORETYPE is set it is removed with
 OPENBLAS_L2_SIZE for these commands alone, and the BLAS kernel they ran is reported.
 A row's ratio is the median over rounds, with its min and max.  The run recorder's
 overhead is measured in the same rounds: a `--jobs 1` training recorded and guarded as in
@@ -94,6 +95,18 @@ def environment() -> dict[str, str]:
         for name in KERNEL_VARIABLES:
             env.pop(name, None)
     return env
+
+
+def private_temporary_folder(env: dict[str, str], folder: Path) -> dict[str, str]:
+    """`env` with a `TMPDIR` of the benchmark's own, empty to start with.
+
+    A pytest session ends by deleting the older sessions' temporary folders beyond the
+    newest three, inside its own time. In the system's temporary folder, a measured round
+    would pay for deleting folders that earlier sessions left (this checkout's slow test
+    run leaves 3 GB in 400,000 files, 36 s to delete).
+    """
+    folder.mkdir()
+    return {**env, "TMPDIR": str(folder)}
 
 
 def blas_kernels(env: dict[str, str]) -> str:
@@ -412,16 +425,19 @@ def main() -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="repro-benchmark-") as scratch_dir:
         scratch = Path(scratch_dir)
+        measured = private_temporary_folder(env, scratch / "tmp")
         print("plugin load ...", flush=True)
         load = {
-            "unconfigured": load_row(load_project(scratch / "unconfigured", training=False), env, args.pairs),
-            "function": load_row(load_project(scratch / "function", training=True), env, args.pairs),
-            "checkout": load_row(ROOT, env, max(5, args.pairs // 4), collector_off=False),
+            "unconfigured": load_row(
+                load_project(scratch / "unconfigured", training=False), measured, args.pairs
+            ),
+            "function": load_row(load_project(scratch / "function", training=True), measured, args.pairs),
+            "checkout": load_row(ROOT, measured, max(5, args.pairs // 4), collector_off=False),
         }
-        plugin_import_ms = plugin_import(env, args.pairs)
+        plugin_import_ms = plugin_import(measured, args.pairs)
         print("sessions ...", flush=True)
         project = checkout_copy(scratch / "checkout")
-        sessions = session_rows(project, env, args.rounds)
+        sessions = session_rows(project, measured, args.rounds)
     collected = (
         subprocess.run(
             [
