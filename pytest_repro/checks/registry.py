@@ -89,6 +89,14 @@ def planned_checks(settings: Any, probes: Any, *, sensitivity_asked: bool) -> It
         yield PlannedCheck(f"vary[{name}]", "vary", name)
 
 
+def plans_check(kind: str, settings: Any, probes: Any, *, sensitivity_asked: bool) -> bool:
+    """Whether the configured training's checks (`planned_checks`) include one of `kind`."""
+    return any(
+        planned.kind == kind
+        for planned in planned_checks(settings, probes, sensitivity_asked=sensitivity_asked)
+    )
+
+
 def run_check(planned: PlannedCheck, context: CheckContext) -> CheckResult:
     """Run one check: its result, or the one it stopped with."""
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 # The attribute hypothesis keeps a test's settings in (`@settings` sets it; `@given` reads it).
@@ -80,6 +80,25 @@ def ini_keys(config: Any) -> list[str] | None:
             except Exception:
                 return None
     return None
+
+
+def marker_expression_selects(expression: str, markers: Collection[str]) -> bool | None:
+    """Whether `-m expression` selects an item that carries `markers` and no other; None when pytest cannot say.
+
+    Why: where it will be selected, the seed probe starts with the twins, before
+    collection, instead of waiting for it.  pytest applies `-m` to collected items only
+    and has no public parser for it.  `_pytest.mark.expression.Expression` exists from
+    pytest 6 to 9.2; its matcher is called with a marker's name and, from pytest 8.3,
+    with the keyword arguments of `-m "name(key=value)"` (which these markers, having
+    none, never match).  Fallback: None, and the probe waits for collection.
+    """
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(expression)
+        return bool(compiled.evaluate(lambda name, **kwargs: not kwargs and name in markers))
+    except Exception:
+        return None
 
 
 def update_hypothesis_settings(function: Any, update: Callable[[Any], Any]) -> None:

@@ -17,10 +17,15 @@ class ReproConfigFile(pytest.File):
     settings: ReproSettings
 
     def collect(self) -> Iterator[pytest.Item]:
-        asked = self.config.getoption("repro_seed_sensitivity") is not None
         probes = self.config.stash[PLUGIN_KEY].probes
+        asked = seed_sensitivity_asked(self.config)
         for planned in planned_checks(self.settings, probes, sensitivity_asked=asked):
             yield ReproItem.child(self, planned)
+
+
+def seed_sensitivity_asked(config: pytest.Config) -> bool:
+    """Whether the command line asks for the seed probe (`--repro-seed-sensitivity`), which a run against a recording skips otherwise."""
+    return config.getoption("repro_seed_sensitivity") is not None
 
 
 class LineageManifest(pytest.File):

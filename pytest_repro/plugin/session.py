@@ -79,6 +79,8 @@ class ReproPlugin:
         ):
             return
         self.runs().start_twins_ahead(settings.request(), settings.isolation, settings.recorded_run)
+        if _seed_probe_selected_ahead(self):
+            _plan_seed_probe(self)
 
     def shared_dir(self) -> Path:
         """A folder every xdist worker of this session sees: the parent of the workers' basetemps."""
@@ -104,7 +106,12 @@ class ReproPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.collection_order = {item.nodeid: index for index, item in enumerate(session.items)}
         if self.settings.enabled and not is_xdist_worker(self.config):
-            _plan_seed_probe(self, session.items)
+            from pytest_repro.items.item_base import is_check
+
+            if any(is_check(item, "seed-sensitivity") for item in session.items):
+                _plan_seed_probe(self)
+            elif self._runs is not None:
+                self._runs.drop_planned_probe()  # planned at session start, not selected after all
         if self._runs is not None and not any(_may_need_twins(item) for item in session.items):
             self._runs.cancel_twins_ahead()
 
@@ -245,23 +252,46 @@ def is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def _plan_seed_probe(plugin: Any, items: list[pytest.Item]) -> None:
-    """When a selected seed-sensitivity check will train seed + 1, have it queued right behind the twins.
+def _plan_seed_probe(plugin: Any) -> None:
+    """Have the run of a selected seed-sensitivity check started beside the twins, or queued behind them.
 
-    It queues once the configured twins are known to agree: twins that differ make the
-    probe inconclusive, so it must not train then.  In process, nothing is queued.
+    Planned at session start when the check will be selected (`_seed_probe_selected_ahead`),
+    else once collection shows it is.  Behind the twins it queues only once they are known
+    to agree: twins that differ make the probe inconclusive, so it must not train then.
+    In process, nothing is planned.
     """
     from pytest_repro.checks.probe_checks import sensitivity_seed
-    from pytest_repro.items.item_base import is_check
 
     settings = plugin.settings
-    if settings.isolation == "inprocess" or not any(is_check(i, "seed-sensitivity") for i in items):
+    if settings.isolation == "inprocess":
         return
     seed = sensitivity_seed(settings, plugin.probes)
     if seed is not None:
         plugin.runs().plan_seed_probe(
             seed, settings.request(seed), lambda twins: _twins_agree(twins, settings.tolerance)
         )
+
+
+def _seed_probe_selected_ahead(plugin: Any) -> bool:
+    """Whether collection will select the seed-sensitivity check, as far as the command line tells before it.
+
+    The configured training must have the check, and `-m` must select its markers; a `-k`
+    leaves it unknown, and the probe waits for collection.  A guess that collection
+    contradicts (a `--deselect`, a plugin's deselection) costs the probe's first seconds,
+    stopped when collection ends.
+    """
+    from pytest_repro.checks.registry import REGISTRY, plans_check
+    from pytest_repro.core.private_apis import marker_expression_selects
+    from pytest_repro.items.generation import seed_sensitivity_asked
+
+    config = plugin.config
+    if config.getoption("keyword", ""):
+        return False
+    asked = seed_sensitivity_asked(config)
+    if not plans_check("seed-sensitivity", plugin.settings, plugin.probes, sensitivity_asked=asked):
+        return False
+    expression = config.getoption("markexpr", "")
+    return not expression or bool(marker_expression_selects(expression, REGISTRY["seed-sensitivity"].markers))
 
 
 def _twins_agree(twins: Any, tolerance: float) -> bool:

@@ -141,6 +141,11 @@ class RunService:
             request, self._probe_folder(seed), share, cwd=Path.cwd()
         )
 
+    def drop_planned_probe(self) -> None:
+        """Forget the planned probe, stopping it if it trains: collection did not select its check."""
+        self._stop_planned_probe()
+        self._planned = None
+
     def _queue_planned_probe(self, twins: TwinRuns) -> None:
         planned = self._planned
         if planned is None or twins.isolation == "inprocess":

@@ -88,3 +88,26 @@ def test_numpys_cpu_features_module_is_found():
     pytest.importorskip("numpy")
 
     assert hasattr(private_apis.numpy_umath_module(), "__cpu_baseline__")
+
+
+@pytest.mark.parametrize(
+    ("expression", "selects"),
+    [
+        ("not slow", True),
+        ("repro_probe", True),
+        ("repro or lineage", False),
+        ("repro_probe and not slow", True),
+        ("repro", False),
+    ],
+)
+def test_a_marker_expression_is_evaluated_as_pytest_does(expression: str, selects: bool):
+    assert private_apis.marker_expression_selects(expression, ("repro_probe",)) is selects
+
+
+def test_a_marker_with_keywords_never_selects_the_probes_marker_which_has_none():
+    # pytest 8.3 added `-m "name(key=value)"`; older releases cannot parse it (None: unknown).
+    assert not private_apis.marker_expression_selects("repro_probe(seed=8)", ("repro_probe",))
+
+
+def test_a_marker_expression_pytest_cannot_parse_is_unknown():
+    assert private_apis.marker_expression_selects("repro_probe and (", ("repro_probe",)) is None

@@ -172,6 +172,88 @@ def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
     assert ["fitted", str(SEED + 1)] not in [line[:2] for line in lines]
 
 
+# Collected before the checks: its module waits (a bound, not a measurement) for the probe's start.
+PROBE_STARTED_TEST = """\
+import os
+import time
+from pathlib import Path
+
+
+def _probe_started():
+    log = Path(os.environ["TRAININGS_LOG"])
+    lines = log.read_text().splitlines() if log.exists() else []
+    return any(line.split()[:2] == ["start", os.environ["PROBE_SEED"]] for line in lines)
+
+
+for _ in range(1200):
+    if _probe_started():
+        break
+    time.sleep(0.05)
+STARTED_DURING_COLLECTION = _probe_started()
+
+
+def test_the_probe_started_while_pytest_collected():
+    assert STARTED_DURING_COLLECTION
+"""
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_probe_the_command_line_selects_starts_with_the_twins_before_collection_ends(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    root = logged_project(
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
+    )
+    (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
+    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
+
+    # `-m` selects the probe's check (repro_probe), so it starts before collection ends.
+    result = pytester.run(
+        *ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider", "-m", "not slow"
+    )
+
+    result.stdout.fnmatch_lines(["test_aa_collected_first.py .*", "seed-sensitivity * seed used *"])
+    assert result.ret == pytest.ExitCode.OK
+    starts = sorted(line[1] for line in log_lines(log) if line[0] == "start")
+    assert starts == [str(SEED), str(SEED), str(SEED + 1)]  # each once: the probe was not trained again
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_probe_started_ahead_whose_check_collection_deselects_is_stopped_when_collection_ends(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    root = logged_project(
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
+    )
+    collected = pytester.runpytest_subprocess("--repro", "--collect-only", "-q", "-p", "no:cacheprovider")
+    (check,) = [line for line in collected.outlines if line.endswith("::seed-sensitivity")]
+    # The command line does not tell that the check is deselected: the probe starts (the first
+    # module holds collection until it has), then must stop when collection ends.
+    (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
+    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST)
+    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
+    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
+
+    result = pytester.run(
+        *ON_TWO_CORES,
+        sys.executable,
+        "-m",
+        "pytest",
+        "--repro",
+        "-p",
+        "no:cacheprovider",
+        "--deselect",
+        check,
+    )
+
+    result.stdout.fnmatch_lines(["test_aa_collected_first.py .*", "test_zz_probe.py .*"])
+    assert result.ret == pytest.ExitCode.OK
+    assert "seed-sensitivity" not in result.stdout.str()
+    assert ["fitted", str(SEED + 1)] not in [line[:2] for line in log_lines(log)]
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_an_interrupted_session_leaves_no_training_process_alive(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
