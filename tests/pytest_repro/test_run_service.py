@@ -45,6 +45,8 @@ def fit(seed, root=Path(".")):
     log(f"start {seed} {os.getpid()} {os.environ.get('OMP_NUM_THREADS')}")
     atexit.register(log, f"end {seed}")
     time.sleep(float(os.environ.get(f"TRAINING_SLEEP_{seed}", os.environ.get("TRAINING_SLEEP", "0"))))
+    if os.environ.get(f"TRAINING_FAILS_{seed}"):
+        raise RuntimeError(f"planted failure of seed {seed}")
     fitted = _fit(seed, root)
     log(f"fitted {seed}")
     return fitted
@@ -127,14 +129,15 @@ def test_the_seed_probe_trains_beside_twins_that_get_one_core_each_with_their_th
     assert [line[0] for line in lines[:3]] == ["start"] * 3, lines
 
 
-# Runs after the twins have been read (it asks for them): the probe must be gone by then, not at session end.
+# Runs after the generated checks have read the twins (last, by name): the probe must be gone
+# by then, not at session end.  ARGUMENTS: `repro_twins` to read them here too, or nothing.
 PROBE_GONE_TEST = """\
 import os
 import time
 from pathlib import Path
 
 
-def test_zz_the_probe_is_gone_once_the_twins_are_read(repro_twins):
+def test_zz_the_probe_is_gone_once_the_twins_are_read(ARGUMENTS):
     lines = [line.split() for line in Path(os.environ["TRAININGS_LOG"]).read_text().splitlines()]
     pid = next(int(line[2]) for line in lines if line[:2] == ["start", os.environ["PROBE_SEED"]])
     for _ in range(600):
@@ -142,7 +145,7 @@ def test_zz_the_probe_is_gone_once_the_twins_are_read(repro_twins):
         if not status.exists() or "State:\\tZ" in status.read_text():
             return
         time.sleep(0.05)
-    raise AssertionError(f"the probe {pid} still trains after the twins were found to differ")
+    raise AssertionError(f"the probe {pid} still trains after the twins were read")
 """
 
 
@@ -160,7 +163,7 @@ def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
         sleep=1,
         noise="random.random()",
     )
-    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST)
+    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", "repro_twins"))
     monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
     monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
 
@@ -170,6 +173,31 @@ def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
     lines = log_lines(log)
     assert ["start", str(SEED + 1)] in [line[:2] for line in lines]  # it started beside the twins
     assert ["fitted", str(SEED + 1)] not in [line[:2] for line in lines]
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_probe_beside_twins_that_fail_is_stopped_once_they_are_read(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
+):
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    root = logged_project(
+        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
+    )
+    # The twins' seed fails; the probe's would sleep long. The first module holds collection
+    # until the probe has started; the last runs after the checks have read the failed twins.
+    (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
+    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", ""))
+    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
+    monkeypatch.setenv(f"TRAINING_FAILS_{SEED}", "1")
+    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
+
+    result = pytester.run(*ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(
+        ["test_aa_collected_first.py .*", "test_zz_probe.py .*", "*planted failure of seed 7*"]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert ["fitted", str(SEED + 1)] not in [line[:2] for line in log_lines(log)]
 
 
 # Collected before the checks: its module waits (a bound, not a measurement) for the probe's start.
@@ -232,7 +260,7 @@ def test_a_probe_started_ahead_whose_check_collection_deselects_is_stopped_when_
     # The command line does not tell that the check is deselected: the probe starts (the first
     # module holds collection until it has), then must stop when collection ends.
     (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
-    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST)
+    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", "repro_twins"))
     monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
     monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
 
