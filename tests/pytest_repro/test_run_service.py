@@ -149,23 +149,35 @@ def test_zz_the_probe_is_gone_once_the_twins_are_read(ARGUMENTS):
 """
 
 
+def probe_project(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
+    modules: dict[str, str],
+    noise: str = "0.0",
+    **env: str,
+) -> tuple[Path, Path]:
+    """The logged project with its seed probe checked: `modules` (file name: text) beside its
+    tests, `env` set; its root and the log its trainings write."""
+    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
+    ini = KINDS[kind](repro_seed_sensitivity="warn")
+    root = logged_project(pytester.path / kind, ini, log, monkeypatch, sleep=1, noise=noise)
+    for name, text in modules.items():
+        (root / name).write_text(text)
+    for name, value in {"PROBE_SEED": str(SEED + 1), **env}.items():
+        monkeypatch.setenv(name, value)
+    return root, log
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
-    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
     # A metric the twins disagree on; the probe would sleep long after they end.
-    root = logged_project(
-        pytester.path / kind,
-        KINDS[kind](repro_seed_sensitivity="warn"),
-        log,
-        monkeypatch,
-        sleep=1,
-        noise="random.random()",
+    gone = {"test_zz_probe.py": PROBE_GONE_TEST.replace("ARGUMENTS", "repro_twins")}
+    _, log = probe_project(
+        pytester, monkeypatch, kind, gone, noise="random.random()", **{f"TRAINING_SLEEP_{SEED + 1}": "300"}
     )
-    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", "repro_twins"))
-    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
-    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
 
     result = pytester.run(*ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider")
 
@@ -179,17 +191,14 @@ def test_a_probe_beside_twins_that_differ_is_stopped_once_they_are_read(
 def test_a_probe_beside_twins_that_fail_is_stopped_once_they_are_read(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
-    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
-    root = logged_project(
-        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
-    )
     # The twins' seed fails; the probe's would sleep long. The first module holds collection
     # until the probe has started; the last runs after the checks have read the failed twins.
-    (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
-    (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", ""))
-    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
-    monkeypatch.setenv(f"TRAINING_FAILS_{SEED}", "1")
-    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
+    modules = {
+        "test_aa_collected_first.py": PROBE_STARTED_TEST,
+        "test_zz_probe.py": PROBE_GONE_TEST.replace("ARGUMENTS", ""),
+    }
+    env = {f"TRAINING_FAILS_{SEED}": "1", f"TRAINING_SLEEP_{SEED + 1}": "300"}
+    _, log = probe_project(pytester, monkeypatch, kind, modules, **env)
 
     result = pytester.run(*ON_TWO_CORES, sys.executable, "-m", "pytest", "--repro", "-p", "no:cacheprovider")
 
@@ -229,12 +238,7 @@ def test_the_probe_started_while_pytest_collected():
 def test_a_probe_the_command_line_selects_starts_with_the_twins_before_collection_ends(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
-    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
-    root = logged_project(
-        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
-    )
-    (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
-    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
+    _, log = probe_project(pytester, monkeypatch, kind, {"test_aa_collected_first.py": PROBE_STARTED_TEST})
 
     # `-m` selects the probe's check (repro_probe), so it starts before collection ends.
     result = pytester.run(
@@ -251,18 +255,13 @@ def test_a_probe_the_command_line_selects_starts_with_the_twins_before_collectio
 def test_a_probe_started_ahead_whose_check_collection_deselects_is_stopped_when_collection_ends(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, kind: str
 ):
-    log = pytester.path.parent / f"{pytester.path.name}-trainings.log"
-    root = logged_project(
-        pytester.path / kind, KINDS[kind](repro_seed_sensitivity="warn"), log, monkeypatch, sleep=1
-    )
+    root, log = probe_project(pytester, monkeypatch, kind, {}, **{f"TRAINING_SLEEP_{SEED + 1}": "300"})
     collected = pytester.runpytest_subprocess("--repro", "--collect-only", "-q", "-p", "no:cacheprovider")
     (check,) = [line for line in collected.outlines if line.endswith("::seed-sensitivity")]
     # The command line does not tell that the check is deselected: the probe starts (the first
     # module holds collection until it has), then must stop when collection ends.
     (root / "test_aa_collected_first.py").write_text(PROBE_STARTED_TEST)
     (root / "test_zz_probe.py").write_text(PROBE_GONE_TEST.replace("ARGUMENTS", "repro_twins"))
-    monkeypatch.setenv("PROBE_SEED", str(SEED + 1))
-    monkeypatch.setenv(f"TRAINING_SLEEP_{SEED + 1}", "300")
 
     result = pytester.run(
         *ON_TWO_CORES,

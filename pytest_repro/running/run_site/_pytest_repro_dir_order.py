@@ -4,7 +4,8 @@ Installed at start-up in every Python process of a run (`sitecustomize` in this 
 and directly in a function training's worker, when `REPRO_DIR_ORDER` is `reverse`.
 `os.listdir` and `os.scandir` (and so glob, `Path.iterdir`, `os.walk`) return the same
 entries in the opposite order: a training that reads a folder without sorting it
-changes its output, as it would on another machine's file system.  Standard library only.
+changes its output, as it would on another machine's file system.  Standard library only, and
+the recorder beside it (`like_original`).
 """
 
 import os
@@ -47,11 +48,14 @@ def install(listdir=os.listdir, scandir=os.scandir):
         with scandir(*args, **kwargs) as entries:
             return _Listing(list(entries)[::-1])
 
+    from _pytest_repro_recorder import like_original  # this folder's; sitecustomize imported it first
+
     for name, function in (("listdir", reversed_listdir), ("scandir", reversed_scandir)):
-        function._repro_reversed = True
         function.__name__ = name
         function.__doc__ = getattr(os, name).__doc__
-        setattr(os, name, function)
+        replacement = like_original(getattr(os, name), function)
+        replacement._repro_reversed = True
+        setattr(os, name, replacement)
 
 
 def install_from_environment():

@@ -189,12 +189,24 @@ def _wrap(owner, attribute, before):
             pass
         return original(*args, **kwargs)
 
-    wrapper._repro_wrapped = True
     wrapper.__name__ = getattr(original, "__name__", attribute)
     wrapper.__doc__ = getattr(original, "__doc__", None)
     wrapper.__wrapped__ = original
+    replacement = like_original(original, wrapper)
+    replacement._repro_wrapped = True
     with contextlib.suppress(AttributeError, TypeError):
-        setattr(owner, attribute, wrapper)
+        setattr(owner, attribute, replacement)
+
+
+def like_original(original, replacement):
+    """`replacement`, made to bind as `original` does when a class keeps it as an attribute.
+
+    A builtin never becomes a method: `logging.Formatter` keeps `converter = time.localtime`
+    and calls `self.converter(seconds)`.  A Python function in its place would receive the
+    formatter too (and every log line with a time in it would fail), so a builtin's
+    replacement is a staticmethod, which Python 3.10 and later can call directly.
+    """
+    return replacement if hasattr(original, "__get__") else staticmethod(replacement)
 
 
 class _Environ(os._Environ):  # os.environ's own class, so that it stays what code expects
