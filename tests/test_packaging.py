@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from builtin_binding import CLASS_ATTRIBUTES
 from foreign_project import write_foreign_project
 from installed_wheel import (
     StrangerVenv,
@@ -169,6 +170,33 @@ def train(config_path, output_dir, seed=None):
 
 
 @pytest.mark.skipif(shutil.which("cc") is None, reason="the time variation compiles its clock shim with cc")
+def test_a_logging_command_passes_its_twins_and_reversed_listings_from_the_installed_wheel(
+    stranger_venv: StrangerVenv, tmp_path: Path
+):
+    # The run site (recorder, dir_order) runs from site-packages in every process of the command:
+    # the script logs with the time and keeps builtins in a class, and fails if they bind.
+    project = tmp_path / "logs"
+    project.mkdir()
+    (project / "train.py").write_text(
+        CLASS_ATTRIBUTES + 'os.makedirs("out", exist_ok=True)\n'
+        'open("out/listing.txt", "w").write(",".join(sorted(os.listdir("."))))\n',
+        encoding="utf-8",
+    )
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\nrepro_command = "python train.py"\nrepro_outputs = ["out/listing.txt"]\n',
+        encoding="utf-8",
+    )
+    result = stranger_venv.run(
+        "-m", "pytest", "--repro", "--repro-vary=dir_order", "-p", "no:cacheprovider", "-rA", cwd=project
+    )
+
+    outcomes = {m["nodeid"].partition("::")[2]: m["outcome"] for m in SUMMARY_LINE.finditer(result.stdout)}
+    assert outcomes.get("artifacts") == "PASSED", _output(result)
+    assert outcomes.get("vary[dir_order]") == "PASSED", _output(result)
+    assert "Logging error" not in result.stdout + result.stderr, _output(result)
+    assert result.returncode == 0, _output(result)
+
+
 def test_the_time_variation_shifts_the_clock_from_the_installed_wheel(
     stranger_venv: StrangerVenv, tmp_path: Path
 ):

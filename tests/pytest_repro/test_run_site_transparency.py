@@ -14,33 +14,10 @@ import subprocess
 import sys
 
 import pytest
+from builtin_binding import CLASS_ATTRIBUTES
 from script_projects import command_ini, function_ini, script_project
 
 from pytest_repro.running.isolation import SITE_FOLDER
-
-# Fails loudly where a replaced builtin binds as a method.
-CLASS_ATTRIBUTES = """\
-import io
-import logging
-import os
-import time
-
-stream = io.StringIO()
-handler = logging.StreamHandler(stream)
-handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-logger = logging.getLogger("transparency")
-logger.addHandler(handler)
-logger.warning("trained")
-assert stream.getvalue().rstrip().endswith(" trained"), stream.getvalue()
-
-
-class Kept:
-    clock = time.time
-    listing = os.listdir
-
-
-assert Kept().clock() > 0 and isinstance(Kept().listing("."), list)
-"""
 
 
 def _run_site(code: str, **env: str) -> subprocess.CompletedProcess[str]:
